@@ -1,0 +1,16 @@
+"""skdesc: atomic-structure descriptors as scikit-learn transformers."""
+
+from .atomic import AtomicFeatures
+from .local import ChebyshevLAED
+from .neighbors import neighbor_list
+from .structures import Frame, to_frames
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AtomicFeatures",
+    "ChebyshevLAED",
+    "Frame",
+    "neighbor_list",
+    "to_frames",
+]

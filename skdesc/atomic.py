@@ -1,0 +1,204 @@
+"""AtomicFeatures: the ragged per-atom container passed between estimators."""
+
+import numbers
+
+import numpy as np
+
+__all__ = ["AtomicFeatures"]
+
+
+class AtomicFeatures:
+    """Per-atom descriptor values of a set of structures.
+
+    A local descriptor (``ChebyshevLAED``, ``SOAP``, ...) returns one row per
+    atom; structures have different numbers of atoms, so the rows of all
+    structures are stacked and ``offsets`` marks where each structure starts.
+    The object behaves like a sequence of structures: ``len()`` is the number
+    of structures and indexing with an integer, a slice, a boolean mask or an
+    array of structure indices returns a new ``AtomicFeatures``.  This lets
+    scikit-learn's cross-validation split it directly
+    (``cross_val_score(make_pipeline(MomentGSD(), Ridge()), atomic, y)``).
+
+    Parameters
+    ----------
+    values : array-like of shape (n_atoms_total, n_features)
+        Per-atom descriptor values, float64.
+    offsets : array-like of shape (n_structures + 1,)
+        Rows ``offsets[s]:offsets[s + 1]`` belong to structure ``s``;
+        ``offsets[0] == 0`` and ``offsets[-1] == n_atoms_total``.
+    numbers : array-like of shape (n_atoms_total,)
+        Atomic number of each atom.
+    feature_names : sequence of str, optional
+        Name of each column; defaults to ``x0, x1, ...``.
+    species : sequence of int, optional
+        Element order of the descriptor that produced the values (atomic
+        numbers).  Pooling estimators use it as their default element order.
+        Defaults to the sorted unique atomic numbers.
+
+    Attributes
+    ----------
+    n_structures : int
+    n_atoms : int
+        Total number of atoms.
+    n_features : int
+    shape : tuple
+        ``(n_structures, n_features)``: the number of samples scikit-learn
+        sees, and the per-atom feature dimension.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdesc import AtomicFeatures
+    >>> af = AtomicFeatures(np.ones((5, 2)), offsets=[0, 2, 5], numbers=[1, 8, 1, 1, 8])
+    >>> len(af), af.n_atoms, af[1].n_atoms
+    (2, 5, 3)
+    """
+
+    def __init__(self, values, offsets, numbers, feature_names=None, species=None):
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        if values.ndim != 2:
+            raise ValueError(f"values must be 2-D (n_atoms_total, n_features), got shape {values.shape}")
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        numbers_ = np.ascontiguousarray(numbers, dtype=np.int64)
+        if offsets.ndim != 1 or offsets.size < 1 or offsets[0] != 0 or offsets[-1] != values.shape[0]:
+            raise ValueError("offsets must start at 0 and end at the number of rows of values")
+        if np.any(np.diff(offsets) < 0):
+            raise ValueError("offsets must be non-decreasing")
+        if numbers_.shape != (values.shape[0],):
+            raise ValueError("numbers must have one entry per row of values")
+        if feature_names is None:
+            feature_names = [f"x{k}" for k in range(values.shape[1])]
+        feature_names = np.asarray(feature_names, dtype=object)
+        if feature_names.shape != (values.shape[1],):
+            raise ValueError("feature_names must have one entry per column of values")
+        if species is None:
+            species = np.unique(numbers_)
+        self.values = values
+        self.offsets = offsets
+        self.numbers = numbers_
+        self.feature_names = feature_names
+        self.species = tuple(int(z) for z in species)
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n_structures(self):
+        return self.offsets.size - 1
+
+    @property
+    def n_atoms(self):
+        return self.values.shape[0]
+
+    @property
+    def n_features(self):
+        return self.values.shape[1]
+
+    @property
+    def shape(self):
+        return (self.n_structures, self.n_features)
+
+    @property
+    def n_atoms_per_structure(self):
+        """Number of atoms of each structure, shape (n_structures,)."""
+        return np.diff(self.offsets)
+
+    @property
+    def structure_index(self):
+        """Structure index of each atom, shape (n_atoms_total,)."""
+        return np.repeat(np.arange(self.n_structures), self.n_atoms_per_structure)
+
+    def __len__(self):
+        return self.n_structures
+
+    def __repr__(self):
+        return (
+            f"AtomicFeatures(n_structures={self.n_structures}, n_atoms={self.n_atoms}, "
+            f"n_features={self.n_features}, species={list(self.species)})"
+        )
+
+    # --------------------------------------------------------------- indexing
+    def structure(self, index):
+        """Per-atom values of one structure, shape (n_atoms_s, n_features) (a view)."""
+        index = range(self.n_structures)[index]
+        return self.values[self.offsets[index] : self.offsets[index + 1]]
+
+    def __getitem__(self, key):
+        # scikit-learn's _safe_indexing calls X[key, ...] on objects with .shape
+        if isinstance(key, tuple):
+            if len(key) == 2 and key[1] is Ellipsis:
+                key = key[0]
+            else:
+                raise IndexError("AtomicFeatures is indexed by structure only")
+        if isinstance(key, numbers.Integral):
+            index = range(self.n_structures)[key]
+            key = np.array([index])
+        elif isinstance(key, slice):
+            key = np.arange(self.n_structures)[key]
+        else:
+            key = np.asarray(key)
+            if key.dtype == bool:
+                if key.shape != (self.n_structures,):
+                    raise IndexError("boolean mask must have one entry per structure")
+                key = np.flatnonzero(key)
+            elif key.size == 0:
+                key = key.astype(np.int64)
+            elif not np.issubdtype(key.dtype, np.integer):
+                raise IndexError("AtomicFeatures accepts integer or boolean structure indices")
+            key = np.where(key < 0, key + self.n_structures, key)
+            if np.any((key < 0) | (key >= self.n_structures)):
+                raise IndexError("structure index out of range")
+        counts = self.n_atoms_per_structure[key]
+        new_offsets = np.zeros(key.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=new_offsets[1:])
+        # gather the atom rows of the selected structures in the requested order
+        starts = self.offsets[key]
+        rows = np.repeat(starts - new_offsets[:-1], counts) + np.arange(new_offsets[-1])
+        return AtomicFeatures(
+            self.values[rows],
+            new_offsets,
+            self.numbers[rows],
+            self.feature_names,
+            self.species,
+        )
+
+    # ------------------------------------------------------------ conversions
+    @classmethod
+    def concatenate(cls, parts):
+        """Stack several ``AtomicFeatures`` with equal columns along structures."""
+        parts = list(parts)
+        if not parts:
+            raise ValueError("nothing to concatenate")
+        names = parts[0].feature_names
+        for p in parts[1:]:
+            if p.n_features != parts[0].n_features or not np.array_equal(p.feature_names, names):
+                raise ValueError("AtomicFeatures to concatenate must have the same features")
+        counts = np.concatenate([p.n_atoms_per_structure for p in parts])
+        offsets = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        species = parts[0].species
+        for p in parts[1:]:
+            species = species + tuple(z for z in p.species if z not in species)
+        return cls(
+            np.concatenate([p.values for p in parts]),
+            offsets,
+            np.concatenate([p.numbers for p in parts]),
+            names,
+            species,
+        )
+
+    def to_list(self):
+        """Per-structure arrays (views), one of shape (n_atoms_s, n_features) each."""
+        return [self.structure(s) for s in range(self.n_structures)]
+
+    # -------------------------------------------------------------- equality
+    def __eq__(self, other):
+        if not isinstance(other, AtomicFeatures):
+            return NotImplemented
+        return (
+            np.array_equal(self.values, other.values)
+            and np.array_equal(self.offsets, other.offsets)
+            and np.array_equal(self.numbers, other.numbers)
+            and np.array_equal(self.feature_names, other.feature_names)
+            and self.species == other.species
+        )
+
+    __hash__ = None

@@ -1,0 +1,248 @@
+"""Shared machinery of the local atomic environment descriptors (LAEDs)."""
+
+import numbers
+from abc import abstractmethod
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..atomic import AtomicFeatures
+from ..elements import resolve_species
+from ..structures import atomic_symbol, to_frames
+
+__all__ = ["LocalDescriptor"]
+
+# Atoms per parallel batch: large enough to amortise Python overhead, small
+# enough to balance load and keep a batch's neighbour lists in cache.
+_ATOMS_PER_BATCH = 4096
+
+
+def _check_positive(value, name, *, integer=False, allow_zero=False):
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+
+
+class FrameBatch:
+    """Several frames flattened into contiguous arrays for one numba call.
+
+    Attributes
+    ----------
+    positions : (n_atoms, 3) float64
+    species_index : (n_atoms,) int64, position of each atom's element in ``species_``
+    offsets : (n_frames + 1,) int64
+    cells : (n_frames, 3, 3) float64
+    pbc : (n_frames, 3) bool
+    """
+
+    def __init__(self, frames, lookup):
+        self.offsets = np.zeros(len(frames) + 1, dtype=np.int64)
+        np.cumsum([len(f) for f in frames], out=self.offsets[1:])
+        self.positions = np.ascontiguousarray(np.concatenate([f.positions for f in frames]))
+        self.numbers = np.concatenate([f.numbers for f in frames])
+        self.species_index = np.ascontiguousarray(lookup[self.numbers])
+        self.cells = np.ascontiguousarray(np.stack([f.cell for f in frames]))
+        self.pbc = np.ascontiguousarray(np.stack([f.pbc for f in frames]))
+
+
+class LocalDescriptor(TransformerMixin, BaseEstimator):
+    """Base class of per-atom descriptors: structures in, :class:`AtomicFeatures` out.
+
+    Subclasses implement ``_validate_hyperparameters``, ``_n_features``,
+    ``_feature_names`` and ``_compute_batch``; this class handles input
+    conversion and validation, the element order, unknown elements, overlap
+    checks, parallel batching over structures and progress reporting.
+
+    Common parameters (documented in each subclass): ``species``,
+    ``min_distance``, ``handle_unknown``, ``n_jobs``, ``verbose``.
+    """
+
+    _parameter_constraints = {}
+
+    # ---------------------------------------------------------------- hooks
+    @abstractmethod
+    def _validate_hyperparameters(self):
+        """Check the constructor arguments; raise ValueError/TypeError."""
+
+    @abstractmethod
+    def _n_features(self):
+        """Number of per-atom features (after ``species_`` is known)."""
+
+    @abstractmethod
+    def _feature_names(self):
+        """List of ``n_features_out_`` readable names."""
+
+    @abstractmethod
+    def _compute_batch(self, batch):
+        """Return (values (n_atoms, n_features), min_distance per frame)."""
+
+    # ---------------------------------------------------------- estimator API
+    def _validate_common(self):
+        _check_positive(self.min_distance, "min_distance", allow_zero=True)
+        if self.handle_unknown not in ("error", "ignore"):
+            raise ValueError(f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}")
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, numbers.Integral) or self.n_jobs == 0
+        ):
+            raise ValueError(f"n_jobs must be None, a positive integer or -1, got {self.n_jobs!r}")
+
+    def fit(self, X, y=None):
+        """Learn the element order from the training structures.
+
+        Parameters
+        ----------
+        X : structure or list of structures
+            ``ase.Atoms``, pymatgen ``Structure``/``IStructure``/``Molecule``.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._fit(to_frames(X))
+        return self
+
+    def _fit(self, frames):
+        self._validate_common()
+        self._validate_hyperparameters()
+        observed = np.unique(np.concatenate([f.numbers for f in frames]))
+        self.species_ = resolve_species(self.species, observed)
+        if self.species is not None:
+            self._check_unknown(frames, self.species_, "species")
+        self.n_features_out_ = self._n_features()
+        return frames
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit to ``X`` and return its per-atom descriptors (converts ``X`` once)."""
+        frames = self._fit(to_frames(X))
+        return self._transform_frames(frames)
+
+    def transform(self, X):
+        """Compute the descriptor of every atom of every structure.
+
+        Parameters
+        ----------
+        X : structure or list of structures
+
+        Returns
+        -------
+        AtomicFeatures
+            ``n_features_out_`` values per atom, structures in input order.
+
+        Raises
+        ------
+        ValueError
+            For invalid structures (the message names the structure index),
+            atoms closer than ``min_distance`` and, with
+            ``handle_unknown="error"``, elements not seen in ``fit``.
+        """
+        check_is_fitted(self, "species_")
+        return self._transform_frames(to_frames(X))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the per-atom features, ndarray of str."""
+        check_is_fitted(self, "species_")
+        return np.asarray(self._feature_names(), dtype=object)
+
+    def get_number_of_features(self):
+        """Length of the per-atom vector (dscribe's name for ``n_features_out_``)."""
+        check_is_fitted(self, "species_")
+        return self.n_features_out_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
+
+    # --------------------------------------------------------------- helpers
+    def _check_unknown(self, frames, species, where):
+        known = np.zeros(119, dtype=bool)
+        known[list(species)] = True
+        for index, frame in enumerate(frames):
+            bad = ~known[frame.numbers]
+            if bad.any():
+                names = sorted({atomic_symbol(z) for z in frame.numbers[bad]})
+                raise ValueError(
+                    f"structure {index} contains elements {names} that are not in the "
+                    f"{where} {[atomic_symbol(z) for z in species]}; refit with these "
+                    "elements in `species`, or set handle_unknown='ignore' to drop such atoms"
+                )
+
+    def _drop_unknown(self, frames):
+        from ..structures import Frame
+
+        known = np.zeros(119, dtype=bool)
+        known[list(self.species_)] = True
+        kept = []
+        for index, frame in enumerate(frames):
+            mask = known[frame.numbers]
+            if not mask.any():
+                raise ValueError(
+                    f"structure {index} has no atom of the fitted elements "
+                    f"{[atomic_symbol(z) for z in self.species_]}"
+                )
+            kept.append(frame if mask.all() else Frame(frame.positions[mask], frame.numbers[mask], frame.cell, frame.pbc))
+        return kept
+
+    def _batches(self, frames):
+        bounds = [0]
+        atoms = 0
+        for index, frame in enumerate(frames):
+            atoms += len(frame)
+            if atoms >= _ATOMS_PER_BATCH:
+                bounds.append(index + 1)
+                atoms = 0
+        if bounds[-1] != len(frames):
+            bounds.append(len(frames))
+        return list(zip(bounds[:-1], bounds[1:]))
+
+    def _transform_frames(self, frames):
+        if self.handle_unknown == "ignore":
+            frames = self._drop_unknown(frames)
+        else:
+            self._check_unknown(frames, self.species_, "elements seen in fit")
+        lookup = np.full(119, -1, dtype=np.int64)
+        lookup[list(self.species_)] = np.arange(len(self.species_))
+
+        spans = self._batches(frames)
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        tasks = (delayed(self._run_batch)(frames[a:b], lookup) for a, b in spans)
+        parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
+        results = parallel(tasks)
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            results = tqdm(
+                results, total=len(spans), desc=type(self).__name__, unit="batch", disable=not self.verbose
+            )
+        values, min_dist = [], []
+        for v, d in results:
+            values.append(v)
+            min_dist.append(d)
+        values = np.concatenate(values) if len(values) > 1 else values[0]
+        min_dist = np.concatenate(min_dist)
+        too_close = np.flatnonzero(min_dist < self.min_distance)
+        if too_close.size:
+            s = int(too_close[0])
+            raise ValueError(
+                f"structure {s}: two atoms are {min_dist[s]:.4g} Å apart (periodic images "
+                f"included), closer than min_distance={self.min_distance} Å; fix the "
+                "structure or lower min_distance"
+            )
+        offsets = np.zeros(len(frames) + 1, dtype=np.int64)
+        np.cumsum([len(f) for f in frames], out=offsets[1:])
+        return AtomicFeatures(
+            values,
+            offsets,
+            np.concatenate([f.numbers for f in frames]),
+            self._feature_names(),
+            self.species_,
+        )
+
+    def _run_batch(self, frames, lookup):
+        return self._compute_batch(FrameBatch(frames, lookup))

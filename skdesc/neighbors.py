@@ -1,0 +1,322 @@
+"""Cell-list neighbour search over periodic images (numba).
+
+One neighbour list is built per structure and shared by every term of a
+descriptor.  The search handles
+
+* triclinic cells and cutoffs larger than the cell's perpendicular widths
+  (as many periodic images as needed are generated),
+* mixed periodicity (slabs: two periodic axes; wires: one) and molecules
+  without any cell: along a non-periodic axis no image is made and the cell
+  vector there is ignored (it may be zero),
+* atoms outside the home cell (positions are wrapped along periodic axes
+  internally; reported vectors and shifts refer to the caller's positions).
+
+The list is returned in compressed sparse row (CSR) layout: the neighbours of
+atom ``i`` are entries ``first[i]:first[i + 1]``.  A pair ``(i, j)`` with image
+shift ``S`` has vector ``positions[j] - positions[i] + S @ cell`` and appears
+once per centre (both ``(i, j)`` and ``(j, i)`` are listed).  Pairs with
+distance strictly below the cutoff are kept; an atom is never its own
+neighbour unless through a non-zero image shift.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+__all__ = ["NeighborList", "neighbor_list"]
+
+
+class NeighborList(NamedTuple):
+    """Neighbour list of one structure in CSR layout.
+
+    Attributes
+    ----------
+    first : ndarray of shape (n_atoms + 1,), int64
+        Neighbours of atom ``i`` are entries ``first[i]:first[i + 1]``.
+    index : ndarray of shape (n_pairs,), int64
+        Index ``j`` of each neighbour.
+    vectors : ndarray of shape (n_pairs, 3), float64
+        Vector from the centre to the neighbour (image), in Å.
+    distances : ndarray of shape (n_pairs,), float64
+        Length of ``vectors``, in Å.
+    shifts : ndarray of shape (n_pairs, 3), int64
+        Integer image shift ``S`` relative to the caller's positions.
+    """
+
+    first: np.ndarray
+    index: np.ndarray
+    vectors: np.ndarray
+    distances: np.ndarray
+    shifts: np.ndarray
+
+    @property
+    def centers(self):
+        """Index ``i`` of the centre of each pair, shape (n_pairs,)."""
+        return np.repeat(np.arange(len(self.first) - 1), np.diff(self.first))
+
+
+@njit(cache=True, nogil=True)
+def _cross(a, b):
+    return np.array(
+        [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    )
+
+
+@njit(cache=True, nogil=True)
+def _complete_cell(cell, pbc):
+    """Replace the rows of non-periodic axes by orthonormal vectors.
+
+    The completed cell spans 3-D space, so fractional coordinates exist, and
+    the perpendicular width of every periodic axis equals the one within the
+    periodic sub-lattice.
+    """
+    out = cell.copy()
+    n_periodic = 0
+    for k in range(3):
+        if pbc[k]:
+            n_periodic += 1
+    if n_periodic == 3:
+        return out
+    if n_periodic == 0:
+        out[:, :] = 0.0
+        for k in range(3):
+            out[k, k] = 1.0
+        return out
+    if n_periodic == 2:
+        a = np.zeros(3)
+        b = np.zeros(3)
+        seen = 0
+        free = 0
+        for k in range(3):
+            if pbc[k]:
+                if seen == 0:
+                    a = cell[k].copy()
+                else:
+                    b = cell[k].copy()
+                seen += 1
+            else:
+                free = k
+        c = _cross(a, b)
+        out[free] = c / np.sqrt(np.sum(c * c))
+        return out
+    # one periodic axis: two unit vectors perpendicular to it
+    axis = 0
+    for k in range(3):
+        if pbc[k]:
+            axis = k
+    a = cell[axis] / np.sqrt(np.sum(cell[axis] * cell[axis]))
+    helper = np.zeros(3)
+    helper[np.argmin(np.abs(a))] = 1.0
+    u = _cross(a, helper)
+    u /= np.sqrt(np.sum(u * u))
+    v = _cross(a, u)
+    free_rows = 0
+    for k in range(3):
+        if not pbc[k]:
+            if free_rows == 0:
+                out[k] = u
+            else:
+                out[k] = v
+            free_rows += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _neighbor_list(positions, cell, pbc, cutoff):
+    n_atoms = positions.shape[0]
+    full_cell = _complete_cell(cell, pbc)
+    inverse = np.linalg.inv(full_cell)
+    frac = positions @ inverse
+
+    # wrap into the home cell along periodic axes; remember the integer shift
+    wrap = np.zeros((n_atoms, 3), dtype=np.int64)
+    pad = np.zeros(3)
+    n_img = np.zeros(3, dtype=np.int64)
+    for k in range(3):
+        if pbc[k]:
+            # 1 / perpendicular width of axis k is the norm of column k of inv(cell)
+            pad[k] = cutoff * np.sqrt(np.sum(inverse[:, k] ** 2))
+            n_img[k] = np.int64(np.ceil(pad[k])) + 1
+            for i in range(n_atoms):
+                w = np.floor(frac[i, k])
+                frac[i, k] -= w
+                wrap[i, k] = np.int64(w)
+    wrapped = frac @ full_cell
+
+    # periodic images that can lie within the cutoff of the home cell
+    n_shift = (2 * n_img[0] + 1) * (2 * n_img[1] + 1) * (2 * n_img[2] + 1)
+    capacity = n_atoms * n_shift
+    img_pos = np.empty((capacity, 3))
+    img_atom = np.empty(capacity, dtype=np.int64)
+    img_shift = np.empty((capacity, 3), dtype=np.int64)
+    n_images = 0
+    for s0 in range(-n_img[0], n_img[0] + 1):
+        for s1 in range(-n_img[1], n_img[1] + 1):
+            for s2 in range(-n_img[2], n_img[2] + 1):
+                for i in range(n_atoms):
+                    f0 = frac[i, 0] + s0
+                    f1 = frac[i, 1] + s1
+                    f2 = frac[i, 2] + s2
+                    if pbc[0] and (f0 < -pad[0] or f0 > 1.0 + pad[0]):
+                        continue
+                    if pbc[1] and (f1 < -pad[1] or f1 > 1.0 + pad[1]):
+                        continue
+                    if pbc[2] and (f2 < -pad[2] or f2 > 1.0 + pad[2]):
+                        continue
+                    for k in range(3):
+                        img_pos[n_images, k] = (
+                            f0 * full_cell[0, k] + f1 * full_cell[1, k] + f2 * full_cell[2, k]
+                        )
+                    img_atom[n_images] = i
+                    img_shift[n_images, 0] = s0
+                    img_shift[n_images, 1] = s1
+                    img_shift[n_images, 2] = s2
+                    n_images += 1
+
+    # axis-aligned bins no smaller than the cutoff: neighbours lie in the 27 adjacent bins
+    low = np.empty(3)
+    high = np.empty(3)
+    for k in range(3):
+        low[k] = img_pos[0, k]
+        high[k] = img_pos[0, k]
+    for m in range(n_images):
+        for k in range(3):
+            low[k] = min(low[k], img_pos[m, k])
+            high[k] = max(high[k], img_pos[m, k])
+    bin_width = max(cutoff, 1e-3)
+    n_bins = np.ones(3, dtype=np.int64)
+    while True:
+        for k in range(3):
+            n_bins[k] = max(1, np.int64((high[k] - low[k]) / bin_width))
+        if n_bins[0] * n_bins[1] * n_bins[2] <= 4 * n_images + 64:
+            break
+        bin_width *= 1.5
+    bin_size = np.empty(3)
+    for k in range(3):
+        bin_size[k] = max((high[k] - low[k]) / n_bins[k], 1e-12)
+
+    total_bins = n_bins[0] * n_bins[1] * n_bins[2]
+    img_bin = np.empty(n_images, dtype=np.int64)
+    bin_start = np.zeros(total_bins + 1, dtype=np.int64)
+    for m in range(n_images):
+        b = 0
+        for k in range(3):
+            c = min(np.int64((img_pos[m, k] - low[k]) / bin_size[k]), n_bins[k] - 1)
+            b = b * n_bins[k] + c
+        img_bin[m] = b
+        bin_start[b + 1] += 1
+    for b in range(total_bins):
+        bin_start[b + 1] += bin_start[b]
+    bin_fill = bin_start[:-1].copy()
+    bin_members = np.empty(n_images, dtype=np.int64)
+    for m in range(n_images):
+        bin_members[bin_fill[img_bin[m]]] = m
+        bin_fill[img_bin[m]] += 1
+
+    cutoff2 = cutoff * cutoff
+    first = np.zeros(n_atoms + 1, dtype=np.int64)
+    cap = max(16, 8 * n_atoms)
+    nbr = np.empty(cap, dtype=np.int64)
+    vec = np.empty((cap, 3))
+    dist = np.empty(cap)
+    shift = np.empty((cap, 3), dtype=np.int64)
+    n_pairs = 0
+    home = np.empty(3, dtype=np.int64)
+    for i in range(n_atoms):
+        for k in range(3):
+            home[k] = min(max(np.int64((wrapped[i, k] - low[k]) / bin_size[k]), 0), n_bins[k] - 1)
+        for b0 in range(max(home[0] - 1, 0), min(home[0] + 2, n_bins[0])):
+            for b1 in range(max(home[1] - 1, 0), min(home[1] + 2, n_bins[1])):
+                for b2 in range(max(home[2] - 1, 0), min(home[2] + 2, n_bins[2])):
+                    b = (b0 * n_bins[1] + b1) * n_bins[2] + b2
+                    for q in range(bin_start[b], bin_start[b + 1]):
+                        m = bin_members[q]
+                        j = img_atom[m]
+                        if (
+                            j == i
+                            and img_shift[m, 0] == 0
+                            and img_shift[m, 1] == 0
+                            and img_shift[m, 2] == 0
+                        ):
+                            continue
+                        d0 = img_pos[m, 0] - wrapped[i, 0]
+                        d1 = img_pos[m, 1] - wrapped[i, 1]
+                        d2 = img_pos[m, 2] - wrapped[i, 2]
+                        r2 = d0 * d0 + d1 * d1 + d2 * d2
+                        if r2 >= cutoff2:
+                            continue
+                        if n_pairs == cap:
+                            cap *= 2
+                            nbr = _grow_int(nbr, cap)
+                            dist = _grow_float(dist, cap)
+                            vec = _grow_float2(vec, cap)
+                            shift = _grow_int2(shift, cap)
+                        nbr[n_pairs] = j
+                        vec[n_pairs, 0] = d0
+                        vec[n_pairs, 1] = d1
+                        vec[n_pairs, 2] = d2
+                        dist[n_pairs] = np.sqrt(r2)
+                        for k in range(3):
+                            shift[n_pairs, k] = img_shift[m, k] + wrap[j, k] - wrap[i, k]
+                        n_pairs += 1
+        first[i + 1] = n_pairs
+    return first, nbr[:n_pairs].copy(), vec[:n_pairs].copy(), dist[:n_pairs].copy(), shift[:n_pairs].copy()
+
+
+@njit(cache=True, nogil=True)
+def _grow_int(a, cap):
+    out = np.empty(cap, dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grow_float(a, cap):
+    out = np.empty(cap, dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grow_float2(a, cap):
+    out = np.empty((cap, a.shape[1]), dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grow_int2(a, cap):
+    out = np.empty((cap, a.shape[1]), dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+def neighbor_list(positions, cell, pbc, cutoff):
+    """Return all neighbours closer than ``cutoff`` (periodic images included).
+
+    Parameters
+    ----------
+    positions : array-like of shape (n_atoms, 3)
+        Cartesian positions in Å.
+    cell : array-like of shape (3, 3)
+        Lattice vectors as rows, in Å; rows of non-periodic axes are ignored.
+    pbc : array-like of shape (3,), bool
+        Periodicity along each lattice vector.
+    cutoff : float
+        Cutoff radius in Å (pairs with distance < cutoff are returned).
+
+    Returns
+    -------
+    NeighborList
+        CSR neighbour list (see the module docstring for conventions).
+    """
+    positions = np.ascontiguousarray(positions, dtype=np.float64).reshape(-1, 3)
+    cell = np.ascontiguousarray(cell, dtype=np.float64).reshape(3, 3)
+    pbc = np.ascontiguousarray(pbc, dtype=np.bool_).reshape(3)
+    cutoff = float(cutoff)
+    if not cutoff > 0 or not np.isfinite(cutoff):
+        raise ValueError(f"cutoff must be a positive finite number of Å, got {cutoff}")
+    if positions.shape[0] == 0:
+        raise ValueError("no atoms: the neighbour list needs at least one atom")
+    return NeighborList(*_neighbor_list(positions, cell, pbc, cutoff))

@@ -1,0 +1,203 @@
+"""Input adapters: turn ASE and pymatgen objects into validated numeric frames.
+
+Every descriptor in skdesc works on :class:`Frame` objects, plain float64/int64
+arrays that are copies of the caller's data (the caller's objects are never
+modified).  :func:`to_frames` accepts
+
+* :class:`ase.Atoms`,
+* :class:`pymatgen.core.Structure` / :class:`~pymatgen.core.IStructure`
+  (periodic along all three axes),
+* :class:`pymatgen.core.Molecule` / :class:`~pymatgen.core.IMolecule`
+  (no cell, no periodicity),
+* a :class:`Frame`,
+* or a list / tuple mixing any of them.
+
+Validation errors are raised as :class:`ValueError` (or :class:`TypeError` for
+objects of the wrong kind) and name the index of the offending structure.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Frame", "to_frames", "atomic_number", "atomic_symbol"]
+
+# Smallest volume (Å^3), area (Å^2) or length (Å) a periodic cell may span.
+_DEGENERATE_CELL_TOL = 1e-8
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One atomic structure as plain arrays.
+
+    Parameters
+    ----------
+    positions : ndarray of shape (n_atoms, 3), float64
+        Cartesian positions in Å.
+    numbers : ndarray of shape (n_atoms,), int64
+        Atomic numbers.
+    cell : ndarray of shape (3, 3), float64
+        Lattice vectors as rows, in Å.  Rows along non-periodic axes may be
+        zero.
+    pbc : ndarray of shape (3,), bool
+        Periodicity along each lattice vector.
+    """
+
+    positions: np.ndarray
+    numbers: np.ndarray
+    cell: np.ndarray
+    pbc: np.ndarray
+
+    def __len__(self):
+        return len(self.numbers)
+
+
+def _frame_from_ase(atoms):
+    return (
+        np.array(atoms.get_positions(), dtype=np.float64),
+        np.array(atoms.get_atomic_numbers(), dtype=np.int64),
+        np.array(atoms.get_cell().array, dtype=np.float64),
+        np.array(atoms.get_pbc(), dtype=bool),
+    )
+
+
+def _frame_from_pymatgen(obj):
+    numbers = np.array([site.specie.Z for site in obj], dtype=np.int64)
+    positions = np.array(obj.cart_coords, dtype=np.float64).reshape(-1, 3)
+    lattice = getattr(obj, "lattice", None)
+    if lattice is None:  # Molecule / IMolecule
+        cell = np.zeros((3, 3))
+        pbc = np.zeros(3, dtype=bool)
+    else:
+        cell = np.array(lattice.matrix, dtype=np.float64)
+        pbc = np.array(getattr(lattice, "pbc", (True, True, True)), dtype=bool)
+    return positions, numbers, cell, pbc
+
+
+def _raw_arrays(obj, index):
+    """Return (positions, numbers, cell, pbc) copies for one input object."""
+    if isinstance(obj, Frame):
+        return (
+            np.array(obj.positions, dtype=np.float64),
+            np.array(obj.numbers, dtype=np.int64),
+            np.array(obj.cell, dtype=np.float64),
+            np.array(obj.pbc, dtype=bool),
+        )
+    module = type(obj).__module__
+    if module.startswith("ase") and hasattr(obj, "get_positions"):
+        return _frame_from_ase(obj)
+    if module.startswith("pymatgen") and hasattr(obj, "cart_coords"):
+        try:
+            return _frame_from_pymatgen(obj)
+        except AttributeError as exc:  # e.g. a disordered site without .specie
+            raise ValueError(
+                f"structure {index}: pymatgen object with disordered (partial "
+                "occupancy) sites is not supported; order the structure first"
+            ) from exc
+    raise TypeError(
+        f"structure {index}: expected ase.Atoms, a pymatgen Structure/IStructure/"
+        f"Molecule or skdesc.Frame, got {type(obj).__name__}"
+    )
+
+
+def _check_frame(positions, numbers, cell, pbc, index):
+    if positions.shape[0] == 0:
+        raise ValueError(f"structure {index}: it has no atoms; remove it from the input")
+    if positions.shape != (numbers.shape[0], 3):
+        raise ValueError(f"structure {index}: positions must have shape (n_atoms, 3)")
+    if not np.all(np.isfinite(positions)):
+        bad = np.flatnonzero(~np.all(np.isfinite(positions), axis=1))
+        raise ValueError(
+            f"structure {index}: positions of atoms {bad[:10].tolist()} are NaN or inf; "
+            "fix or drop this structure"
+        )
+    if np.any(numbers < 1) or np.any(numbers > 118):
+        raise ValueError(f"structure {index}: atomic numbers must lie in 1..118")
+    if pbc.any():
+        if not np.all(np.isfinite(cell)):
+            raise ValueError(f"structure {index}: the cell contains NaN or inf")
+        periodic = cell[pbc]
+        if periodic.shape[0] == 3:
+            size = abs(np.linalg.det(periodic))
+        elif periodic.shape[0] == 2:
+            size = np.linalg.norm(np.cross(periodic[0], periodic[1]))
+        else:
+            size = np.linalg.norm(periodic[0])
+        if size < _DEGENERATE_CELL_TOL:
+            raise ValueError(
+                f"structure {index}: the cell has zero volume along its periodic axes "
+                f"(pbc={pbc.tolist()}); set a valid cell or turn periodicity off"
+            )
+
+
+def _is_single_structure(X):
+    return isinstance(X, Frame) or (
+        type(X).__module__.split(".")[0] in ("ase", "pymatgen") and not isinstance(X, (list, tuple))
+    )
+
+
+def to_frames(X):
+    """Convert input structures to a list of validated :class:`Frame` objects.
+
+    Parameters
+    ----------
+    X : structure or sequence of structures
+        ``ase.Atoms``, pymatgen ``Structure``/``IStructure``/``Molecule``,
+        :class:`Frame`, or a list/tuple/array mixing them.  A single structure
+        is treated as a list of one.
+
+    Returns
+    -------
+    frames : list of Frame
+        Copies of the input data (float64 positions and cell in Å, int64
+        atomic numbers, boolean pbc).
+
+    Raises
+    ------
+    TypeError
+        If an element is not a supported structure type.
+    ValueError
+        If a structure is empty, has NaN/inf positions, or a periodic cell with
+        zero volume.  The message names the index of the structure.
+    """
+    if _is_single_structure(X):
+        X = [X]
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        raise TypeError(
+            "expected a list of structures (ase.Atoms, pymatgen Structure/Molecule), "
+            f"got a numeric array of shape {X.shape}"
+        )
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(
+            f"expected a structure or a list of structures, got {type(X).__name__}"
+        ) from None
+    if len(items) == 0:
+        raise ValueError("no structures given: pass at least one structure")
+    frames = []
+    for index, obj in enumerate(items):
+        positions, numbers, cell, pbc = _raw_arrays(obj, index)
+        _check_frame(positions, numbers, cell, pbc, index)
+        frames.append(Frame(positions, numbers, cell, pbc))
+    return frames
+
+
+def atomic_number(species):
+    """Return the atomic number of a symbol (``"Ti"``) or number (``22``)."""
+    from ase.data import atomic_numbers
+
+    if isinstance(species, (int, np.integer)) and not isinstance(species, bool):
+        if 1 <= int(species) <= 118:
+            return int(species)
+        raise ValueError(f"atomic number {species} is outside 1..118")
+    if isinstance(species, str) and species in atomic_numbers and species != "X":
+        return int(atomic_numbers[species])
+    raise ValueError(f"unknown element {species!r}: use a chemical symbol such as 'Ti' or an atomic number")
+
+
+def atomic_symbol(number):
+    """Return the chemical symbol of an atomic number."""
+    from ase.data import chemical_symbols
+
+    return chemical_symbols[int(number)]
