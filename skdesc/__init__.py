@@ -3,6 +3,7 @@
 from .atomic import AtomicFeatures
 from .local import ChebyshevLAED
 from .neighbors import neighbor_list
+from .pooling import MomentGSD, gsd_space
 from .structures import Frame, to_frames
 
 __version__ = "0.1.0"
@@ -11,6 +12,8 @@ __all__ = [
     "AtomicFeatures",
     "ChebyshevLAED",
     "Frame",
+    "MomentGSD",
+    "gsd_space",
     "neighbor_list",
     "to_frames",
 ]

@@ -1,0 +1,5 @@
+"""Pooling rules: per-atom descriptors to one vector per structure."""
+
+from .moments import MomentGSD, gsd_space, moments
+
+__all__ = ["MomentGSD", "gsd_space", "moments"]

@@ -1,0 +1,483 @@
+"""Global moment descriptors (GSDs) of Gharakhanyan et al. (2023).
+
+Notation (paper 003): a structure has sites ``a`` of element ``A`` with local
+descriptors ``x_a`` (length ``d``).  The moments of a set ``{X_i}`` are the
+mean and, for ``n >= 2``, ``mu_n = 1/N sum_i (X_i - mean)^n`` (population,
+per feature); "up to degree n" stacks ``[mu_1, ..., mu_n]``.
+
+* CED of element A: inner moments ``1..n_in`` over the ``x_a`` of A.
+* GSD method i (``n_in = 0``): outer moments ``1..n_out`` over all
+  (element-weighted) ``w_A x_a``.
+* method ii (``n_out = 0``): the CEDs of all elements of the data set stacked
+  in a fixed element order, zeros for elements absent from the structure.
+* method iii (both >= 1): outer moments over the (element-weighted) CEDs
+  ``w_A CED_A`` of the elements present in the structure.
+
+``Sigma_ijk`` has outer moments up to i, inner up to j, and k = 0
+(unweighted), 1 (element-weighted) or 2 (both, concatenated).  The paper's
+two largest descriptors are concatenations: ``Sigma_555 = Sigma_552 +
+Sigma_502 + Sigma_050`` and ``Sigma_554 = Sigma_552 + Sigma_502``.
+"""
+
+import numbers
+import re
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..atomic import AtomicFeatures
+from ..elements import resolve_element_weights, resolve_species, warn_zero_weights
+from ..structures import atomic_symbol
+from . import _moments_kernel as kernel
+
+__all__ = ["MomentGSD", "gsd_space", "moments"]
+
+_KINDS = {"central": kernel.CENTRAL, "standardized": kernel.STANDARDIZED, "cumulant": kernel.CUMULANT}
+_WEIGHTINGS = {"none": 0, "element": 1, "both": 2, 0: 0, 1: 1, 2: 2}
+_STRUCTURES_PER_BATCH = 2048
+
+
+def moments(X, order, kind="central"):
+    """Moments of the rows of ``X``, per column.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    order : int
+        Highest moment (>= 1).
+    kind : {"central", "standardized", "cumulant"}
+        ``central``: [mean, mu_2, ..., mu_order] (population central moments,
+        as ``scipy.stats.moment``); ``standardized``: [mean, std, mu_3/std^3,
+        ..., mu_n/std^n] with 0 for constant columns; ``cumulant``:
+        [kappa_1, ..., kappa_order] (population cumulants).
+
+    Returns
+    -------
+    ndarray of shape (order, n_features)
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError("X must be a non-empty 2-D array")
+    order = _check_order(order, "order", minimum=1)
+    out = np.empty((order, X.shape[1]))
+    kernel.column_moments(X, X.shape[0], order, _check_kind(kind), out)
+    return out
+
+
+def _check_order(value, name, minimum=0):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_kind(kind):
+    if kind not in _KINDS:
+        raise ValueError(f"moments must be one of {sorted(_KINDS)}, got {kind!r}")
+    return _KINDS[kind]
+
+
+def _sigma(i, j, k):
+    return f"Sigma{i}{j}{k}" if max(i, j, k) < 10 else f"Sigma_{i},{j},{k}"
+
+
+class MomentGSD(TransformerMixin, BaseEstimator):
+    """Global structure descriptor from statistical moments of per-atom descriptors.
+
+    Turns :class:`~skdesc.AtomicFeatures` (one vector per atom) into one
+    vector per structure, following Gharakhanyan, Aalto, Alsoulah, Artrith &
+    Urban (2023).  ``MomentGSD(n_out=i, n_in=j, weighting=k)`` is the paper's
+    ``Sigma_ijk``; :meth:`from_sigma` builds one from its label, including the
+    concatenations ``"555"`` and ``"554"``.
+
+    Parameters
+    ----------
+    n_out : int, default=1
+        Highest outer moment (over atoms, or over element descriptors when
+        ``n_in >= 1``).  0 selects method ii (stacked element descriptors).
+    n_in : int, default=0
+        Highest inner moment over the atoms of each element (0: method i,
+        moments over all atoms directly).
+    weighting : {"none", "element", "both"} or {0, 1, 2}, default="none"
+        ``"none"`` (k = 0): w = 1; ``"element"`` (k = 1): each atom or element
+        descriptor is multiplied by its element weight; ``"both"`` (k = 2):
+        the unweighted and weighted blocks concatenated.  Method ii
+        (``n_out=0``) only exists unweighted.
+    element_weights : dict or sequence, default=None
+        Element weights: mapping from symbol or atomic number to weight, or one
+        weight per element of ``species_``.  ``None`` gives aenet's typespin
+        weights in the element order (-1, 1 / -1, 0, 1 / ...; 1 for a single
+        element).  A zero weight makes that element vanish from the weighted
+        blocks (a warning says so when the zero comes from the default).
+    moments : {"central", "standardized", "cumulant"}, default="central"
+        Moments stacked for each degree n: ``central`` (the paper: the mean for
+        n = 1 and population central moments mu_n), ``standardized`` (mean,
+        standard deviation, then mu_n / sigma^n, 0 for constant features) or
+        ``cumulant`` (population cumulants kappa_n).
+    species : list of str or int, default=None
+        Element order of the stacked descriptors and default weights.
+        ``None`` takes the order carried by the input ``AtomicFeatures`` (the
+        local descriptor's ``species_``), which also covers elements absent
+        from the training structures.
+    include_atom_moments : bool, default=False
+        Append the method-i block ``Sigma_{n_out,0,k}`` (with the same
+        weighting).  ``from_sigma("554")`` sets it.
+    include_element_stack : bool, default=False
+        Append the method-ii block ``Sigma_{0,n_in,0}``.  ``from_sigma("555")``
+        sets it together with ``include_atom_moments``.
+    n_jobs : int, default=None
+        Threads over batches of structures (results do not depend on it).
+
+    Attributes
+    ----------
+    species_ : tuple of int
+        Element order (atomic numbers).
+    element_weights_ : ndarray of shape (n_species,)
+    n_features_in_ : int
+        Per-atom descriptor length ``d``.
+    n_features_out_ : int
+        Output length.
+    complexity_ : float
+        ``n_features_out_ / n_features_in_`` (the paper's complexity).
+    blocks_ : list of str
+        Labels of the concatenated blocks in output order, e.g.
+        ``["Sigma550", "Sigma551", "Sigma500", "Sigma501", "Sigma050"]``.
+
+    Notes
+    -----
+    Output length with ``S`` elements and ``W`` = 2 for ``weighting="both"``
+    (else 1): ``d n_out max(1, n_in) W`` for methods i and iii, ``d n_in S``
+    for method ii, plus ``d n_out W`` and ``d n_in S`` for the appended
+    blocks.  So ``Sigma_555`` has ``d (60 + 5 S)`` features: 75 d for the
+    paper's three elements.
+
+    A 2-D array input is read as one atom per structure of a single unnamed
+    element (so the estimator also works on plain arrays); pass
+    ``AtomicFeatures`` for real structures.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdesc import AtomicFeatures, MomentGSD
+    >>> af = AtomicFeatures(np.arange(10.0).reshape(5, 2), [0, 2, 5], [1, 8, 1, 1, 8])
+    >>> MomentGSD.from_sigma("221").fit_transform(af).shape
+    (2, 8)
+    """
+
+    def __init__(
+        self,
+        n_out=1,
+        n_in=0,
+        weighting="none",
+        element_weights=None,
+        moments="central",
+        species=None,
+        include_atom_moments=False,
+        include_element_stack=False,
+        n_jobs=None,
+    ):
+        self.n_out = n_out
+        self.n_in = n_in
+        self.weighting = weighting
+        self.element_weights = element_weights
+        self.moments = moments
+        self.species = species
+        self.include_atom_moments = include_atom_moments
+        self.include_element_stack = include_element_stack
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_sigma(cls, label, **params):
+        """Build the paper's ``Sigma_ijk`` descriptor from its label.
+
+        Parameters
+        ----------
+        label : str or tuple of 3 int
+            ``"332"``, ``"Sigma332"``, ``"Σ332"`` or ``(3, 3, 2)``.  k = 0, 1, 2
+            as in the paper; k = 5 is ``Sigma_ij2 + Sigma_i02 + Sigma_0j0`` and
+            k = 4 is ``Sigma_ij2 + Sigma_i02`` (so ``"555"`` and ``"554"`` are
+            the paper's largest descriptors).
+        **params
+            Other ``MomentGSD`` parameters (``element_weights``, ``moments``...).
+        """
+        i, j, k = _parse_sigma(label)
+        if k in (4, 5):
+            if i < 1 or j < 1:
+                raise ValueError(f"Sigma{i}{j}{k}: concatenations need outer and inner moments >= 1")
+            return cls(
+                n_out=i,
+                n_in=j,
+                weighting="both",
+                include_atom_moments=True,
+                include_element_stack=(k == 5),
+                **params,
+            )
+        return cls(n_out=i, n_in=j, weighting=k, **params)
+
+    @property
+    def sigma_label(self):
+        """The paper's label, e.g. ``"Sigma332"`` (a ``+``-joined list for other concatenations)."""
+        i, j = int(self.n_out), int(self.n_in)
+        k = _WEIGHTINGS.get(self.weighting)
+        atom = bool(self.include_atom_moments) and j > 0
+        stack = bool(self.include_element_stack) and i > 0
+        if k == 2 and atom and stack:
+            return _sigma(i, j, 5)
+        if k == 2 and atom and not stack:
+            return _sigma(i, j, 4)
+        parts = [_sigma(i, j, k)]
+        if atom:
+            parts.append(_sigma(i, 0, k))
+        if stack:
+            parts.append(_sigma(0, j, 0))
+        return "+".join(parts)
+
+    # -------------------------------------------------------------- validation
+    def _validate_params_(self):
+        n_out = _check_order(self.n_out, "n_out")
+        n_in = _check_order(self.n_in, "n_in")
+        if n_out == 0 and n_in == 0:
+            raise ValueError("n_out and n_in cannot both be 0: set n_out >= 1 or n_in >= 1")
+        if self.weighting not in _WEIGHTINGS or isinstance(self.weighting, bool):
+            raise ValueError(f"weighting must be 'none', 'element' or 'both' (0, 1, 2), got {self.weighting!r}")
+        k = _WEIGHTINGS[self.weighting]
+        if n_out == 0 and k != 0:
+            raise ValueError(
+                "Sigma_0jk with element weighting does not exist (stacked element descriptors "
+                "are unweighted): use weighting='none' or n_out >= 1"
+            )
+        if self.include_atom_moments and (n_in == 0 or n_out == 0):
+            raise ValueError("include_atom_moments needs n_out >= 1 and n_in >= 1")
+        if self.include_element_stack and (n_in == 0 or n_out == 0):
+            raise ValueError("include_element_stack needs n_out >= 1 and n_in >= 1")
+        kind = _check_kind(self.moments)
+        return n_out, n_in, k, kind
+
+    def _as_atomic(self, X):
+        if isinstance(X, AtomicFeatures):
+            return X
+        if isinstance(X, (list, tuple)) and X and type(X[0]).__module__.startswith(("ase", "pymatgen")):
+            raise TypeError("MomentGSD takes per-atom descriptors: put a local descriptor such as ChebyshevLAED before it")
+        return None
+
+    # ---------------------------------------------------------- estimator API
+    def fit(self, X, y=None):
+        """Learn the element order, weights and dimensions.
+
+        Parameters
+        ----------
+        X : AtomicFeatures or array-like of shape (n_structures, d)
+            Per-atom descriptors (an array is one atom per structure).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        n_out, n_in, k, _ = self._validate_params_()
+        atomic = self._as_atomic(X)
+        if atomic is None:
+            validate_data(self, X, reset=True)
+            observed, default_order = (0,), (0,)
+        else:
+            if atomic.n_structures == 0:
+                raise ValueError("MomentGSD needs at least one structure to fit")
+            self.n_features_in_ = atomic.n_features
+            self.feature_names_in_ = np.asarray(atomic.feature_names, dtype=object)
+            observed, default_order = atomic.numbers, atomic.species
+        if self.species is None:
+            self.species_ = tuple(default_order)
+            missing = set(np.unique(observed).tolist()) - set(self.species_)
+            if missing:
+                self.species_ = resolve_species(None, observed)
+        else:
+            self.species_ = resolve_species(self.species, observed)
+        if self.element_weights is None and len(self.species_) == 1:
+            self.element_weights_ = np.ones(1)
+        else:
+            self.element_weights_ = resolve_element_weights(self.element_weights, self.species_)
+        if k >= 1 and self.element_weights is None:
+            warn_zero_weights(self.element_weights_, self.species_, "MomentGSD")
+        self.blocks_ = self._block_labels(n_out, n_in, k)
+        self.n_features_out_ = sum(width for _, width in self._block_widths(n_out, n_in, k))
+        self.complexity_ = self.n_features_out_ / self.n_features_in_
+        return self
+
+    def _block_widths(self, n_out, n_in, k):
+        d = self.n_features_in_
+        n_species = len(self.species_)
+        passes = [0, 1] if k == 2 else [k]
+        blocks = []
+        if n_out == 0:
+            return [(_sigma(0, n_in, 0), d * n_in * n_species)]
+        if n_in > 0:
+            blocks += [(_sigma(n_out, n_in, w), d * n_out * n_in) for w in passes]
+        if n_in == 0 or self.include_atom_moments:
+            blocks += [(_sigma(n_out, 0, w), d * n_out) for w in passes]
+        if self.include_element_stack:
+            blocks.append((_sigma(0, n_in, 0), d * n_in * n_species))
+        return blocks
+
+    def _block_labels(self, n_out, n_in, k):
+        return [label for label, _ in self._block_widths(n_out, n_in, k)]
+
+    def transform(self, X):
+        """Compute the global descriptor of each structure.
+
+        Parameters
+        ----------
+        X : AtomicFeatures or array-like of shape (n_structures, d)
+
+        Returns
+        -------
+        ndarray of shape (n_structures, n_features_out_)
+        """
+        check_is_fitted(self, "species_")
+        n_out, n_in, k, kind = self._validate_params_()
+        atomic = self._as_atomic(X)
+        if atomic is None:
+            values = validate_data(self, X, reset=False, dtype=np.float64)
+            atomic = AtomicFeatures(values, np.arange(values.shape[0] + 1), np.zeros(values.shape[0]), species=(0,))
+        elif atomic.n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {atomic.n_features} features per atom, but MomentGSD was fitted with "
+                f"{self.n_features_in_}"
+            )
+        if not np.all(np.isfinite(atomic.values)):
+            raise ValueError("per-atom descriptors contain NaN or inf")
+        lookup = np.full(max(119, int(atomic.numbers.max(initial=0)) + 1), -1, dtype=np.int64)
+        lookup[list(self.species_)] = np.arange(len(self.species_))
+        element = lookup[atomic.numbers]
+        if np.any(element < 0):
+            unknown = sorted({atomic_symbol(z) for z in atomic.numbers[element < 0]})
+            first = int(atomic.structure_index[np.flatnonzero(element < 0)[0]])
+            raise ValueError(
+                f"structure {first} contains elements {unknown} not seen in fit "
+                f"(species_={[atomic_symbol(z) for z in self.species_]}); refit or set `species`"
+            )
+        empty = np.flatnonzero(atomic.n_atoms_per_structure == 0)
+        if empty.size:
+            raise ValueError(f"structure {int(empty[0])} has no atoms")
+
+        args = (
+            np.ascontiguousarray(self.element_weights_, dtype=np.float64),
+            len(self.species_),
+            n_out,
+            n_in,
+            kind,
+            k in (0, 2),
+            k in (1, 2),
+            bool(self.include_atom_moments),
+            n_out == 0 or bool(self.include_element_stack),
+            self.n_features_out_,
+        )
+        n = atomic.n_structures
+        bounds = list(range(0, n, _STRUCTURES_PER_BATCH)) + [n]
+        spans = list(zip(bounds[:-1], bounds[1:]))
+        offsets = atomic.offsets
+
+        def run(lo, hi):
+            a, b = offsets[lo], offsets[hi]
+            return kernel.moment_gsd_batch(atomic.values[a:b], offsets[lo : hi + 1] - a, element[a:b], *args)
+
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if len(spans) == 1 or n_jobs == 1:
+            parts = [run(lo, hi) for lo, hi in spans]
+        else:
+            parts = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(run)(lo, hi) for lo, hi in spans)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def get_feature_names_out(self, input_features=None):
+        """Readable names such as ``Sigma331[out=2,in=3]:cheb[rad,n=4]``."""
+        check_is_fitted(self, "species_")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            input_features = [f"x{c}" for c in range(self.n_features_in_)]
+        input_features = list(input_features)
+        if len(input_features) != self.n_features_in_:
+            raise ValueError(f"input_features must have {self.n_features_in_} names")
+        n_out, n_in, k, _ = self._validate_params_()
+        names = []
+        for label in self.blocks_:
+            i, j, w = _parse_sigma(label)
+            if i == 0:
+                for z in self.species_:
+                    for m in range(1, j + 1):
+                        names += [f"{label}[in={m},el={atomic_symbol(z)}]:{f}" for f in input_features]
+            elif j == 0:
+                for m in range(1, i + 1):
+                    names += [f"{label}[out={m}]:{f}" for f in input_features]
+            else:
+                for mo in range(1, i + 1):
+                    for mi in range(1, j + 1):
+                        names += [f"{label}[out={mo},in={mi}]:{f}" for f in input_features]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _parse_sigma(label):
+    if isinstance(label, (tuple, list)) and len(label) == 3:
+        return tuple(_check_order(v, "Sigma index") for v in label)
+    if isinstance(label, str):
+        text = label.strip()
+        match = re.fullmatch(r"(?:Sigma|Σ|S)?_?(\d)(\d)(\d)", text) or re.fullmatch(
+            r"(?:Sigma|Σ|S)?_?(\d+),(\d+),(\d+)", text
+        )
+        if match:
+            i, j, k = (int(g) for g in match.groups())
+            if k in (0, 1, 2, 4, 5):
+                return i, j, k
+    raise ValueError(
+        f"cannot read the descriptor label {label!r}: use 'ijk' such as '332' "
+        "(i outer, j inner moments, k = 0 unweighted, 1 weighted, 2 both, 4/5 the "
+        "paper's concatenations '554'/'555')"
+    )
+
+
+def gsd_space(max_order=5, **params):
+    """All distinct moment GSDs with moments up to ``max_order`` (the paper's GSD space).
+
+    The space contains
+
+    * ``Sigma_ijk`` for outer order i = 1..m, inner order j = 0..m and
+      k = 0, 1, 2 (j = 0 is method i): ``3 m (m + 1)`` descriptors;
+    * the stacked element descriptors ``Sigma_0j0``, j = 1..m: ``m``
+      descriptors (``Sigma_0j1`` and ``Sigma_0j2`` do not exist);
+    * the two concatenations ``Sigma_mm5 = Sigma_mm2 + Sigma_m02 + Sigma_0m0``
+      and ``Sigma_mm4 = Sigma_mm2 + Sigma_m02``: 2 descriptors.
+
+    That is ``3 m (m + 1) + m + 2`` in total: 97 for the paper's m = 5.
+
+    Parameters
+    ----------
+    max_order : int, default=5
+        Highest inner and outer moment.
+    **params
+        Passed to every :class:`MomentGSD` (``element_weights``, ``moments``...).
+
+    Returns
+    -------
+    dict
+        Label (``"Sigma332"``) to unfitted :class:`MomentGSD`, ordered by
+        (i, j, k) with the concatenations last.
+    """
+    m = _check_order(max_order, "max_order", minimum=1)
+    space = {}
+    for j in range(1, m + 1):
+        space[_sigma(0, j, 0)] = MomentGSD(n_out=0, n_in=j, **params)
+    for i in range(1, m + 1):
+        for j in range(0, m + 1):
+            for k in range(3):
+                space[_sigma(i, j, k)] = MomentGSD(n_out=i, n_in=j, weighting=k, **params)
+    for k in (4, 5):
+        space[_sigma(m, m, k)] = MomentGSD.from_sigma((m, m, k), **params)
+    return space
