@@ -258,7 +258,7 @@ def _neighbor_list(positions, cell, pbc, cutoff):
                         vec[n_pairs, 2] = d2
                         dist[n_pairs] = np.sqrt(r2)
                         for k in range(3):
-                            shift[n_pairs, k] = img_shift[m, k] + wrap[j, k] - wrap[i, k]
+                            shift[n_pairs, k] = img_shift[m, k] - wrap[j, k] + wrap[i, k]
                         n_pairs += 1
         first[i + 1] = n_pairs
     return first, nbr[:n_pairs].copy(), vec[:n_pairs].copy(), dist[:n_pairs].copy(), shift[:n_pairs].copy()

@@ -1,0 +1,87 @@
+"""The numba neighbour list against ASE's, on real and random skewed cells."""
+
+import ase
+import numpy as np
+import pytest
+from ase.neighborlist import neighbor_list as ase_neighbor_list
+
+from skdesc import neighbor_list
+
+
+def _as_sorted_table(i, j, shifts, distances):
+    table = np.column_stack([i, j, shifts])
+    order = np.lexsort(table.T[::-1])
+    return table[order], distances[order]
+
+
+def assert_same_as_ase(atoms, cutoff):
+    i, j, S, d = ase_neighbor_list("ijSd", atoms, cutoff)
+    nl = neighbor_list(atoms.positions, atoms.cell.array, atoms.pbc, cutoff)
+    ours, our_d = _as_sorted_table(nl.centers, nl.index, nl.shifts, nl.distances)
+    theirs, their_d = _as_sorted_table(i, j, S, d)
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_allclose(our_d, their_d, rtol=0, atol=1e-10)
+    # vectors are consistent with the caller's positions and the shifts
+    expected = atoms.positions[nl.index] - atoms.positions[nl.centers] + nl.shifts @ atoms.cell.array
+    np.testing.assert_allclose(nl.vectors, expected, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(nl.vectors, axis=1), nl.distances, atol=1e-12)
+    return len(i)
+
+
+def test_tio2_against_ase(tio2_small):
+    pairs = 0
+    for atoms in tio2_small:
+        pairs += assert_same_as_ase(atoms, 6.0)
+        assert_same_as_ase(atoms, 3.0)
+    assert pairs > 10_000
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_skewed_cells_against_ase(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 15))
+    cell = np.eye(3) * rng.uniform(2.0, 5.0) + rng.normal(scale=1.5, size=(3, 3))
+    if abs(np.linalg.det(cell)) < 1.0:
+        cell += np.eye(3) * 3
+    # atoms partly outside the home cell; cutoff often larger than the cell widths
+    positions = rng.uniform(-0.7, 1.7, size=(n, 3)) @ cell
+    pbc = [True, True, True] if seed < 6 else list(rng.random(3) < 0.5)
+    atoms = ase.Atoms(numbers=rng.integers(1, 30, n), positions=positions, cell=cell, pbc=pbc)
+    widths = 1.0 / np.linalg.norm(np.linalg.inv(cell), axis=0)
+    cutoff = float(rng.uniform(0.8, 2.5) * widths.min() + 0.5)
+    assert_same_as_ase(atoms, cutoff)
+
+
+@pytest.mark.parametrize("pbc", [(True, True, False), (False, True, False), (True, False, True)])
+def test_mixed_periodicity_with_degenerate_free_axis(pbc):
+    rng = np.random.default_rng(3)
+    cell = np.array([[3.1, 0.0, 0.0], [1.2, 2.9, 0.0], [0.3, 0.4, 4.0]])
+    positions = rng.uniform(0, 1, size=(7, 3)) @ cell
+    atoms = ase.Atoms("Cu7", positions=positions, cell=cell, pbc=pbc)
+    assert_same_as_ase(atoms, 5.5)
+    # the cell vectors of non-periodic axes are irrelevant: zero them
+    free_zero = cell.copy()
+    free_zero[~np.array(pbc)] = 0.0
+    zeroed = neighbor_list(positions, free_zero, pbc, 5.5)
+    reference = neighbor_list(positions, cell, pbc, 5.5)
+    assert np.array_equal(np.sort(zeroed.distances), np.sort(reference.distances))
+
+
+def test_molecule_without_cell():
+    rng = np.random.default_rng(5)
+    atoms = ase.Atoms("C20", positions=rng.uniform(0, 8, size=(20, 3)))
+    n = assert_same_as_ase(atoms, 3.5)
+    assert n > 0
+
+
+def test_single_atom_in_small_cell_sees_its_images():
+    atoms = ase.Atoms("Po", positions=[[0.2, 0.1, 0.0]], cell=np.eye(3) * 3.0, pbc=True)
+    nl = neighbor_list(atoms.positions, atoms.cell.array, atoms.pbc, 3.5)
+    assert len(nl.index) == 6 and np.all(nl.index == 0)
+    assert_same_as_ase(atoms, 7.0)
+
+
+def test_invalid_cutoff():
+    with pytest.raises(ValueError, match="cutoff"):
+        neighbor_list(np.zeros((1, 3)), np.eye(3), [True] * 3, -1.0)
