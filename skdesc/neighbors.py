@@ -292,6 +292,42 @@ def _grow_int2(a, cap):
     return out
 
 
+@njit(cache=True, nogil=True)
+def _count_shifts(cell, pbc, cutoff):
+    """Number of periodic image shifts a search with ``cutoff`` would visit."""
+    inverse = np.linalg.inv(_complete_cell(cell, pbc))
+    count = 1
+    for k in range(3):
+        if pbc[k]:
+            count *= 2 * (np.int64(np.ceil(cutoff * np.sqrt(np.sum(inverse[:, k] ** 2)))) + 1) + 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance):
+    """Neighbour list plus the shortest distance, cheap for overlapping atoms.
+
+    When the search would visit very many periodic images (a cell much
+    smaller than the cutoff), atoms closer than ``min_distance`` are looked
+    for first with that tiny cutoff; if any exist the full list is not built
+    (it could hold millions of pairs) and an empty list is returned.
+
+    Returns
+    -------
+    first, index, vectors, distances, shifts, shortest
+        The CSR list (see :func:`neighbor_list`) and the shortest distance
+        found (``inf`` if none).
+    """
+    n_atoms = positions.shape[0]
+    if min_distance > 0 and n_atoms * _count_shifts(cell, pbc, cutoff) > 200_000:
+        first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, min_distance)
+        if distances.shape[0] > 0:
+            return np.zeros(n_atoms + 1, dtype=np.int64), index[:0], vectors[:0], distances[:0], shifts[:0], distances.min()
+    first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, cutoff)
+    shortest = distances.min() if distances.shape[0] > 0 else np.inf
+    return first, index, vectors, distances, shifts, shortest
+
+
 def neighbor_list(positions, cell, pbc, cutoff):
     """Return all neighbours closer than ``cutoff`` (periodic images included).
 

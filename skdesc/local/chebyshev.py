@@ -154,4 +154,5 @@ class ChebyshevLAED(LocalDescriptor):
             int(self.ang_order),
             float(self.min_cutoff),
             self._weighted,
+            float(self.min_distance),
         )

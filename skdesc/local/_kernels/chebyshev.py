@@ -3,7 +3,7 @@
 import numpy as np
 from numba import njit
 
-from ...neighbors import _neighbor_list
+from ...neighbors import guarded_neighbor_list
 
 
 @njit(cache=True, nogil=True)
@@ -36,6 +36,7 @@ def chebyshev_batch(
     ang_order,
     min_cutoff,
     weighted,
+    min_distance,
 ):
     """Chebyshev descriptor of every atom of a batch of structures.
 
@@ -45,7 +46,8 @@ def chebyshev_batch(
     Returns
     -------
     values : (n_atoms, n_features) float64
-    min_distance : (n_frames,) float64, shortest interatomic distance per frame
+    shortest : (n_frames,) float64, shortest interatomic distance per frame
+        (frames with atoms closer than ``min_distance`` are left at zero)
     """
     n_rad = rad_order + 1
     n_ang = ang_order + 1
@@ -53,15 +55,17 @@ def chebyshev_batch(
     n_features = 2 * block if weighted else block
     n_frames = offsets.shape[0] - 1
     values = np.zeros((positions.shape[0], n_features))
-    min_distance = np.full(n_frames, np.inf)
+    shortest = np.empty(n_frames)
     cutoff = max(rad_cutoff, ang_cutoff)
     pi = np.pi
     for s in range(n_frames):
         a = offsets[s]
         b = offsets[s + 1]
-        first, nbr, vec, dist, _ = _neighbor_list(positions[a:b], cells[s], pbc[s], cutoff)
-        if dist.shape[0] > 0:
-            min_distance[s] = dist.min()
+        first, nbr, vec, dist, _, shortest[s] = guarded_neighbor_list(
+            positions[a:b], cells[s], pbc[s], cutoff, min_distance
+        )
+        if shortest[s] < min_distance:
+            continue
         max_nbr = 0
         for i in range(b - a):
             max_nbr = max(max_nbr, first[i + 1] - first[i])
@@ -97,4 +101,4 @@ def chebyshev_batch(
                     _add_chebyshev(row, n_rad, cos_t, f, ang_order)
                     if weighted:
                         _add_chebyshev(row, block + n_rad, cos_t, w_ang[j] * w_ang[k] * f, ang_order)
-    return values, min_distance
+    return values, shortest

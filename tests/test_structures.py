@@ -1,0 +1,87 @@
+"""Input adapters and bad-input errors."""
+
+import ase
+import numpy as np
+import pytest
+from ase.build import bulk, molecule
+
+from skdesc import ChebyshevLAED, Frame, to_frames
+
+
+def _laed():
+    return ChebyshevLAED(rad_cutoff=4.0, rad_order=4, ang_cutoff=2.0, ang_order=2)
+
+
+def test_single_structure_and_mixed_list():
+    from pymatgen.core import Molecule, Structure
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    crystal = bulk("Si")
+    inputs = [crystal, AseAtomsAdaptor.get_structure(crystal), Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])]
+    frames = to_frames(inputs)
+    assert [len(f) for f in frames] == [2, 2, 2]
+    assert frames[0].pbc.all() and frames[1].pbc.all() and not frames[2].pbc.any()
+    np.testing.assert_allclose(frames[0].positions, frames[1].positions, atol=1e-10)
+    assert len(to_frames(crystal)) == 1
+    assert isinstance(frames[0], Frame)
+
+
+def test_caller_objects_are_not_modified():
+    atoms = bulk("NaCl", "rocksalt", a=5.6).repeat(2)
+    atoms.positions[0] += [10.0, -3.0, 0.0]  # outside the cell: wrapped internally only
+    before = (atoms.positions.copy(), atoms.cell.array.copy(), atoms.pbc.copy(), atoms.numbers.copy())
+    _laed().fit_transform([atoms])
+    after = (atoms.positions, atoms.cell.array, atoms.pbc, atoms.numbers)
+    for b, a in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_positions(bad):
+    atoms = molecule("H2O")
+    atoms.positions[1, 2] = bad
+    with pytest.raises(ValueError, match=r"structure 1: positions of atoms \[1\] are NaN or inf"):
+        _laed().fit([molecule("H2O"), atoms])
+
+
+def test_empty_structure_and_empty_input():
+    with pytest.raises(ValueError, match="structure 0: it has no atoms"):
+        _laed().fit([ase.Atoms()])
+    with pytest.raises(ValueError, match="no structures"):
+        _laed().fit([])
+
+
+def test_zero_volume_cell():
+    atoms = ase.Atoms("Cu2", positions=[[0, 0, 0], [1, 1, 1]], cell=[[2, 0, 0], [4, 0, 0], [0, 0, 2]], pbc=True)
+    with pytest.raises(ValueError, match="structure 0: the cell has zero volume"):
+        _laed().fit([atoms])
+    atoms.pbc = (True, False, True)  # the periodic axes span an area: valid
+    _laed().fit([atoms])
+    with pytest.raises(ValueError, match="zero volume"):
+        _laed().fit([ase.Atoms("Cu", pbc=True)])
+
+
+def test_overlapping_atoms():
+    atoms = ase.Atoms("H2O", positions=[[0, 0, 0], [0.05, 0, 0], [1, 0, 0]])
+    with pytest.raises(ValueError, match=r"structure 1: two atoms are 0.05 Å apart"):
+        _laed().fit_transform([molecule("H2O"), atoms])
+    assert _laed().set_params(min_distance=0.01).fit_transform([atoms]).n_atoms == 3
+    # an atom overlapping its own periodic image
+    tiny = ase.Atoms("H", cell=np.eye(3) * 0.05, pbc=True)
+    with pytest.raises(ValueError, match="closer than min_distance"):
+        _laed().fit_transform([tiny])
+
+
+def test_wrong_types():
+    with pytest.raises(TypeError, match="structure 1: expected ase.Atoms"):
+        _laed().fit([molecule("H2O"), "H2O"])
+    with pytest.raises(TypeError, match="numeric array"):
+        _laed().fit(np.zeros((3, 3)))
+
+
+def test_disordered_pymatgen_structure():
+    from pymatgen.core import Lattice, Structure
+
+    disordered = Structure(Lattice.cubic(3.0), [{"Cu": 0.5, "Au": 0.5}], [[0, 0, 0]])
+    with pytest.raises(ValueError, match="structure 0: .*disordered"):
+        _laed().fit([disordered])
