@@ -1,5 +1,5 @@
 """Pooling rules: per-atom descriptors to one vector per structure."""
 
-from .moments import MomentGSD, gsd_space, moments
+from .moments import MomentGSD, gsd_space, stacked_moments
 
-__all__ = ["MomentGSD", "gsd_space", "moments"]
+__all__ = ["MomentGSD", "gsd_space", "stacked_moments"]

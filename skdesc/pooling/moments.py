@@ -32,14 +32,14 @@ from ..elements import resolve_element_weights, resolve_species, warn_zero_weigh
 from ..structures import atomic_symbol
 from . import _moments_kernel as kernel
 
-__all__ = ["MomentGSD", "gsd_space", "moments"]
+__all__ = ["MomentGSD", "gsd_space", "stacked_moments"]
 
 _KINDS = {"central": kernel.CENTRAL, "standardized": kernel.STANDARDIZED, "cumulant": kernel.CUMULANT}
 _WEIGHTINGS = {"none": 0, "element": 1, "both": 2, 0: 0, 1: 1, 2: 2}
 _STRUCTURES_PER_BATCH = 2048
 
 
-def moments(X, order, kind="central"):
+def stacked_moments(X, order, kind="central"):
     """Moments of the rows of ``X``, per column.
 
     Parameters
