@@ -248,10 +248,10 @@ def _neighbor_list(positions, cell, pbc, cutoff):
                             continue
                         if n_pairs == cap:
                             cap *= 2
-                            nbr = _grow_int(nbr, cap)
-                            dist = _grow_float(dist, cap)
-                            vec = _grow_float2(vec, cap)
-                            shift = _grow_int2(shift, cap)
+                            nbr = _grow(nbr, cap)
+                            dist = _grow(dist, cap)
+                            vec = _grow(vec, cap)
+                            shift = _grow(shift, cap)
                         nbr[n_pairs] = j
                         vec[n_pairs, 0] = d0
                         vec[n_pairs, 1] = d1
@@ -265,29 +265,9 @@ def _neighbor_list(positions, cell, pbc, cutoff):
 
 
 @njit(cache=True, nogil=True)
-def _grow_int(a, cap):
-    out = np.empty(cap, dtype=a.dtype)
-    out[: a.shape[0]] = a
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _grow_float(a, cap):
-    out = np.empty(cap, dtype=a.dtype)
-    out[: a.shape[0]] = a
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _grow_float2(a, cap):
-    out = np.empty((cap, a.shape[1]), dtype=a.dtype)
-    out[: a.shape[0]] = a
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _grow_int2(a, cap):
-    out = np.empty((cap, a.shape[1]), dtype=a.dtype)
+def _grow(a, capacity):
+    """Copy of ``a`` with room for ``capacity`` rows."""
+    out = np.empty((capacity,) + a.shape[1:], dtype=a.dtype)
     out[: a.shape[0]] = a
     return out
 

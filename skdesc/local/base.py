@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..atomic import AtomicFeatures
 from ..elements import resolve_species
-from ..structures import atomic_symbol, to_frames
+from ..structures import Frame, atomic_symbol, to_frames
 
 __all__ = ["LocalDescriptor"]
 
@@ -174,8 +174,6 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
                 )
 
     def _drop_unknown(self, frames):
-        from ..structures import Frame
-
         known = np.zeros(119, dtype=bool)
         known[list(self.species_)] = True
         kept = []
