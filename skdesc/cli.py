@@ -18,8 +18,8 @@ def _demo(args):
 
     first = results[0]
     print(
-        f"\nEnergy per atom of {first['n_structures']} NbMoTaW structures: ChebyshevLAED -> MomentGSD"
-        " -> StandardScaler -> KernelRidge(rbf), 5-fold CV\n"
+        f"\nEnergy per atom of {first['n_structures']} NbMoTaW structures, 5-fold CV of\n"
+        "ChebyshevLAED -> MomentGSD -> StandardScaler -> clip to +-5 -> KernelRidge(rbf, grid search)\n"
     )
     header = f"{'descriptor':<12}{'dimension':>10}{'MAE':>10}{'RMSE':>10}{'time':>8}"
     print(header)

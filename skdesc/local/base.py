@@ -4,7 +4,7 @@ import numbers
 from abc import abstractmethod
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, cpu_count, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -187,12 +187,15 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
             kept.append(frame if mask.all() else Frame(frame.positions[mask], frame.numbers[mask], frame.cell, frame.pbc))
         return kept
 
-    def _batches(self, frames):
+    def _batches(self, frames, n_jobs):
+        # at least four batches per worker for load balance, at most _ATOMS_PER_BATCH atoms each
+        total = sum(len(f) for f in frames)
+        target = min(_ATOMS_PER_BATCH, max(256, total // (4 * n_jobs)))
         bounds = [0]
         atoms = 0
         for index, frame in enumerate(frames):
             atoms += len(frame)
-            if atoms >= _ATOMS_PER_BATCH:
+            if atoms >= target:
                 bounds.append(index + 1)
                 atoms = 0
         if bounds[-1] != len(frames):
@@ -207,8 +210,8 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
         lookup = np.full(119, -1, dtype=np.int64)
         lookup[list(self.species_)] = np.arange(len(self.species_))
 
-        spans = self._batches(frames)
         n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        spans = self._batches(frames, cpu_count() if n_jobs < 0 else n_jobs)
         tasks = (delayed(self._run_batch)(frames[a:b], lookup) for a, b in spans)
         parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
         results = parallel(tasks)
