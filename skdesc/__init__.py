@@ -1,7 +1,7 @@
 """skdesc: atomic-structure descriptors as scikit-learn transformers."""
 
 from .atomic import AtomicFeatures
-from .local import ChebyshevLAED
+from .local import ACSF, ChebyshevLAED
 from .neighbors import neighbor_list
 from .pooling import MomentGSD, gsd_space
 from .structures import Frame, to_frames
@@ -9,6 +9,7 @@ from .structures import Frame, to_frames
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACSF",
     "AtomicFeatures",
     "ChebyshevLAED",
     "Frame",
