@@ -217,12 +217,10 @@ class ACSF(LocalDescriptor):
                 raise ValueError(f"{name}: lambda (third column) must lie in [-1, 1]")
         self._g2, self._g3, self._g4, self._g5 = g2, g3, g4, g5
 
-    def _fit(self, frames):
-        frames = super()._fit(frames)
+    def _prepare(self):
         self.element_weights_ = resolve_element_weights(self.element_weights, self.species_)
         if self._mode == WEIGHTED and self.element_weights is None and self._weighted_copy:
             warn_zero_weights(self.element_weights_, self.species_, "ACSF(compression='weighted')")
-        return frames
 
     @property
     def _weighted_copy(self):

@@ -68,6 +68,9 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
     def _validate_hyperparameters(self):
         """Check the constructor arguments; raise ValueError/TypeError."""
 
+    def _prepare(self):
+        """Set derived fitted state once ``species_`` is known (hook, optional)."""
+
     @abstractmethod
     def _n_features(self):
         """Number of per-atom features (after ``species_`` is known)."""
@@ -113,6 +116,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
         self.species_ = resolve_species(self.species, observed)
         if self.species is not None:
             self._check_unknown(frames, self.species_, "species")
+        self._prepare()
         self.n_features_out_ = self._n_features()
         return frames
 

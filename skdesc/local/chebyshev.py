@@ -119,10 +119,8 @@ class ChebyshevLAED(LocalDescriptor):
                 f"min_cutoff ({self.min_cutoff} Å) must be smaller than rad_cutoff and ang_cutoff"
             )
 
-    def _fit(self, frames):
-        frames = super()._fit(frames)
+    def _prepare(self):
         self.element_weights_ = resolve_element_weights(self.element_weights, self.species_)
-        return frames
 
     @property
     def _weighted(self):

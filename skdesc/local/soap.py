@@ -1,0 +1,394 @@
+"""SOAP power spectrum and its compressions (Darby, Kermode & Csanyi 2022)."""
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..atomic import AtomicFeatures
+from ..elements import resolve_element_weights
+from ..structures import atomic_symbol, to_frames
+from ._kernels import soap as kernel
+from ._kernels.spherical import real_harmonics_norm
+from .base import LocalDescriptor, _check_positive
+
+__all__ = ["SOAP", "CompressedSOAP", "COMPRESSIONS"]
+
+# Gaussians are included up to r_cut + sigma * sqrt(-2 ln 1e-3), as dscribe does.
+_PADDING = np.sqrt(-2.0 * np.log(1e-3))
+
+#: Compression modes; keys are skdesc's names, values their meaning.
+COMPRESSIONS = {
+    "nu2": "full power spectrum p^{ab}_{nn'l}",
+    "crossover": "same-element blocks p^{aa}_{nn'l} only (dscribe's 'crossover')",
+    "mu2": "element-agnostic: power spectrum of the (weighted) total density",
+    "nu1mu1": "p^a_{nn'l} = sum_m c^a_{nlm} C_{n'lm}, C = sum_b w_b c^b",
+    "nu1mu1*": "as nu1mu1, but the total density uses 2l+1 radial functions",
+    "nu1nu1hat": "p^a_{nl} = sum_m c^a_{nlm} sum_n' c^a_{n'lm}",
+    "nu1mu1hat": "p^a_{nl} = sum_m c^a_{nlm} sum_{n'b} w_b c^b_{n'lm}",
+    "embedding": "full spectrum of d_J element-embedded densities",
+    "random": "W^T P_l: 2l+1 random combinations of the rows of each Gram matrix (lossless)",
+    "random_symmetric": "first 2l+1 rows (upper triangle) of Q^T P_l Q (lossless)",
+}
+_ALIASES = {"off": "nu2", "mu1nu1": "nu1mu1", "mu1nu1*": "nu1mu1*", "nu1mu1star": "nu1mu1*"}
+_NORMALIZATIONS = ("dscribe", "l2", "kernel")
+
+
+def _canonical(compression):
+    name = _ALIASES.get(compression, compression)
+    if not isinstance(name, str) or name not in COMPRESSIONS:
+        raise ValueError(
+            f"unknown compression {compression!r}; choose one of {sorted(COMPRESSIONS)} "
+            f"(dscribe aliases: {sorted(_ALIASES)})"
+        )
+    return name
+
+
+@dataclass
+class _Layout:
+    """Which products of which channels make up the output, in order."""
+
+    l: np.ndarray  # (F,) angular channel of each feature
+    a: np.ndarray  # (F,) left channel
+    b: np.ndarray  # (F,) right channel
+    symmetric_pair: np.ndarray  # (F,) True where the mirrored product is not stored
+    names: list
+    map_a: np.ndarray | None = None  # (L+1, S N, n_a)
+    map_b: np.ndarray | None = None  # (L+1, S N, n_b)
+    b_kind: int = kernel.B_SAME_AS_A
+    use_star: bool = False
+
+
+def embedding_matrix(embedding, species):
+    """Element embedding matrix of shape (n_species, d_J).
+
+    ``"dJ2"``: columns 1 and 1, 2, 3, ... in order of atomic number;
+    ``"dJ3"``: 1, group and period; or a user array of shape (n_species, d_J).
+    """
+    if isinstance(embedding, str):
+        if embedding == "dJ2":
+            rank = np.argsort(np.argsort(species)) + 1.0
+            return np.column_stack([np.ones(len(species)), rank])
+        if embedding == "dJ3":
+            from pymatgen.core.periodic_table import Element
+
+            rows = [(1.0, float(Element.from_Z(z).group), float(Element.from_Z(z).row)) for z in species]
+            return np.array(rows)
+        raise ValueError(f"embedding must be 'dJ2', 'dJ3' or an array, got {embedding!r}")
+    matrix = np.asarray(embedding, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != len(species) or not np.all(np.isfinite(matrix)):
+        raise ValueError(
+            f"embedding must be a finite array of shape (n_species={len(species)}, d_J), got shape {matrix.shape}"
+        )
+    return matrix
+
+
+def _pair_table(n_groups, n_max, l_max, group_names, same_only=False):
+    """nu2-style layout over 'groups' (elements or embedding channels).
+
+    dscribe's order: group pairs g <= g', then l, then (n, n'); n <= n' within
+    equal groups, the full N x N block otherwise.
+    """
+    ls, a, b, sym, names = [], [], [], [], []
+    for g1 in range(n_groups):
+        for g2 in range(g1, n_groups):
+            if same_only and g1 != g2:
+                continue
+            for l in range(l_max + 1):
+                for n1 in range(n_max):
+                    for n2 in range(n1 if g1 == g2 else 0, n_max):
+                        ls.append(l)
+                        a.append(g1 * n_max + n1)
+                        b.append(g2 * n_max + n2)
+                        sym.append(not (g1 == g2 and n1 == n2))
+                        names.append(f"{group_names[g1]},{group_names[g2]},l={l},n={n1},n'={n2}")
+    return ls, a, b, sym, names
+
+
+def _layout(mode, species, n_max, l_max, weights, embedding, projections):
+    S, N, L = len(species), n_max, l_max
+    sym = [f"Z={z}" for z in species]
+    eye = np.eye(N)
+
+    def per_l(matrix):
+        return np.ascontiguousarray(np.broadcast_to(matrix, (L + 1,) + matrix.shape))
+
+    if mode in ("nu2", "crossover"):
+        names = [f"Z1={z}" for z in species]
+        ls, a, b, s, nm = _pair_table(S, N, L, names, same_only=(mode == "crossover"))
+        nm = [n.replace(",Z1=", ",Z2=", 1) for n in nm]
+        return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm)
+    if mode == "embedding":
+        E = embedding_matrix(embedding, species)
+        d_j = E.shape[1]
+        ls, a, b, s, nm = _pair_table(d_j, N, L, [f"J{j}" for j in range(d_j)])
+        return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm, map_a=per_l(np.kron(E, eye)))
+    total = np.kron(weights[:, None], eye)  # (S N, N): C_n = sum_b w_b c^b_n
+    if mode == "mu2":
+        ls, a, b, s, nm = _pair_table(1, N, L, ["total"])
+        return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm, map_a=per_l(total))
+    ls, a, b, s, nm = [], [], [], [], []
+    if mode == "random":
+        for l in range(L + 1):
+            for i in range(2 * l + 1):
+                for e in range(S):
+                    for n in range(N):
+                        ls.append(l), a.append(i), b.append(e * N + n), s.append(False)
+                        nm.append(f"W{i},{sym[e]},l={l},n={n}")
+        width = 2 * L + 1
+        W = np.zeros((L + 1, S * N, width))
+        for l in range(L + 1):
+            W[l, :, : 2 * l + 1] = projections[l]
+        return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm, map_a=W, b_kind=kernel.B_RAW)
+    if mode == "random_symmetric":
+        for l in range(L + 1):
+            for i in range(2 * l + 1):
+                for j in range(i, S * N):
+                    ls.append(l), a.append(i), b.append(j), s.append(i != j)
+                    nm.append(f"Q{i},Q{j},l={l}")
+        return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm, map_a=np.ascontiguousarray(projections))
+    for e in range(S):
+        for l in range(L + 1):
+            if mode == "nu1mu1":
+                pairs = [(n, m, f"n={n},n'={m}") for n in range(N) for m in range(N)]
+            elif mode == "nu1mu1*":
+                pairs = [(n, k, f"n={n},k={k}") for n in range(N) for k in range(2 * l + 1)]
+            elif mode == "nu1nu1hat":
+                pairs = [(n, e, f"n={n}") for n in range(N)]
+            else:  # nu1mu1hat
+                pairs = [(n, 0, f"n={n}") for n in range(N)]
+            for n, right, label in pairs:
+                ls.append(l), a.append(e * N + n), b.append(right), s.append(False)
+                nm.append(f"{sym[e]},l={l},{label}")
+    layout = _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm)
+    if mode == "nu1mu1":
+        layout.map_b, layout.b_kind = per_l(total), kernel.B_MAPPED
+    elif mode == "nu1mu1*":
+        layout.b_kind, layout.use_star = kernel.B_STAR, True
+    elif mode == "nu1nu1hat":
+        layout.map_b, layout.b_kind = per_l(np.kron(np.eye(S), np.ones((N, 1)))), kernel.B_MAPPED
+    else:
+        layout.map_b, layout.b_kind = per_l(np.kron(weights[:, None], np.ones((N, 1)))), kernel.B_MAPPED
+    return layout
+
+
+class CompressedSOAP(LocalDescriptor):
+    """SOAP power spectrum with the generalised compressions of Darby et al. (2022).
+
+    The neighbour density of each element is a sum of unnormalised Gaussians
+    (width ``sigma``) expanded on dscribe's GTO radial basis and real spherical
+    harmonics, ``c^a_{nlm}``.  The full power spectrum is
+    ``p^{ab}_{nn'l} = pi sqrt(8 / (2l + 1)) sum_m c^a_{nlm} c^b_{n'lm}`` (dscribe's
+    normalisation and feature order, values equal to dscribe's to 1e-8); every
+    compression is computed directly from the coefficients, never by reducing
+    the full spectrum.
+
+    ===================  ==============================  ==========================
+    ``compression``      definition (per l)              length
+    ===================  ==============================  ==========================
+    ``"nu2"`` ("off")    p^{ab}_{nn'}                    N S (N S + 1) (L + 1) / 2
+    ``"crossover"``      p^{aa}_{nn'}                    S N (N + 1) (L + 1) / 2
+    ``"mu2"``            spectrum of C = sum_b w_b c^b   N (N + 1) (L + 1) / 2
+    ``"nu1mu1"``         sum_m c^a_n C_n'  ("mu1nu1")    N^2 S (L + 1)
+    ``"nu1mu1*"``        sum_m c^a_n C*_k, k < 2l + 1    N S (L + 1)^2
+    ``"nu1nu1hat"``      sum_m c^a_n sum_n' c^a_n'       N S (L + 1)
+    ``"nu1mu1hat"``      sum_m c^a_n sum_n'b w_b c^b_n'  N S (L + 1)
+    ``"embedding"``      nu2 over d_J embedded channels  N d_J (N d_J + 1) (L + 1) / 2
+    ``"random"``         W_l^T P_l (lossless)            N S (L + 1)^2
+    ``"random_symmetric"`` rows < 2l+1 of Q^T P_l Q      N S (L + 1)^2 - L (L + 1)(4L + 5) / 6
+    ===================  ==============================  ==========================
+
+    C* is the total density expanded on 2l + 1 GTO radial functions of the same
+    construction.  ``nu1nu1hat`` pairs each element's density with its own
+    radially summed density (the TurboGAP-like form of Darby et al.'s Table 1).
+
+    Parameters
+    ----------
+    species : list of str or int, default=None
+        Element order (``None``: sorted atomic numbers seen in ``fit``).
+    r_cut : float, default=5.0
+        Cutoff radius in Å; as in dscribe, Gaussians are included up to
+        ``r_cut + sigma * sqrt(-2 ln 1e-3)`` and the basis spans all space.
+    n_max : int, default=8
+        Number of radial functions N.
+    l_max : int, default=6
+        Highest spherical-harmonic degree L (at most 20).
+    sigma : float, default=0.5
+        Gaussian width in Å.
+    compression : str, default="nu2"
+        One of the modes above (dscribe's ``"off"``, ``"mu1nu1"``,
+        ``"crossover"``, ``"mu2"`` are accepted).
+    element_weights : dict or sequence, default=None
+        Weights w_b of the elements in the total density (``mu2``,
+        ``nu1mu1``, ``nu1mu1*``, ``nu1mu1hat``); ``None`` means 1 for all
+        (dscribe's ``species_weighting`` default).
+    embedding : {"dJ2", "dJ3"} or array of shape (n_species, d_J), default="dJ2"
+        Element embedding for ``compression="embedding"``: ``dJ2`` uses the
+        weights 1 and 1, 2, 3, ... by atomic number, ``dJ3`` 1, group and
+        period.
+    random_state : int, RandomState or None, default=None
+        Seed of the random matrices of ``random`` / ``random_symmetric``
+        (drawn once in ``fit``).
+    sparse : bool, default=False
+        Return per-atom values as a ``scipy.sparse.csr_matrix`` in
+        ``AtomicFeatures.values``; zero blocks (elements absent from an
+        environment) are not stored.
+    normalize : {"dscribe", "l2", "kernel"}, default="dscribe"
+        ``dscribe``: the values above; ``kernel``: products whose mirror image
+        is not stored are multiplied by sqrt(2), so the dot product of two
+        vectors is the SOAP kernel sum_l sum_{ab nn'} p p'; ``l2``: ``kernel``
+        scaling, then each atom's vector has unit length.
+    center_weight : float, default=1.0
+        Weight of the central atom's own Gaussian (dscribe's ``w0``).
+    min_distance, handle_unknown, n_jobs, verbose
+        See :class:`~skdesc.ChebyshevLAED`.
+
+    Attributes
+    ----------
+    species_ : tuple of int
+    compression_ : str
+        Canonical compression name.
+    element_weights_ : ndarray of shape (n_species,)
+    projections_ : list of ndarray or ndarray
+        ``random``: W_l of shape (N S, 2l + 1) for each l; ``random_symmetric``:
+        Q_l of shape (N S, N S) stacked per l.
+    n_features_out_ : int
+    """
+
+    def __init__(
+        self,
+        species=None,
+        r_cut=5.0,
+        n_max=8,
+        l_max=6,
+        sigma=0.5,
+        compression="nu2",
+        element_weights=None,
+        embedding="dJ2",
+        random_state=None,
+        sparse=False,
+        normalize="dscribe",
+        center_weight=1.0,
+        min_distance=0.1,
+        handle_unknown="error",
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.species = species
+        self.r_cut = r_cut
+        self.n_max = n_max
+        self.l_max = l_max
+        self.sigma = sigma
+        self.compression = compression
+        self.element_weights = element_weights
+        self.embedding = embedding
+        self.random_state = random_state
+        self.sparse = sparse
+        self.normalize = normalize
+        self.center_weight = center_weight
+        self.min_distance = min_distance
+        self.handle_unknown = handle_unknown
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ validation
+    def _validate_hyperparameters(self):
+        _check_positive(self.r_cut, "r_cut")
+        if self.r_cut <= 1.0:
+            raise ValueError(f"r_cut must be greater than 1 Å (the first GTO decays at 1 Å), got {self.r_cut}")
+        _check_positive(self.n_max, "n_max", integer=True)
+        _check_positive(self.l_max, "l_max", integer=True, allow_zero=True)
+        if self.l_max > 20:
+            raise ValueError(f"l_max must be at most 20, got {self.l_max}")
+        _check_positive(self.sigma, "sigma")
+        _check_positive(self.center_weight, "center_weight", allow_zero=True)
+        if self.normalize not in _NORMALIZATIONS:
+            raise ValueError(f"normalize must be one of {_NORMALIZATIONS}, got {self.normalize!r}")
+        if not isinstance(self.sparse, (bool, np.bool_)):
+            raise TypeError(f"sparse must be True or False, got {self.sparse!r}")
+        _canonical(self.compression)
+
+    def _prepare(self):
+        self.compression_ = _canonical(self.compression)
+        species = self.species_
+        if self.element_weights is None:
+            self.element_weights_ = np.ones(len(species))
+        else:
+            self.element_weights_ = resolve_element_weights(self.element_weights, species)
+        rng = check_random_state(self.random_state)
+        width = len(species) * self.n_max
+        if self.compression_ == "random":
+            self.projections_ = [rng.standard_normal((width, 2 * l + 1)) for l in range(self.l_max + 1)]
+        elif self.compression_ == "random_symmetric":
+            self.projections_ = np.stack([rng.standard_normal((width, width)) for _ in range(self.l_max + 1)])
+        alpha, self._beta = kernel.gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
+        self._const, self._decay = kernel.radial_constants(alpha, float(self.sigma))
+        if self.compression_ == "nu1mu1*":
+            star_alpha, self._star_beta = kernel.star_basis(float(self.r_cut), int(self.l_max))
+            self._star_const, self._star_decay = kernel.radial_constants(star_alpha, float(self.sigma))
+        else:
+            self._star_const = self._star_decay = np.zeros((self.l_max + 1, 1))
+            self._star_beta = np.zeros((self.l_max + 1, 1, 1))
+        self._layout_ = _layout(
+            self.compression_,
+            species,
+            int(self.n_max),
+            int(self.l_max),
+            self.element_weights_,
+            self.embedding,
+            getattr(self, "projections_", None),
+        )
+        layout = self._layout_
+        pref = np.pi * np.sqrt(8.0 / (2.0 * layout.l + 1.0))
+        if self.normalize in ("kernel", "l2"):
+            pref = np.where(layout.symmetric_pair, pref * np.sqrt(2.0), pref)
+        self._pref = np.ascontiguousarray(pref)
+        self._norm = real_harmonics_norm(int(self.l_max))
+
+    def _n_features(self):
+        return len(self._layout_.l)
+
+    def _feature_names(self):
+        return [f"soap[{self.compression_}|{name}]" for name in self._layout_.names]
+
+    # --------------------------------------------------------------- compute
+    def _compute_batch(self, batch):
+        layout = self._layout_
+        empty = np.zeros((1, 1, 1))
+        values, shortest = kernel.soap_batch(
+            batch.positions,
+            batch.species_index,
+            batch.offsets,
+            batch.cells,
+            batch.pbc,
+            float(self.r_cut) + float(self.sigma) * _PADDING,
+            float(self.min_distance),
+            len(self.species_),
+            int(self.l_max),
+            self._norm,
+            self._const,
+            self._decay,
+            self._beta,
+            self._star_const,
+            self._star_decay,
+            self._star_beta,
+            layout.use_star,
+            np.ascontiguousarray(self.element_weights_, dtype=np.float64),
+            float(self.center_weight),
+            layout.map_a if layout.map_a is not None else empty,
+            layout.map_a is not None,
+            layout.map_b if layout.map_b is not None else empty,
+            layout.b_kind,
+            np.ascontiguousarray(layout.l, dtype=np.int64),
+            np.ascontiguousarray(layout.a, dtype=np.int64),
+            np.ascontiguousarray(layout.b, dtype=np.int64),
+            self._pref,
+        )
+        if self.normalize == "l2":
+            values /= np.linalg.norm(values, axis=1, keepdims=True)
+        if self.sparse:
+            values = sp.csr_matrix(values)
+        return values, shortest
