@@ -1,7 +1,7 @@
 """skdesc: atomic-structure descriptors as scikit-learn transformers."""
 
 from .atomic import AtomicFeatures
-from .local import ACSF, ChebyshevLAED
+from .local import ACSF, SOAP, ChebyshevLAED, CompressedSOAP
 from .neighbors import neighbor_list
 from .pooling import MomentGSD, gsd_space
 from .structures import Frame, to_frames
@@ -12,8 +12,10 @@ __all__ = [
     "ACSF",
     "AtomicFeatures",
     "ChebyshevLAED",
+    "CompressedSOAP",
     "Frame",
     "MomentGSD",
+    "SOAP",
     "gsd_space",
     "neighbor_list",
     "to_frames",

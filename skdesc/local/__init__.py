@@ -3,5 +3,6 @@
 from .acsf import ACSF
 from .base import LocalDescriptor
 from .chebyshev import ChebyshevLAED
+from .soap import SOAP, CompressedSOAP
 
-__all__ = ["LocalDescriptor", "ACSF", "ChebyshevLAED"]
+__all__ = ["LocalDescriptor", "ACSF", "ChebyshevLAED", "CompressedSOAP", "SOAP"]

@@ -354,6 +354,36 @@ class CompressedSOAP(LocalDescriptor):
     def _feature_names(self):
         return [f"soap[{self.compression_}|{name}]" for name in self._layout_.names]
 
+    def recover_power_spectrum(self, X):
+        """Rebuild the full ``nu2`` power spectrum from a lossless compression.
+
+        Needs ``compression="random"`` or ``"random_symmetric"`` and ``normalize``
+        ``"dscribe"`` or ``"kernel"``.  Uses the eigen-decomposition route of
+        Darby et al. (2022), Sec. II.3, discarding zero eigenvalues when an
+        environment's Gram matrix has rank below 2l + 1.
+
+        Parameters
+        ----------
+        X : AtomicFeatures or ndarray of shape (n_atoms, n_features_out_)
+            Compressed per-atom values produced by this estimator.
+
+        Returns
+        -------
+        ndarray of shape (n_atoms, n_nu2_features)
+            The full spectrum in dscribe's layout and this estimator's normalisation
+            (``SOAP`` with the same parameters gives the same values).
+        """
+        check_is_fitted(self, "species_")
+        if self.compression_ not in ("random", "random_symmetric"):
+            raise ValueError(f"compression {self.compression_!r} is not lossless; use 'random' or 'random_symmetric'")
+        if self.normalize == "l2":
+            raise ValueError("normalize='l2' discards each vector's scale; recover from 'dscribe' or 'kernel' output")
+        values = X.values if isinstance(X, AtomicFeatures) else X
+        values = values.toarray() if sp.issparse(values) else np.asarray(values, dtype=np.float64)
+        if values.ndim != 2 or values.shape[1] != self.n_features_out_:
+            raise ValueError(f"X must have {self.n_features_out_} columns, got shape {values.shape}")
+        return _recover_rows(values, self)
+
     # --------------------------------------------------------------- compute
     def _compute_batch(self, batch):
         layout = self._layout_
@@ -392,3 +422,85 @@ class CompressedSOAP(LocalDescriptor):
         if self.sparse:
             values = sp.csr_matrix(values)
         return values, shortest
+
+
+class SOAP(CompressedSOAP):
+    """Full SOAP power spectrum (nu = 2), dscribe's conventions and feature order.
+
+    ``SOAP(...)`` equals ``CompressedSOAP(..., compression="nu2")``; see
+    :class:`CompressedSOAP` for the parameters and conventions.
+
+    Examples
+    --------
+    >>> from ase.build import molecule
+    >>> from skdesc import SOAP
+    >>> SOAP(r_cut=4.0, n_max=3, l_max=2).fit_transform([molecule("H2O")]).values.shape
+    (3, 63)
+    """
+
+    compression = "nu2"
+    element_weights = None
+    embedding = "dJ2"
+    random_state = None
+
+    def __init__(
+        self,
+        species=None,
+        r_cut=5.0,
+        n_max=8,
+        l_max=6,
+        sigma=0.5,
+        sparse=False,
+        normalize="dscribe",
+        center_weight=1.0,
+        min_distance=0.1,
+        handle_unknown="error",
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.species = species
+        self.r_cut = r_cut
+        self.n_max = n_max
+        self.l_max = l_max
+        self.sigma = sigma
+        self.sparse = sparse
+        self.normalize = normalize
+        self.center_weight = center_weight
+        self.min_distance = min_distance
+        self.handle_unknown = handle_unknown
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+
+def _recover_rows(compressed, estimator):
+    """Full nu2 rows (dscribe layout) from W^T P_l or Q^T P_l Q rows."""
+    from ..compression import gram_from_projection
+
+    S, N, L = len(estimator.species_), int(estimator.n_max), int(estimator.l_max)
+    width = S * N
+    layout = estimator._layout_
+    pref = estimator._pref
+    full = _layout("nu2", estimator.species_, N, L, None, None, None)
+    full_pref = np.pi * np.sqrt(8.0 / (2.0 * full.l + 1.0))
+    if estimator.normalize == "kernel":
+        full_pref = np.where(full.symmetric_pair, full_pref * np.sqrt(2.0), full_pref)
+    out = np.empty((compressed.shape[0], len(full.l)))
+    for l in range(L + 1):
+        cols = np.flatnonzero(layout.l == l)
+        targets = np.flatnonzero(full.l == l)
+        scale = np.pi * np.sqrt(8.0 / (2 * l + 1))
+        for row in range(compressed.shape[0]):
+            values = compressed[row, cols] / pref[cols] * scale  # undo sqrt(2) factors
+            if estimator.compression_ == "random":
+                gram = gram_from_projection(values.reshape(2 * l + 1, width), estimator.projections_[l])
+            else:
+                Q = estimator.projections_[l]
+                top = np.zeros((2 * l + 1, width))
+                top[layout.a[cols], layout.b[cols]] = values
+                lower = layout.b[cols] < 2 * l + 1
+                top[layout.b[cols][lower], layout.a[cols][lower]] = values[lower]
+                mixed = gram_from_projection(top, np.eye(width)[:, : 2 * l + 1])
+                inverse = np.linalg.inv(Q)
+                gram = inverse.T @ mixed @ inverse
+            out[row, targets] = gram[full.a[targets], full.b[targets]] / scale * full_pref[targets]
+    return out
