@@ -3,6 +3,7 @@
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 
 __all__ = ["AtomicFeatures"]
 
@@ -21,8 +22,8 @@ class AtomicFeatures:
 
     Parameters
     ----------
-    values : array-like of shape (n_atoms_total, n_features)
-        Per-atom descriptor values, float64.
+    values : array-like or scipy.sparse matrix of shape (n_atoms_total, n_features)
+        Per-atom descriptor values, float64 (sparse input is kept as CSR).
     offsets : array-like of shape (n_structures + 1,)
         Rows ``offsets[s]:offsets[s + 1]`` belong to structure ``s``;
         ``offsets[0] == 0`` and ``offsets[-1] == n_atoms_total``.
@@ -55,7 +56,10 @@ class AtomicFeatures:
     """
 
     def __init__(self, values, offsets, numbers, feature_names=None, species=None):
-        values = np.ascontiguousarray(values, dtype=np.float64)
+        if sp.issparse(values):
+            values = sp.csr_matrix(values, dtype=np.float64)
+        else:
+            values = np.ascontiguousarray(values, dtype=np.float64)
         if values.ndim != 2:
             raise ValueError(f"values must be 2-D (n_atoms_total, n_features), got shape {values.shape}")
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
@@ -167,6 +171,7 @@ class AtomicFeatures:
         parts = list(parts)
         if not parts:
             raise ValueError("nothing to concatenate")
+        stack = sp.vstack if any(sp.issparse(p.values) for p in parts) else np.concatenate
         names = parts[0].feature_names
         for p in parts[1:]:
             if p.n_features != parts[0].n_features or not np.array_equal(p.feature_names, names):
@@ -178,7 +183,7 @@ class AtomicFeatures:
         for p in parts[1:]:
             species = species + tuple(z for z in p.species if z not in species)
         return cls(
-            np.concatenate([p.values for p in parts]),
+            stack([p.values for p in parts]),
             offsets,
             np.concatenate([p.numbers for p in parts]),
             names,
@@ -193,8 +198,15 @@ class AtomicFeatures:
     def __eq__(self, other):
         if not isinstance(other, AtomicFeatures):
             return NotImplemented
+        if sp.issparse(self.values) != sp.issparse(other.values):
+            return False
+        same_values = (
+            (self.values != other.values).nnz == 0 and self.values.shape == other.values.shape
+            if sp.issparse(self.values)
+            else np.array_equal(self.values, other.values)
+        )
         return (
-            np.array_equal(self.values, other.values)
+            same_values
             and np.array_equal(self.offsets, other.offsets)
             and np.array_equal(self.numbers, other.numbers)
             and np.array_equal(self.feature_names, other.feature_names)

@@ -4,6 +4,7 @@ import numbers
 from abc import abstractmethod
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, cpu_count, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -216,31 +217,38 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
 
         n_jobs = 1 if self.n_jobs is None else self.n_jobs
         spans = self._batches(frames, cpu_count() if n_jobs < 0 else n_jobs)
+        offsets = np.zeros(len(frames) + 1, dtype=np.int64)
+        np.cumsum([len(f) for f in frames], out=offsets[1:])
         tasks = (delayed(self._run_batch)(frames[a:b], lookup) for a, b in spans)
+        # batches arrive in order; dense results are copied into one preallocated
+        # array so that peak memory is the output plus the batches in flight
         parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
         results = parallel(tasks)
         if self.verbose:
             from tqdm.auto import tqdm
 
-            results = tqdm(
-                results, total=len(spans), desc=type(self).__name__, unit="batch", disable=not self.verbose
-            )
-        values, min_dist = [], []
-        for v, d in results:
-            values.append(v)
-            min_dist.append(d)
-        values = np.concatenate(values) if len(values) > 1 else values[0]
-        min_dist = np.concatenate(min_dist)
-        too_close = np.flatnonzero(min_dist < self.min_distance)
+            results = tqdm(results, total=len(spans), desc=type(self).__name__, unit="batch")
+        sparse_parts = []
+        values = None
+        shortest = np.empty(len(frames))
+        for (a, b), (part, part_shortest) in zip(spans, results):
+            shortest[a:b] = part_shortest
+            if sp.issparse(part):
+                sparse_parts.append(part)
+                continue
+            if values is None:
+                values = np.empty((offsets[-1], part.shape[1]))
+            values[offsets[a] : offsets[b]] = part
+        if sparse_parts:
+            values = sp.vstack(sparse_parts, format="csr")
+        too_close = np.flatnonzero(shortest < self.min_distance)
         if too_close.size:
             s = int(too_close[0])
             raise ValueError(
-                f"structure {s}: two atoms are {min_dist[s]:.4g} Å apart (periodic images "
+                f"structure {s}: two atoms are {shortest[s]:.4g} Å apart (periodic images "
                 f"included), closer than min_distance={self.min_distance} Å; fix the "
                 "structure or lower min_distance"
             )
-        offsets = np.zeros(len(frames) + 1, dtype=np.int64)
-        np.cumsum([len(f) for f in frames], out=offsets[1:])
         return AtomicFeatures(
             values,
             offsets,

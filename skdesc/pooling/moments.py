@@ -23,6 +23,7 @@ import numbers
 import re
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -347,7 +348,8 @@ class MomentGSD(TransformerMixin, BaseEstimator):
                 f"X has {atomic.n_features} features per atom, but MomentGSD was fitted with "
                 f"{self.n_features_in_}"
             )
-        if not np.all(np.isfinite(atomic.values)):
+        finite = atomic.values.data if sp.issparse(atomic.values) else atomic.values
+        if not np.all(np.isfinite(finite)):
             raise ValueError("per-atom descriptors contain NaN or inf")
         lookup = np.full(max(119, int(atomic.numbers.max(initial=0)) + 1), -1, dtype=np.int64)
         lookup[list(self.species_)] = np.arange(len(self.species_))
@@ -382,7 +384,9 @@ class MomentGSD(TransformerMixin, BaseEstimator):
 
         def run(lo, hi):
             a, b = offsets[lo], offsets[hi]
-            return kernel.moment_gsd_batch(atomic.values[a:b], offsets[lo : hi + 1] - a, element[a:b], *args)
+            block = atomic.values[a:b]
+            block = block.toarray() if sp.issparse(block) else block
+            return kernel.moment_gsd_batch(block, offsets[lo : hi + 1] - a, element[a:b], *args)
 
         n_jobs = 1 if self.n_jobs is None else self.n_jobs
         if len(spans) == 1 or n_jobs == 1:
