@@ -1,0 +1,275 @@
+"""SOAP and its compressions: dscribe agreement, exact linear relations, recovery, sparsity."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from ase import Atoms
+from ase.build import bulk, molecule
+from scipy.spatial.transform import Rotation
+from sklearn.base import clone
+
+from skdesc import SOAP, CompressedSOAP
+from skdesc.local.soap import _layout, embedding_matrix
+
+from .conftest import read_dataset
+
+PARAMS = dict(r_cut=4.5, n_max=4, l_max=4, sigma=0.5)
+DSCRIBE_MODES = [("nu2", "off"), ("mu2", "mu2"), ("nu1mu1", "mu1nu1"), ("crossover", "crossover")]
+
+
+def _dscribe(structures, species, mode, periodic, **params):
+    from dscribe.descriptors import SOAP as DscribeSOAP
+
+    p = {**PARAMS, **params}
+    desc = DscribeSOAP(species=species, periodic=periodic, compression={"mode": mode}, **p)
+    return np.vstack([np.atleast_2d(desc.create(atoms)) for atoms in structures])
+
+
+def _assert_matches_dscribe(structures, mode, ds_mode, periodic, **params):
+    ours = CompressedSOAP(compression=mode, **{**PARAMS, **params}).fit(structures)
+    values = ours.transform(structures).values
+    species = sorted({s for atoms in structures for s in atoms.get_chemical_symbols()})
+    reference = _dscribe(structures, species, ds_mode, periodic, **params)
+    assert values.shape == reference.shape
+    np.testing.assert_allclose(values, reference, rtol=1e-8, atol=1e-8 * np.abs(reference).max())
+
+
+@pytest.mark.parametrize("mode, ds_mode", DSCRIBE_MODES)
+def test_periodic_tio2_matches_dscribe(tio2_small, mode, ds_mode):
+    _assert_matches_dscribe(tio2_small[:12], mode, ds_mode, periodic=True)
+
+
+@pytest.mark.parametrize("mode, ds_mode", DSCRIBE_MODES)
+def test_four_element_alloys_match_dscribe(nbmotaw_small, mode, ds_mode):
+    _assert_matches_dscribe(nbmotaw_small[:10], mode, ds_mode, periodic=True, n_max=3, l_max=3)
+
+
+@pytest.mark.parametrize("mode, ds_mode", DSCRIBE_MODES)
+def test_qm7_molecules_match_dscribe(mode, ds_mode):
+    molecules = read_dataset("qm7_qmllib.extxyz.gz", "0:7101:500")
+    _assert_matches_dscribe(molecules, mode, ds_mode, periodic=False, n_max=5, l_max=6, r_cut=5.0)
+
+
+# ------------------------------------------------------ exact linear relations
+def _gram_blocks(full, species, n_max, l_max):
+    """Per-l Gram matrices G_l[(a n), (b n')] rebuilt from nu2 rows (dscribe scaling)."""
+    layout = _layout("nu2", species, n_max, l_max, None, None, None)
+    width = len(species) * n_max
+    grams = np.zeros((full.shape[0], l_max + 1, width, width))
+    grams[:, layout.l, layout.a, layout.b] = full
+    grams[:, layout.l, layout.b, layout.a] = full
+    return grams
+
+
+@pytest.fixture(scope="module")
+def alloy_environments():
+    rng = np.random.default_rng(1)
+    cell = bulk("W", "bcc", a=3.2, cubic=True).repeat(2)
+    cell.numbers = rng.choice([23, 41, 42, 74], size=len(cell))
+    cell.rattle(0.1, seed=2)
+    return [cell, molecule("CH3CH2OH"), Atoms("WV", positions=[[0, 0, 0], [0, 0, 2.4]])]
+
+
+def test_compressions_are_the_documented_maps_of_the_full_gram(alloy_environments):
+    structures = alloy_environments
+    N, L = 4, 3
+    base = CompressedSOAP(r_cut=4.5, n_max=N, l_max=L).fit(structures)
+    S = len(base.species_)
+    grams = _gram_blocks(base.transform(structures).values, base.species_, N, L)
+    w = np.array([0.5, 1.0, -2.0, 3.0, 1.5, 0.25, 2.0])[:S]
+    eye = np.eye(N)
+    total = np.kron(w[:, None], eye)
+    maps = {
+        "mu2": (total, total),
+        "nu1mu1": (np.eye(S * N), total),
+        "nu1nu1hat": (np.eye(S * N), np.kron(np.eye(S), np.ones((N, 1)))),
+        "nu1mu1hat": (np.eye(S * N), np.kron(w[:, None], np.ones((N, 1)))),
+        "embedding": None,
+    }
+    for mode, pair in maps.items():
+        est = CompressedSOAP(r_cut=4.5, n_max=N, l_max=L, compression=mode, element_weights=w).fit(structures)
+        values = est.transform(structures).values
+        layout = est._layout_
+        if mode == "embedding":
+            E = np.kron(embedding_matrix("dJ2", est.species_), eye)
+            pair = (E, E)
+        left, right = pair
+        mapped = np.einsum("ca,rlcd,db->rlab", left, grams, right)
+        expected = mapped[:, layout.l, layout.a, layout.b]
+        np.testing.assert_allclose(values, expected, rtol=1e-9, atol=1e-10 * np.abs(expected).max(), err_msg=mode)
+
+
+def test_nu1mu1_is_the_sum_over_the_second_element(alloy_environments):
+    """p^a_{nn'l} = sum_b p^{ab}_{nn'l} (unit weights)."""
+    N, L = 4, 3
+    full = SOAP(r_cut=4.5, n_max=N, l_max=L).fit(alloy_environments)
+    S = len(full.species_)
+    grams = _gram_blocks(full.transform(alloy_environments).values, full.species_, N, L)
+    blocks = grams.reshape(grams.shape[0], L + 1, S, N, S, N)
+    expected = blocks.sum(axis=4).transpose(0, 2, 1, 3, 4).reshape(grams.shape[0], -1)  # order a, l, n, n'
+    got = CompressedSOAP(r_cut=4.5, n_max=N, l_max=L, compression="mu1nu1").fit(alloy_environments)
+    np.testing.assert_allclose(got.transform(alloy_environments).values, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_nu1mu1_star_against_direct_quadrature():
+    """The 2l+1-function total density and the element densities, integrated on a grid."""
+    from scipy.special import roots_legendre
+
+    from skdesc.local._kernels import soap as kernel
+    from skdesc.local._kernels.spherical import real_harmonics, real_harmonics_norm
+
+    atoms = Atoms("HOH", positions=[[0, 0, 0], [0.9, 0.3, 0.1], [-0.4, 1.0, 0.5]])
+    N, L, sigma, rc = 3, 2, 0.5, 3.0
+    est = CompressedSOAP(r_cut=rc, n_max=N, l_max=L, sigma=sigma, compression="nu1mu1*", element_weights=[1.0, 2.0])
+    values = est.fit([atoms]).transform([atoms]).values[0]
+
+    # quadrature grid centred on atom 0: Gauss-Legendre in r and cos(theta), uniform in phi
+    r, wr = roots_legendre(120)
+    r, wr = 5.0 * (r + 1), 5.0 * wr
+    ct, wt = roots_legendre(40)
+    phi = np.linspace(0, 2 * np.pi, 80, endpoint=False)
+    R, CT, PHI = np.meshgrid(r, ct, phi, indexing="ij")
+    ST = np.sqrt(1 - CT**2)
+    points = np.stack([R * ST * np.cos(PHI), R * ST * np.sin(PHI), R * CT], axis=-1)
+    weight = (wr * r**2)[:, None, None] * wt[None, :, None] * (2 * np.pi / 80)
+    dens = {1: 0.0, 8: 0.0}
+    for z, pos in zip(atoms.numbers, atoms.positions):
+        dens[z] = dens[z] + np.exp(-np.sum((points - pos) ** 2, axis=-1) / (2 * sigma**2))
+    norm = real_harmonics_norm(L)
+    ylm = np.empty((*R.shape, (L + 1) ** 2))
+    unit = points / R[..., None]
+    for idx in np.ndindex(R.shape):
+        real_harmonics(*unit[idx], L, norm, ylm[idx])
+
+    def radial(alpha, beta, l, count):
+        prim = np.array([R**l * np.exp(-alpha[l, k] * R**2) for k in range(count)])
+        return np.tensordot(beta[l, :count, :count], prim, axes=1)
+
+    alpha, beta = kernel.gto_basis(rc, N, L)
+    star_alpha, star_beta = kernel.star_basis(rc, L)
+    expected = []
+    for z in (1, 8):
+        for l in range(L + 1):
+            lm = slice(l * l, (l + 1) ** 2)
+            g = radial(alpha, beta, l, N)
+            gs = radial(star_alpha, star_beta, l, 2 * l + 1)
+            c = np.einsum("nijk,ijkm,ijk->nm", g, ylm[..., lm], weight * dens[z])
+            total = dens[1] + 2.0 * dens[8]
+            cs = np.einsum("nijk,ijkm,ijk->nm", gs, ylm[..., lm], weight * total)
+            expected.append(np.pi * np.sqrt(8 / (2 * l + 1)) * (c @ cs.T).ravel())
+    np.testing.assert_allclose(values, np.concatenate(expected), rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------------------------ recovery
+@pytest.mark.parametrize("mode", ["random", "random_symmetric"])
+@pytest.mark.parametrize("normalize", ["dscribe", "kernel"])
+def test_lossless_recovery(tio2_small, alloy_environments, mode, normalize):
+    structures = tio2_small[:3] + alloy_environments
+    params = dict(r_cut=4.5, n_max=5, l_max=4, normalize=normalize)
+    compressed = CompressedSOAP(compression=mode, random_state=3, **params).fit(structures)
+    values = compressed.transform(structures)
+    full = SOAP(**params).fit(structures).transform(structures).values
+    recovered = compressed.recover_power_spectrum(values)
+    scale = np.abs(full).max(axis=1, keepdims=True)
+    np.testing.assert_allclose(recovered / scale, full / scale, rtol=0, atol=1e-8)
+    assert values.n_features < full.shape[1]
+
+
+def test_recovery_refuses_lossy_modes():
+    est = CompressedSOAP(compression="mu2").fit([molecule("H2O")])
+    with pytest.raises(ValueError, match="not lossless"):
+        est.recover_power_spectrum(est.transform([molecule("H2O")]))
+
+
+def test_lengths_for_the_paper_parameters():
+    structure = Atoms("NbMoTaW", positions=np.eye(4, 3) * 2.2)
+    lengths = {
+        "nu2": 11760,
+        "nu1mu1": 5760,
+        "nu1mu1*": 4800,
+        "nu1nu1hat": 480,
+        "nu1mu1hat": 480,
+        "embedding": 3000,
+        "random": 4800,
+        "mu2": 780,
+        "crossover": 3120,
+    }
+    for mode, length in lengths.items():
+        est = CompressedSOAP(n_max=12, l_max=9, compression=mode).fit([structure])
+        assert est.n_features_out_ == length == len(est.get_feature_names_out()), mode
+
+
+# ------------------------------------------------- invariances and behaviour
+def test_rotation_and_supercell_invariance(tio2_small):
+    atoms = tio2_small[5]
+    est = CompressedSOAP(compression="nu1mu1", **PARAMS).fit([atoms])
+    reference = est.transform([atoms]).values
+    rotation = Rotation.random(random_state=1).as_matrix()
+    turned = atoms.copy()
+    turned.set_cell(atoms.cell.array @ rotation.T)
+    turned.positions = atoms.positions @ rotation.T
+    scale = np.abs(reference).max()
+    np.testing.assert_allclose(est.transform([turned]).values, reference, rtol=0, atol=1e-10 * scale)
+    supercell = est.transform([atoms.repeat((2, 2, 2))]).values
+    np.testing.assert_allclose(supercell, np.tile(reference, (8, 1)), rtol=0, atol=1e-10 * scale)
+
+
+def test_sparse_output_skips_absent_elements():
+    structures = [bulk("W", "bcc", a=3.2, cubic=True), bulk("NaCl", "rocksalt", a=5.6)]
+    dense = SOAP(**PARAMS).fit(structures).transform(structures)
+    sparse = SOAP(sparse=True, **PARAMS).fit(structures).transform(structures)
+    assert sp.isspmatrix_csr(sparse.values) or sp.issparse(sparse.values)
+    np.testing.assert_array_equal(sparse.values.toarray(), dense.values)
+    # W atoms: only the (W, W) block is stored
+    names = SOAP(**PARAMS).fit(structures).get_feature_names_out()
+    w_row = sparse.values[0]
+    stored = names[w_row.indices]
+    assert all("Z1=74,Z2=74" in name for name in stored)
+    assert w_row.nnz < 0.2 * dense.n_features
+
+
+def test_normalisations(alloy_environments):
+    structures = alloy_environments
+    kernel_values = SOAP(normalize="kernel", **PARAMS).fit(structures).transform(structures).values
+    plain = SOAP(**PARAMS).fit(structures)
+    grams = _gram_blocks(plain.transform(structures).values, plain.species_, PARAMS["n_max"], PARAMS["l_max"])
+    expected = np.einsum("rlab,slab->rs", grams, grams)
+    np.testing.assert_allclose(kernel_values @ kernel_values.T, expected, rtol=1e-10)
+    unit = SOAP(normalize="l2", **PARAMS).fit(structures).transform(structures).values
+    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0)
+    np.testing.assert_allclose(unit, kernel_values / np.linalg.norm(kernel_values, axis=1, keepdims=True))
+
+
+def test_soap_equals_compressed_nu2_and_clones(alloy_environments):
+    soap = SOAP(**PARAMS)
+    assert "compression" not in soap.get_params()
+    a = soap.fit(alloy_environments).transform(alloy_environments)
+    b = CompressedSOAP(compression="off", **PARAMS).fit(alloy_environments).transform(alloy_environments)
+    assert a == b
+    random = CompressedSOAP(compression="random", random_state=7, **PARAMS)
+    first = clone(random).fit(alloy_environments).transform(alloy_environments)
+    second = clone(random).set_params(n_jobs=2).fit(alloy_environments).transform(alloy_environments)
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(l_max=21), "l_max"),
+        (dict(n_max=0), "n_max"),
+        (dict(r_cut=1.0), "r_cut"),
+        (dict(sigma=0.0), "sigma"),
+        (dict(compression="nu3"), "unknown compression"),
+        (dict(normalize="max"), "normalize"),
+        (dict(compression="embedding", embedding=np.ones((5, 2))), "embedding"),
+    ],
+)
+def test_invalid_parameters(params, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        CompressedSOAP(**params).fit([molecule("H2O")])
+
+
+def test_unknown_species_at_transform():
+    est = SOAP(**PARAMS).fit([molecule("H2O")])
+    with pytest.raises(ValueError, match=r"\['C'\]"):
+        est.transform([molecule("CH4")])
