@@ -6,5 +6,8 @@ from .measures import (
     rank_correlation,
     symmetric_imbalance,
 )
+from .space import GSDSpaceAnalysis
 
-__all__ = ["distance_correlation", "information_imbalance", "rank_correlation", "symmetric_imbalance"]
+__all__ = [
+    "GSDSpaceAnalysis",
+    "distance_correlation", "information_imbalance", "rank_correlation", "symmetric_imbalance"]

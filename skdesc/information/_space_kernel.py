@@ -1,0 +1,113 @@
+"""Numba kernel: information imbalance between many distance spaces at once."""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def rank_sums(distances, first_row, tie_rtol):
+    """Sum over a block of rows of the conditional ranks between all spaces.
+
+    Parameters
+    ----------
+    distances : (n_spaces, n_rows, N) float64
+        Squared distances from points ``first_row + r`` to all N points in
+        every space.
+    first_row : int
+        Global index of row 0.
+    tie_rtol : float
+        Relative tolerance for equal squared distances (as in
+        :func:`skdesc.information.information_imbalance`).
+
+    Returns
+    -------
+    sums : (n_spaces, n_spaces) float64
+        ``sums[a, b]`` = sum over the rows of the rank in space b of the
+        nearest neighbour in space a (ties: average ranks, and for tied nearest
+        neighbours the mean over them).
+    tie_rows : int
+        Number of (space, row) pairs in which a tie mattered.
+    """
+    n_spaces, n_rows, n = distances.shape
+    sums = np.zeros((n_rows, n_spaces, n_spaces))
+    ties = np.zeros(n_rows, dtype=np.int64)
+    for r in prange(n_rows):
+        i = first_row + r
+        # nearest neighbours of i in every space (a tied set may hold several)
+        n_targets = np.zeros(n_spaces, dtype=np.int64)
+        start = np.zeros(n_spaces + 1, dtype=np.int64)
+        targets = np.empty(n_spaces * 4, dtype=np.int64)
+        count = 0
+        for a in range(n_spaces):
+            row = distances[a, r]
+            best = np.inf
+            top = 0.0
+            for j in range(n):
+                if j != i:
+                    if row[j] < best:
+                        best = row[j]
+                    if row[j] > top:
+                        top = row[j]
+            tol = tie_rtol * top
+            start[a] = count
+            for j in range(n):
+                if j != i and row[j] <= best + tol:
+                    if count == targets.shape[0]:
+                        grown = np.empty(2 * count, dtype=np.int64)
+                        grown[:count] = targets
+                        targets = grown
+                    targets[count] = j
+                    count += 1
+            n_targets[a] = count - start[a]
+            if n_targets[a] > 1:
+                ties[r] += 1
+        start[n_spaces] = count
+        # ranks of all those targets in every space b, in one pass over the row
+        for b in range(n_spaces):
+            row = distances[b, r]
+            top = 0.0
+            for j in range(n):
+                if j != i and row[j] > top:
+                    top = row[j]
+            tol = tie_rtol * top
+            low = np.empty(count)
+            high = np.empty(count)
+            for t in range(count):
+                low[t] = row[targets[t]] - tol
+                high[t] = row[targets[t]] + tol
+            order_low = np.argsort(low)
+            order_high = np.argsort(high)
+            low_sorted = low[order_low]
+            high_sorted = high[order_high]
+            hist_low = np.zeros(count + 1, dtype=np.int64)
+            hist_high = np.zeros(count + 1, dtype=np.int64)
+            for m in range(n):
+                if m == i:
+                    continue
+                x = row[m]
+                # thresholds t with low_t > x count m as strictly closer
+                hist_low[np.searchsorted(low_sorted, x, side="right")] += 1
+                # thresholds t with high_t >= x count m as closer or tied
+                hist_high[np.searchsorted(high_sorted, x, side="left")] += 1
+            closer = np.empty(count, dtype=np.int64)
+            within = np.empty(count, dtype=np.int64)
+            running = 0
+            for s in range(count):
+                running += hist_low[s]
+                closer[order_low[s]] = running
+            running = 0
+            for s in range(count):
+                running += hist_high[s]
+                within[order_high[s]] = running
+            for a in range(n_spaces):
+                total = 0.0
+                for t in range(start[a], start[a + 1]):
+                    tied_others = within[t] - closer[t] - 1
+                    if tied_others > 0 and a != b:
+                        ties[r] += 1
+                    total += 1.0 + closer[t] + 0.5 * tied_others
+                sums[r, a, b] = total / n_targets[a]
+    out = np.zeros((n_spaces, n_spaces))
+    for r in range(n_rows):
+        out += sums[r]
+    return out, ties.sum()
