@@ -92,8 +92,10 @@ class GSDSpaceAnalysis:
         ``best_`` is the lowest-complexity GSD whose symmetric imbalance to
         the reference, as a raw mean rank (the paper's convention, lower limit
         1), is at most this.
-    reference : str, default="Sigma555"
-        Reference descriptor for ``best_`` (e.g. ``"Sigma554"``).
+    reference : str, default=None
+        Reference descriptor for ``best_`` and the default of the plots;
+        ``None`` is the largest one, ``Sigma_mm5`` (``"Sigma555"`` for m = 5;
+        ``"Sigma554"`` is the paper's other choice).
     chunk_size : int, default=64
         Rows of the distance matrices processed at once.
     verbose : int, default=0
@@ -107,8 +109,10 @@ class GSDSpaceAnalysis:
         ``imbalance_.loc[a, b]`` = Delta(a -> b) as a raw mean rank (paper 003).
     imbalance_normalized_ : pandas.DataFrame
         The same in DADApy's convention, ``2 / N`` times the mean rank.
+    reference_ : str
+        The reference descriptor used.
     best_ : str
-        Label of the selected compressed GSD.
+        Label of the lowest-complexity GSD within ``tolerance`` of the reference.
     n_ties_ : int
         Number of (descriptor, point) cases where tied distances mattered.
     """
@@ -120,7 +124,7 @@ class GSDSpaceAnalysis:
         moments="central",
         scaling="standard",
         tolerance=2.0,
-        reference="Sigma555",
+        reference=None,
         chunk_size=64,
         verbose=0,
     ):
@@ -156,9 +160,13 @@ class GSDSpaceAnalysis:
         if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, numbers.Integral) or self.chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
         space = gsd_space(self.max_order, element_weights=self.element_weights, moments=self.moments)
-        if self.reference not in space:
-            raise ValueError(f"reference {self.reference!r} is not in the GSD space (e.g. 'Sigma555', 'Sigma554')")
         m = int(self.max_order)
+        self.reference_ = list(space)[-1] if self.reference is None else self.reference
+        if self.reference_ not in space:
+            raise ValueError(
+                f"reference {self.reference_!r} is not in the GSD space of max_order={m} "
+                f"(e.g. {list(space)[-2]!r}, {list(space)[-1]!r})"
+            )
         full = MomentGSD.from_sigma((m, m, 5), element_weights=self.element_weights, moments=self.moments).fit(X)
         values = self._normalise(full.transform(X))
         blocks = _atomic_blocks(full)
@@ -276,23 +284,23 @@ class GSDSpaceAnalysis:
     def min_srim_by_complexity(self, reference=None):
         """Lowest SRIM to ``reference`` among the GSDs of each complexity (Fig. 1b)."""
         self._check_fitted()
-        reference = reference or self.reference
+        reference = reference or self.reference_
         srim = self.srim()[reference].drop(reference)
         table = pd.DataFrame({"srim": srim}).join(self.descriptors_["complexity"])
         best = table.loc[table.groupby("complexity")["srim"].idxmin()]
         return best.rename_axis("descriptor").reset_index().sort_values("complexity").reset_index(drop=True)
 
     def _best(self):
-        srim = self.srim()[self.reference]
+        srim = self.srim()[self.reference_]
         table = pd.DataFrame({"srim": srim}).join(self.descriptors_["complexity"])
         within = table[table["srim"] <= self.tolerance].sort_values(["complexity", "srim"])
-        return str(within.index[0]) if len(within) else self.reference
+        return str(within.index[0]) if len(within) else self.reference_
 
     # ---------------------------------------------------------------- plots
     def plot_correlation(self, reference=None, path=None, ax=None):
         """Delta(reference -> other) against Delta(other -> reference), coloured by complexity (Fig. 1a)."""
         self._check_fitted()
-        reference = reference or self.reference
+        reference = reference or self.reference_
         others = self.imbalance_.index.drop(reference)
         x = self.imbalance_.loc[reference, others]
         y = self.imbalance_.loc[others, reference]
@@ -307,7 +315,7 @@ class GSDSpaceAnalysis:
     def plot_min_srim(self, reference=None, path=None, ax=None):
         """Minimum SRIM to ``reference`` against complexity (Fig. 1b)."""
         self._check_fitted()
-        reference = reference or self.reference
+        reference = reference or self.reference_
         table = self.min_srim_by_complexity(reference)
         fig, ax = _figure_axes(ax, (6, 4))
         ax.plot(table["complexity"], table["srim"], "o-", ms=4)
