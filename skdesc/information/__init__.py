@@ -6,8 +6,10 @@ from .measures import (
     rank_correlation,
     symmetric_imbalance,
 )
+from .selector import InformationImbalanceSelector
 from .space import GSDSpaceAnalysis
 
 __all__ = [
     "GSDSpaceAnalysis",
+    "InformationImbalanceSelector",
     "distance_correlation", "information_imbalance", "rank_correlation", "symmetric_imbalance"]
