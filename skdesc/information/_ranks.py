@@ -1,7 +1,7 @@
 """Numba kernels: nearest neighbours in one space, their ranks in another."""
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True, nogil=True)
@@ -9,7 +9,7 @@ def _tied(x, y, tol):
     return abs(x - y) <= tol
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def conditional_ranks(dist_a, dist_b, first_row, k, tie_rtol):
     """Average rank in B of the k nearest neighbours in A, for a block of rows.
 
@@ -38,7 +38,7 @@ def conditional_ranks(dist_a, dist_b, first_row, k, tie_rtol):
     n_rows, n = dist_a.shape
     ranks = np.zeros(n_rows)
     tie_rows = np.zeros(n_rows, dtype=np.int64)
-    for r in range(n_rows):
+    for r in prange(n_rows):
         i = first_row + r
         row_a = dist_a[r]
         row_b = dist_b[r]

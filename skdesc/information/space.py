@@ -55,6 +55,32 @@ def _members(gsd):
     return keys
 
 
+def _assembly_plan(member_sets):
+    """How to sum each descriptor's distances from earlier descriptors and blocks.
+
+    Descriptors are visited from the fewest blocks up; each one reuses the
+    largest already-assembled descriptors that fit in its remaining blocks
+    (e.g. Sigma_ij2 = Sigma_ij0 + Sigma_ij1, Sigma_555 = Sigma_552 + Sigma_502 +
+    Sigma_050), and adds the leftover blocks one by one.  This cuts the
+    additions per row chunk from about 2,000 to about 200 for m = 5.
+
+    Returns a list of (descriptor, source descriptors, extra blocks).
+    """
+    order = sorted(range(len(member_sets)), key=lambda s: len(member_sets[s]))
+    done = []
+    plan = []
+    for s in order:
+        remaining = set(member_sets[s])
+        sources = []
+        for t in sorted(done, key=lambda t: -len(member_sets[t])):
+            if member_sets[t] and member_sets[t] <= remaining:
+                sources.append(t)
+                remaining -= member_sets[t]
+        plan.append((s, sources, sorted(remaining)))
+        done.append(s)
+    return plan
+
+
 def _figure_axes(ax, size):
     """The given axes, or a new pyplot-free figure (no global backend state)."""
     if ax is not None:
@@ -213,7 +239,7 @@ class GSDSpaceAnalysis:
         index = {key: position for position, key in enumerate(keys)}
         block_values = [np.ascontiguousarray(values[:, blocks[key]]) for key in keys]
         block_norms = [np.einsum("ij,ij->i", v, v) for v in block_values]
-        membership = [np.array([index[key] for key in keys_]) for keys_ in members]
+        plan = _assembly_plan([{index[key] for key in keys_} for keys_ in members])
         n = values.shape[0]
         n_spaces = len(members)
         totals = np.zeros((n_spaces, n_spaces))
@@ -234,8 +260,13 @@ class GSDSpaceAnalysis:
                 block += norms[None, :]
                 partial[b] = block
             distances = np.empty((n_spaces, n_rows, n))
-            for s, members_ in enumerate(membership):
-                np.sum(partial[members_], axis=0, out=distances[s])
+            for s, sources, extra in plan:
+                target = distances[s]
+                target[...] = distances[sources[0]] if sources else partial[extra[0]]
+                for t in sources[1:]:
+                    target += distances[t]
+                for b in extra[0 if sources else 1 :]:
+                    target += partial[b]
             np.maximum(distances, 0.0, out=distances)
             sums, tie_count = rank_sums(distances, start, TIE_RTOL)
             totals += sums

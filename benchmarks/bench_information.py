@@ -1,0 +1,147 @@
+"""Time and peak memory of the information-imbalance tools, against DADApy.
+
+(a) One pair Delta(A -> B), Delta(B -> A) for N points, d = 480 features each,
+    with skdesc's exact ranks and with DADApy's ``MetricComparisons`` at
+    ``maxk = N - 1`` (its exact setting), on the same random data.
+    Target: skdesc at least 10x faster.
+(b) The full 97 x 96 GSD-space analysis (``GSDSpaceAnalysis``) on TiO2
+    structures of Artrith & Urban (2016) from ../shared/data, with the
+    paper's Chebyshev LAED (6 Å / order 19 radial, 3 Å / order 5 angular).
+    Targets: under 3 minutes on 2 cores, under 4 GB peak memory.
+
+Each measurement runs in a fresh child process so that its peak resident
+memory (``ru_maxrss``) is its own; the baseline after imports and data
+loading is subtracted and printed too.
+
+Usage::
+
+    python benchmarks/bench_information.py [--n-points 6000] [--n-structures 6000] [--skip-dadapy]
+"""
+
+import argparse
+import gzip
+import io
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tio2_artrith2016.extxyz.gz"
+
+
+def _peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _random_pair(n_points, seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(n_points, 480))
+    B = np.column_stack([A[:, :120] + 0.3 * rng.normal(size=(n_points, 120)), rng.normal(size=(n_points, 360))])
+    return A, B
+
+
+def child_pair_skdesc(n_points):
+    from skdesc.information import information_imbalance
+
+    A, B = _random_pair(n_points)
+    information_imbalance(A[:50], B[:50])  # compile outside the timing
+    base = _peak_mb()
+    start = time.perf_counter()
+    result = information_imbalance(A, B)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "base_mb": base, "result": list(result)}
+
+
+def child_pair_dadapy(n_points):
+    import warnings
+
+    import numpy as np
+    from dadapy import MetricComparisons
+
+    A, B = _random_pair(n_points)
+    X = np.column_stack([A, B])
+    base = _peak_mb()
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        comparisons = MetricComparisons(coordinates=X, maxk=n_points - 1, verbose=False)
+        result = comparisons.return_inf_imb_two_selected_coords(list(range(480)), list(range(480, 960)))
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "base_mb": base, "result": list(result)}
+
+
+def child_space(n_structures):
+    import ase.io
+
+    from skdesc import ChebyshevLAED
+    from skdesc.information import GSDSpaceAnalysis
+
+    with gzip.open(DATA, "rt") as handle:
+        structures = ase.io.read(io.StringIO(handle.read()), index=f":{n_structures}", format="extxyz")
+    start = time.perf_counter()
+    atomic = ChebyshevLAED(rad_cutoff=6.0, rad_order=19, ang_cutoff=3.0, ang_order=5, n_jobs=2).fit_transform(
+        structures
+    )
+    laed_seconds = time.perf_counter() - start
+    GSDSpaceAnalysis(max_order=2).fit(atomic[:20])  # compile outside the timing
+    base = _peak_mb()
+    start = time.perf_counter()
+    analysis = GSDSpaceAnalysis().fit(atomic)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "laed_seconds": laed_seconds,
+        "peak_mb": _peak_mb(),
+        "base_mb": base,
+        "n_structures": atomic.n_structures,
+        "n_pairs": int(len(analysis.imbalance_) * (len(analysis.imbalance_) - 1)),
+        "best": analysis.best_,
+    }
+
+
+def run_child(name, argument):
+    code = f"import json, bench_information as b; print(json.dumps(b.{name}({argument!r})))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n-points", type=int, default=6000)
+    parser.add_argument("--n-structures", type=int, default=6000)
+    parser.add_argument("--skip-dadapy", action="store_true")
+    parser.add_argument("--skip-space", action="store_true")
+    args = parser.parse_args(argv)
+
+    print(f"(a) one imbalance pair, N = {args.n_points}, d = 480 + 480")
+    ours = run_child("child_pair_skdesc", args.n_points)
+    print(f"  skdesc exact ranks : {ours['seconds']:8.2f} s, peak {ours['peak_mb'] - ours['base_mb']:7.0f} MB above "
+          f"baseline ({ours['peak_mb']:.0f} MB), Delta = {ours['result']}")
+    if not args.skip_dadapy:
+        theirs = run_child("child_pair_dadapy", args.n_points)
+        print(f"  DADApy maxk = N - 1: {theirs['seconds']:8.2f} s, peak {theirs['peak_mb'] - theirs['base_mb']:7.0f} MB "
+              f"above baseline ({theirs['peak_mb']:.0f} MB), Delta = {theirs['result']}")
+        ratio = theirs["seconds"] / ours["seconds"]
+        print(f"  speed-up {ratio:.1f}x (target >= 10x: {'met' if ratio >= 10 else 'NOT met'}); "
+              f"max |difference| = {max(abs(x - y) for x, y in zip(ours['result'], theirs['result'])):.2e}")
+    if args.skip_space or not DATA.exists():
+        return 0
+    print(f"\n(b) GSD space, {args.n_structures} TiO2 structures, 97 x 96 ordered pairs")
+    space = run_child("child_space", args.n_structures)
+    extra_gb = (space["peak_mb"]) / 1024.0
+    print(f"  ChebyshevLAED: {space['laed_seconds']:.1f} s; analysis: {space['seconds']:.1f} s for "
+          f"{space['n_pairs']} pairs of {space['n_structures']} structures "
+          f"(target < 180 s: {'met' if space['seconds'] < 180 else 'NOT met'})")
+    print(f"  peak memory {extra_gb:.2f} GB for the whole process (target < 4 GB: "
+          f"{'met' if extra_gb < 4 else 'NOT met'}); best_ = {space['best']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
