@@ -1,0 +1,897 @@
+"""Throughput and memory of CompressedSOAP, with dscribe and featomic as references.
+
+All descriptors use r_cut 5 Å, n_max 8, l_max 6, sigma 0.5 Å on the same
+``ase.Atoms`` inputs:
+
+* ``bcc``: ``--n-cells`` periodic 4x4x4 bcc supercells (128 atoms,
+  a = 3.2 Å) with random W/Ta/Nb/V/Mo occupation, rattled by 0.1 Å
+  (``numpy.random.default_rng(0)``);
+* ``nbmotaw``: the first ``--n-nbmotaw`` structures of Li et al. (2020)
+  (``nbmotaw_li2020_partial.extxyz.gz``, periodic);
+* ``qm9``: the first ``--n-qm9`` molecules of the QM9 10k subset
+  (``qm9_subset10k_seed0.extxyz.gz``, not periodic).
+
+It reports atomic environments per second, single-threaded, of every
+``CompressedSOAP`` compression, of dscribe's ``SOAP`` (compression ``off``,
+``mu1nu1``, ``mu2``, ``crossover``; ``create(..., n_jobs=1)``) and of
+featomic's ``SoapPowerSpectrum`` (GTO basis, shifted-cosine cutoff of width
+0.5 Å; a different basis and normalisation, so its values are not comparable,
+only its speed), plus the two-thread speed-up of ``nu2``.  The skdesc rows
+that have a dscribe counterpart also show the largest deviation from dscribe
+on the first structures, to show the same quantity is computed.
+
+dscribe includes neighbours up to r_cut + 3.72 sigma = 6.86 Å (no smooth
+cutoff) and skdesc does the same; featomic stops at r_cut, so it sees about
+(5 / 6.86)^3 = 0.39 times as many neighbours.  A second featomic row with a
+6.86 Å radius has the same neighbour set as dscribe and skdesc.
+
+Every descriptor is warmed up first (numba compilation and first-call
+overheads are not timed); each time is the best of ``--repeat`` rounds in
+which all methods run in turn.  featomic is timed with ``RAYON_NUM_THREADS=1``,
+with ("dense") and without ("TensorMap") the conversion of its output to one
+dense array like the others return.  Another process on the machine lowers
+the two-thread speed-up, so each data set also times a pure-compute numba
+loop in one and two threads ("machine" row) and reports the CPU time other
+processes used meanwhile.
+
+The peak memory of a single ``nu2`` transform of ``--memory-envs``
+environments (bcc cells) is measured in a child process: the resident set
+after building the inputs and warming up is the baseline, the kernel's
+high-water mark (``VmHWM``, reset through ``/proc/self/clear_refs`` when
+allowed, else ``ru_maxrss``) the peak; peak minus baseline is compared with
+the size of the output array.
+
+Memory reuse: a fresh output array costs a page fault per 4 KiB page, and in
+a virtual machine that hands freed memory back to the host (free page
+reporting) a page written again seconds after a free costs 4-10 us instead
+of about 0.3 us -- for 5740 features, 50-100 us per environment, more than
+the whole descriptor, and at random depending on what ran before.  So the
+timings run with glibc told to keep freed memory (``MALLOC_MMAP_MAX_=0``,
+``MALLOC_TRIM_THRESHOLD_`` 64 GiB; the script re-executes itself with them),
+which measures compute and memory bandwidth, the same for every library;
+``--system-malloc`` times with the default allocator instead.  The memory
+test always uses the default allocator.  The profile prints the page costs.
+
+The profile (``--no-profile`` skips it) splits the single-threaded ``nu2``
+transform of each data set (at most 12,800 environments) into input
+conversion, neighbour lists, density expansion, power spectrum and the rest
+by calling the numba kernel directly with the full and a one-feature table.
+On the first data set it also times the kernel's building blocks on real
+pairs (harmonics, primitive accumulation and its exp() calls, beta rotation,
+output allocation, the feature-table loop) next to two re-laid-out
+prototypes defined here (contiguous prim[e, lm, k] accumulation, square Gram
+matrices by rank-1 updates), and the cost of writing fresh memory.
+
+Usage::
+
+    python benchmarks/bench_soap.py [--n-cells 100] [--n-nbmotaw 1000] [--n-qm9 3000]
+                                    [--repeat 3] [--memory-envs 100000] [--quick]
+"""
+
+import os
+import sys
+
+# single-threaded references: featomic uses a rayon pool, numpy a BLAS pool
+os.environ["RAYON_NUM_THREADS"] = "1"
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+# Keep freed memory in the process (glibc reads these at start-up, hence the re-exec):
+# see "Memory reuse" in the module docstring.
+POOLED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(64 * 2**30)}
+if (
+    __name__ == "__main__"
+    and not {"--system-malloc", "--memory-child", "-h", "--help"} & set(sys.argv)
+    and any(os.environ.get(k) != v for k, v in POOLED_MALLOC.items())
+):
+    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]],
+              {**os.environ, **POOLED_MALLOC})
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import gzip  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from skdesc.local.soap import CompressedSOAP  # noqa: E402
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+NBMOTAW = "nbmotaw_li2020_partial.extxyz.gz"
+QM9 = "qm9_subset10k_seed0.extxyz.gz"
+
+HYPERS = dict(r_cut=5.0, n_max=8, l_max=6, sigma=0.5)
+PADDED_CUTOFF = HYPERS["r_cut"] + HYPERS["sigma"] * math.sqrt(-2.0 * math.log(1e-3))  # 6.858 Å
+BCC_ELEMENTS = ("W", "Ta", "Nb", "V", "Mo")
+
+# skdesc modes, in table order, and their dscribe counterparts
+SKDESC_MODES = ("nu2", "nu1mu1", "mu2", "crossover", "nu1mu1*", "nu1nu1hat", "nu1mu1hat", "embedding", "random")
+DSCRIBE_MODE = {"nu2": "off", "nu1mu1": "mu1nu1", "mu2": "mu2", "crossover": "crossover"}
+
+TARGET_VS_DSCRIBE = {"nu2": 3.0, "nu1mu1": 3.0, "mu2": 3.0}
+TARGET_THREADS = 1.7
+TARGET_MEMORY = 1.5  # peak extra memory / output size
+
+
+# ----------------------------------------------------------------- inputs
+def read_extxyz_gz(path, count):
+    """First ``count`` frames of a gzipped extended XYZ file.
+
+    The file is decompressed into memory first: ASE's extxyz reader seeks
+    backwards, which is very slow on a gzip stream.
+    """
+    import ase.io
+
+    with gzip.open(path, "rt") as handle:
+        text = handle.read()
+    return ase.io.read(io.StringIO(text), index=f":{count}", format="extxyz")
+
+
+def bcc_cells(n_cells, seed=0):
+    """Rattled 4x4x4 bcc supercells (128 atoms, a = 3.2 Å) with random W/Ta/Nb/V/Mo."""
+    import ase.build
+
+    rng = np.random.default_rng(seed)
+    base = ase.build.bulk("W", "bcc", a=3.2, cubic=True).repeat(4)
+    cells = []
+    for _ in range(n_cells):
+        atoms = base.copy()
+        atoms.set_chemical_symbols(rng.choice(BCC_ELEMENTS, size=len(atoms)))
+        atoms.positions += rng.normal(scale=0.1, size=(len(atoms), 3))
+        cells.append(atoms)
+    return cells
+
+
+def species_of(structures):
+    """Element symbols present, sorted by atomic number."""
+    from ase.data import atomic_numbers
+
+    symbols = {s for atoms in structures for s in atoms.get_chemical_symbols()}
+    return sorted(symbols, key=atomic_numbers.__getitem__)
+
+
+# ----------------------------------------------------------------- timing
+def best_times(funcs, repeat):
+    """Shortest wall time of each function over ``repeat`` rounds, in seconds.
+
+    The functions run in turn within each round, so all of them see the same
+    conditions when other processes share the machine.
+    """
+    times = np.full((repeat, len(funcs)), np.inf)
+    for r in range(repeat):
+        for k, func in enumerate(funcs):
+            gc.collect()
+            start = time.perf_counter()
+            result = func()
+            times[r, k] = time.perf_counter() - start
+            del result
+    return times.min(axis=0)
+
+
+def _calibration():
+    """A pure-compute numba loop run twice in one thread and once in each of two threads.
+
+    Its two-thread speed-up is what the machine offers at that moment (other
+    processes, shared physical cores); the n_jobs=2 row is to be read against it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from numba import njit
+
+    @njit(nogil=True, cache=False)
+    def spin(n):
+        acc = 0.0
+        for i in range(n):
+            acc += np.exp(-i * 1e-9) * 1.0000001
+        return acc
+
+    n = 20_000_000  # about 0.1 s
+    spin(10)
+    pool = ThreadPoolExecutor(2)
+
+    def one_thread():
+        spin(n)
+        spin(n)
+
+    def two_threads():
+        list(pool.map(spin, (n, n)))
+
+    return one_thread, two_threads, pool.shutdown
+
+
+def _busy_seconds():
+    """CPU seconds used by the whole machine and by this process so far."""
+    with open("/proc/stat") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    busy = sum(fields) - fields[3] - fields[4]  # minus idle and iowait
+    own = os.times()
+    return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+
+def make_featomic(radius):
+    """featomic SoapPowerSpectrum with the GTO basis, or None if featomic is missing."""
+    try:
+        import featomic
+    except ImportError:
+        return None
+    return featomic.SoapPowerSpectrum(
+        cutoff={"radius": radius, "smoothing": {"type": "ShiftedCosine", "width": 0.5}},
+        density={"type": "Gaussian", "width": HYPERS["sigma"]},
+        basis={
+            "type": "TensorProduct",
+            "max_angular": HYPERS["l_max"],
+            "radial": {"type": "Gto", "max_radial": HYPERS["n_max"] - 1},  # N = max_radial + 1
+        },
+    )
+
+
+def featomic_dense(calculator, structures):
+    """featomic power spectrum as one dense (n_atoms, n_features) array."""
+    tensor = calculator.compute(structures)
+    tensor = tensor.keys_to_samples("center_type").keys_to_properties(["neighbor_1_type", "neighbor_2_type"])
+    return tensor.block().values
+
+
+def dscribe_rows(soap, structures):
+    """dscribe output of each structure stacked into (n_atoms, n_features)."""
+    return np.concatenate([np.atleast_2d(soap.create(atoms, n_jobs=1)) for atoms in structures])
+
+
+def bench_dataset(name, structures, periodic, args):
+    """Rows (dataset, method, n_features, env/s, reference, ratio, target, deviation)."""
+    from dscribe.descriptors import SOAP as DscribeSOAP
+
+    species = species_of(structures)
+    n_env = sum(len(atoms) for atoms in structures)
+    methods = {}  # label -> (callable, n_features)
+    skdesc = {}
+    for mode in SKDESC_MODES:
+        est = CompressedSOAP(species=species, compression=mode, random_state=0, n_jobs=1, **HYPERS)
+        skdesc[mode] = est.fit(structures[:1])
+    skdesc["nu2 n_jobs=2"] = CompressedSOAP(species=species, compression="nu2", n_jobs=2, **HYPERS).fit(
+        structures[:1]
+    )
+    for key, est in skdesc.items():
+        est.transform(structures[:4])  # warm up
+        label = f"skdesc {key}" if "n_jobs" in key else f"skdesc {key} (n_jobs=1)"
+        methods[label] = (lambda est=est: est.transform(structures), est.n_features_out_)
+
+    dscribe = {}
+    for mode, theirs in DSCRIBE_MODE.items():
+        soap = DscribeSOAP(species=species, periodic=periodic, compression={"mode": theirs}, **HYPERS)
+        soap.create(structures[:4], n_jobs=1)  # warm up
+        dscribe[mode] = soap
+        methods[f"dscribe {theirs} (n_jobs=1)"] = (
+            lambda soap=soap: soap.create(structures, n_jobs=1),
+            soap.get_number_of_features(),
+        )
+
+    if not args.no_featomic:
+        for radius, label in ((HYPERS["r_cut"], "featomic r=5.0"), (PADDED_CUTOFF, "featomic r=6.86")):
+            calculator = make_featomic(radius)
+            if calculator is None:
+                break
+            n_features = featomic_dense(calculator, structures[:4]).shape[1]  # warm up
+            if radius == HYPERS["r_cut"]:  # without the conversion to one dense array
+                methods[f"{label} (TensorMap)"] = (lambda c=calculator: c.compute(structures), n_features)
+            methods[f"{label} (dense)"] = (lambda c=calculator: featomic_dense(c, structures), n_features)
+
+    one_thread, two_threads, shutdown = _calibration()
+    methods["calibration 1 thread"] = (one_thread, 0)
+    methods["calibration 2 threads"] = (two_threads, 0)
+
+    labels = list(methods)
+    seconds = best_times([methods[k][0] for k in labels], args.repeat)
+    shutdown()
+    rate = {label: n_env / t for label, t in zip(labels, seconds)}
+    features = {label: methods[label][1] for label in labels}
+
+    # agreement with dscribe on the first structures (same quantity computed?)
+    check = structures[: max(1, min(3, len(structures)))]
+    deviation = {}
+    for mode, soap in dscribe.items():
+        ours = skdesc[mode].transform(check).values
+        theirs = dscribe_rows(soap, check)
+        deviation[mode] = np.abs(ours - theirs).max() / np.abs(theirs).max()
+
+    rows = []
+    for mode in SKDESC_MODES:
+        label = f"skdesc {mode} (n_jobs=1)"
+        if mode in DSCRIBE_MODE:
+            ref = f"dscribe {DSCRIBE_MODE[mode]} (n_jobs=1)"
+            rows.append((name, label, features[label], rate[label], ref.split(" (")[0], rate[label] / rate[ref],
+                         TARGET_VS_DSCRIBE.get(mode), deviation[mode]))
+        else:
+            ref = "dscribe off (n_jobs=1)"
+            rows.append((name, label, features[label], rate[label], "dscribe off", rate[label] / rate[ref],
+                         None, None))
+    label, ref = "skdesc nu2 n_jobs=2", "skdesc nu2 (n_jobs=1)"
+    rows.append((name, label, features[label], rate[label], "skdesc nu2 n_jobs=1", rate[label] / rate[ref],
+                 TARGET_THREADS, None))
+    calibration = rate["calibration 2 threads"] / rate["calibration 1 thread"]
+    rows.append((name, "  (machine: numba loop 2 thr.)", None, None, "1 thread", calibration, None, None))
+    for mode in DSCRIBE_MODE.values():
+        label = f"dscribe {mode} (n_jobs=1)"
+        rows.append((name, label, features[label], rate[label], "", None, None, None))
+    for label in labels:
+        if label.startswith("featomic"):
+            # ratio: skdesc nu2 over featomic (featomic is not value-comparable)
+            rows.append((name, label, features[label], rate[label], "skdesc nu2 / this",
+                         rate["skdesc nu2 (n_jobs=1)"] / rate[label], None, None))
+    return rows
+
+
+def print_table(rows):
+    header = (f"{'dataset':<9}{'method':<30}{'features':>9}{'env/s':>10}  {'ratio':>7} {'vs':<21}"
+              f"{'target':>8}  {'met?':<5}{'max dev':>9}")
+    print(header)
+    print("-" * len(header))
+    previous = None
+    for name, method, n_features, rate, ref, ratio, target, dev in rows:
+        if previous is not None and name != previous:
+            print()
+        previous = name
+        ratio_s = f"{ratio:.2f}x" if ratio is not None else ""
+        target_s = f">= {target:g}x" if target is not None else ""
+        met = "" if target is None else ("yes" if ratio >= target else "NO")
+        dev_s = f"{dev:.1e}" if dev is not None else ""
+        features_s = f"{n_features:>9d}" if n_features is not None else " " * 9
+        rate_s = f"{rate:>10,.0f}" if rate is not None else " " * 10
+        print(f"{name:<9}{method:<30}{features_s}{rate_s}  {ratio_s:>7} {ref:<21}"
+              f"{target_s:>8}  {met:<5}{dev_s:>9}")
+    print("'max dev': max |skdesc - dscribe| / max |dscribe| on the first 3 structures; "
+          "featomic ratio = skdesc nu2 env/s / featomic env/s (not value-comparable)")
+
+
+# ----------------------------------------------------------------- memory
+def _status_kib(field):
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def _reset_peak():
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False if not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def memory_child(n_env, n_jobs):
+    """Peak memory of one nu2 transform; prints a JSON line (run in a fresh process)."""
+    rss_start = _status_kib("VmRSS")
+    cells = bcc_cells(math.ceil(n_env / 128))
+    n_atoms = sum(len(atoms) for atoms in cells)
+    est = CompressedSOAP(species=list(BCC_ELEMENTS), compression="nu2", n_jobs=n_jobs, **HYPERS).fit(cells[:1])
+    warm = est.transform(cells[:2])
+    del warm
+    gc.collect()
+    rss_inputs = _status_kib("VmRSS")
+    reset = _reset_peak()
+    baseline = _status_kib("VmRSS")
+    maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    features = est.transform(cells)
+    seconds = time.perf_counter() - start
+    peak = _status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = {
+        "n_env": n_atoms,
+        "n_features": features.values.shape[1],
+        "n_jobs": n_jobs,
+        "seconds": seconds,
+        "output_bytes": features.values.nbytes,
+        "baseline_bytes": baseline * 1024,
+        "inputs_bytes": (rss_inputs - rss_start) * 1024,
+        "peak_bytes": peak * 1024,
+        "maxrss_before_bytes": maxrss_before * 1024,
+        "peak_method": "VmHWM after clear_refs" if reset else "ru_maxrss",
+        "final_rss_bytes": _status_kib("VmRSS") * 1024,
+    }
+    print(json.dumps(result))
+
+
+def bench_memory(n_env, n_jobs_list):
+    results = []
+    for n_jobs in n_jobs_list:
+        # the child uses the system's default malloc: freed memory goes back to the OS
+        env = {k: v for k, v in os.environ.items() if k not in POOLED_MALLOC}
+        proc = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(n_env), "--memory-child-jobs", str(n_jobs)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        if proc.returncode != 0:
+            print(f"memory child (n_jobs={n_jobs}) failed:\n{proc.stderr[-2000:]}")
+            continue
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    gib = 1024.0**3
+    for res in results:
+        extra = res["peak_bytes"] - res["baseline_bytes"]
+        ratio = extra / res["output_bytes"]
+        print(
+            f"nu2 transform of {res['n_env']:,} bcc environments x {res['n_features']} features, "
+            f"n_jobs={res['n_jobs']} ({res['seconds']:.1f} s, peak from {res['peak_method']}):\n"
+            f"  output array      {res['output_bytes'] / gib:8.3f} GiB\n"
+            f"  baseline RSS      {res['baseline_bytes'] / gib:8.3f} GiB  (interpreter, libraries, "
+            f"inputs {res['inputs_bytes'] / 2**20:.0f} MiB, warm-up)\n"
+            f"  peak RSS          {res['peak_bytes'] / gib:8.3f} GiB\n"
+            f"  peak - baseline   {extra / gib:8.3f} GiB = {ratio:.3f} x output  "
+            f"(target <= {TARGET_MEMORY}x: {'yes' if ratio <= TARGET_MEMORY else 'NO'}); "
+            f"beyond the output {(extra - res['output_bytes']) / 2**20:,.0f} MiB"
+        )
+    return results
+
+
+# ---------------------------------------------------------------- profile
+def _kernel_call(est, batch, table=None):
+    """Call the numba kernel like CompressedSOAP._compute_batch, optionally with another feature table."""
+    from skdesc.local._kernels import soap as kernel
+
+    layout = est._layout_
+    empty = np.zeros((1, 1, 1))
+    if table is None:
+        table = (layout.l, layout.a, layout.b, est._pref)
+    t_l, t_a, t_b, pref = (np.ascontiguousarray(x) for x in table)
+    return kernel.soap_batch(
+        batch.positions, batch.species_index, batch.offsets, batch.cells, batch.pbc,
+        PADDED_CUTOFF, float(est.min_distance), len(est.species_), int(est.l_max), est._norm,
+        est._const, est._decay, est._beta, est._star_const, est._star_decay, est._star_beta,
+        layout.use_star, np.ascontiguousarray(est.element_weights_, dtype=np.float64), float(est.center_weight),
+        layout.map_a if layout.map_a is not None else empty, layout.map_a is not None,
+        layout.map_b if layout.map_b is not None else empty, layout.b_kind,
+        t_l.astype(np.int64), t_a.astype(np.int64), t_b.astype(np.int64), pref.astype(np.float64),
+    )
+
+
+def _micro_kernels():
+    """numba drivers timing the kernel's building blocks and two re-laid-out alternatives."""
+    from numba import njit
+
+    from skdesc.local._kernels.soap import _add_primitives
+    from skdesc.local._kernels.spherical import real_harmonics
+
+    @njit(cache=False)
+    def harmonics(unit, l_max, norm):
+        out = np.empty((l_max + 1) ** 2)
+        check = 0.0
+        for p in range(unit.shape[0]):
+            real_harmonics(unit[p, 0], unit[p, 1], unit[p, 2], l_max, norm, out)
+            check += out[1]
+        return check
+
+    @njit(cache=False)
+    def primitives(dist, elem, n_species, harmonics_in, const, decay, l_max):
+        """the kernel's _add_primitives (prim[lm, e, k] layout) once per pair"""
+        n_max = const.shape[1]
+        prim = np.zeros(((l_max + 1) ** 2, n_species, n_max))
+        count = np.full(l_max + 1, n_max)
+        for p in range(dist.shape[0]):
+            _add_primitives(prim, elem[p], harmonics_in[p], const, decay, dist[p], 1.0, l_max, count)
+        return prim[0, 0, 0]
+
+    @njit(cache=False)
+    def exps_only(dist, decay):
+        check = 0.0
+        for p in range(dist.shape[0]):
+            r2 = dist[p] * dist[p]
+            for l in range(decay.shape[0]):
+                for k in range(decay.shape[1]):
+                    check += np.exp(-r2 * decay[l, k])
+        return check
+
+    @njit(cache=False)
+    def primitives_contiguous(dist, elem, n_species, harmonics_in, const, decay, l_max):
+        """same sums, layout prim[e, lm, k]: the inner loop runs over the n_max contiguous k"""
+        n_max = const.shape[1]
+        prim = np.zeros((n_species, (l_max + 1) ** 2, n_max))
+        radial = np.empty((l_max + 1, n_max))
+        for p in range(dist.shape[0]):
+            r = dist[p]
+            r2 = r * r
+            r_power = 1.0
+            for l in range(l_max + 1):
+                for k in range(n_max):
+                    radial[l, k] = const[l, k] * r_power * np.exp(-r2 * decay[l, k])
+                r_power *= r
+            y = harmonics_in[p]
+            e = elem[p]
+            for l in range(l_max + 1):
+                rad = radial[l]
+                for lm in range(l * l, (l + 1) * (l + 1)):
+                    row = prim[e, lm]
+                    weight = y[lm]
+                    for k in range(n_max):
+                        row[k] += weight * rad[k]
+        return prim[0, 0, 0]
+
+    @njit(cache=False)
+    def rotation(prim, beta, n_atoms):
+        """the kernel's per-atom coef = beta_l @ prim loop"""
+        n_lm, n_species, n_max = prim.shape
+        l_max = beta.shape[0] - 1
+        coef = np.empty((n_lm, n_species * n_max))
+        check = 0.0
+        for _ in range(n_atoms):
+            for l in range(l_max + 1):
+                for lm in range(l * l, (l + 1) * (l + 1)):
+                    for e in range(n_species):
+                        for n in range(n_max):
+                            total = 0.0
+                            for k in range(n_max):
+                                total += beta[l, n, k] * prim[lm, e, k]
+                            coef[lm, e * n_max + n] = total
+            check += coef[0, 0]
+        return check
+
+    @njit(cache=False)
+    def fresh_output(n_atoms, n_features):
+        """what the kernel does per batch: np.zeros((n_atoms, n_features)), then every row written"""
+        values = np.zeros((n_atoms, n_features))
+        for i in range(n_atoms):
+            for q in range(n_features):
+                values[i, q] = 1.0
+        return values[0, 0]
+
+    @njit(cache=False)
+    def spectrum_table(coef, table_l, table_a, table_b, pref, out):
+        """the kernel's feature loop: one (l, a, b) lookup and a (2l+1)-term dot per feature"""
+        for i in range(coef.shape[0]):
+            left = coef[i]
+            row = out[i]
+            for q in range(table_l.shape[0]):
+                l = table_l[q]
+                total = 0.0
+                for lm in range(l * l, (l + 1) * (l + 1)):
+                    total += left[lm, table_a[q]] * left[lm, table_b[q]]
+                row[q] = pref[q] * total
+
+    @njit(cache=False)
+    def spectrum_gram(coef, l_max, table_l, table_a, table_b, pref, out):
+        """square Gram matrix per l by rank-1 updates (contiguous fixed-length inner loop), then a gather"""
+        n_chan = coef.shape[2]
+        gram = np.empty((l_max + 1, n_chan, n_chan))
+        for i in range(coef.shape[0]):
+            c = coef[i]
+            gram[:] = 0.0
+            for l in range(l_max + 1):
+                g = gram[l]
+                for lm in range(l * l, (l + 1) * (l + 1)):
+                    cm = c[lm]
+                    for a in range(n_chan):
+                        ya = cm[a]
+                        ga = g[a]
+                        for b in range(n_chan):
+                            ga[b] += ya * cm[b]
+            row = out[i]
+            for q in range(table_l.shape[0]):
+                row[q] = pref[q] * gram[table_l[q], table_a[q], table_b[q]]
+
+    return dict(harmonics=harmonics, primitives=primitives, exps_only=exps_only,
+                primitives_contiguous=primitives_contiguous, rotation=rotation, fresh_output=fresh_output,
+                spectrum_table=spectrum_table, spectrum_gram=spectrum_gram)
+
+
+def profile_split(name, structures, repeat, max_env=12_800):
+    """Split of the single-threaded nu2 transform time, using transform's own batches."""
+    from skdesc.local.base import FrameBatch
+    from skdesc.neighbors import guarded_neighbor_list
+    from skdesc.structures import to_frames
+
+    keep, total = [], 0
+    for atoms in structures:
+        if total >= max_env:
+            break
+        keep.append(atoms)
+        total += len(atoms)
+    structures = keep
+    species = species_of(structures)
+    est = CompressedSOAP(species=species, compression="nu2", n_jobs=1, **HYPERS).fit(structures[:1])
+    est.transform(structures[:2])
+    lookup = np.full(119, -1, dtype=np.int64)
+    lookup[list(est.species_)] = np.arange(len(est.species_))
+    frames = to_frames(structures)
+    spans = est._batches(frames, 1)
+    batches = [FrameBatch(frames[a:b], lookup) for a, b in spans]
+    n_env = sum(b.positions.shape[0] for b in batches)
+    one = (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1))
+    _kernel_call(est, batches[0], one)  # compile this signature
+
+    def neighbours():
+        pairs = 0
+        for batch in batches:
+            for s in range(batch.offsets.shape[0] - 1):
+                a0, a1 = batch.offsets[s], batch.offsets[s + 1]
+                out = guarded_neighbor_list(batch.positions[a0:a1], batch.cells[s], batch.pbc[s], PADDED_CUTOFF,
+                                            float(est.min_distance))
+                pairs += out[3].shape[0]
+        return pairs
+
+    n_pairs = neighbours()
+    t_transform, t_frames, t_batch, t_nl, t_expand, t_full = best_times(
+        [
+            lambda: est.transform(structures),
+            lambda: to_frames(structures),
+            lambda: [FrameBatch(frames[a:b], lookup) for a, b in spans],
+            neighbours,
+            lambda: [_kernel_call(est, batch, one) for batch in batches],
+            lambda: [_kernel_call(est, batch) for batch in batches],
+        ],
+        repeat,
+    )
+    t_expansion = t_expand - t_nl
+    t_spectrum = t_full - t_expand
+    print(f"profile [{name}]: skdesc nu2, n_jobs=1, {len(structures)} structures, {n_env:,} environments in "
+          f"{len(batches)} batches, {len(species)} species, {n_pairs:,} pairs within {PADDED_CUTOFF:.2f} Å "
+          f"({n_pairs / n_env:.1f} per environment), {est.n_features_out_} features, best of {repeat}")
+    rows = [
+        ("transform() end to end", t_transform),
+        ("  to_frames (input conversion)", t_frames),
+        ("  FrameBatch (flattening)", t_batch),
+        ("  soap_batch, 1-feature table", t_expand),
+        ("    neighbour lists", t_nl),
+        ("    density expansion (difference)", t_expansion),
+        ("  soap_batch, full nu2 table", t_full),
+        ("    power spectrum + output alloc (full - 1-feature)", t_spectrum),
+        ("  rest: output array, copy, joblib (transform - above)", t_transform - t_frames - t_batch - t_full),
+    ]
+    for label, t in rows:
+        print(f"  {label:<56}{t:8.3f} s {100 * t / t_transform:5.1f} %  {1e6 * t / n_env:7.2f} us/env")
+    print(f"  per pair: neighbour list {1e9 * t_nl / n_pairs:.0f} ns, expansion {1e9 * t_expansion / n_pairs:.0f} ns "
+          f"(incl. the per-atom beta rotation)")
+    return est, batches, n_pairs
+
+
+def profile_micro(est, batches, repeat, max_pairs=200_000):
+    """Building blocks of the kernel on real pairs, and two re-laid-out alternatives."""
+    from skdesc.neighbors import guarded_neighbor_list
+
+    kern = _micro_kernels()
+    S, N, L = len(est.species_), int(est.n_max), int(est.l_max)
+    n_lm = (L + 1) ** 2
+    vecs, dists, elems = [], [], []
+    for batch in batches:
+        for s in range(batch.offsets.shape[0] - 1):
+            a0, a1 = batch.offsets[s], batch.offsets[s + 1]
+            _, index, vec, dist, _, _ = guarded_neighbor_list(batch.positions[a0:a1], batch.cells[s], batch.pbc[s],
+                                                              PADDED_CUTOFF, float(est.min_distance))
+            vecs.append(vec), dists.append(dist), elems.append(batch.species_index[a0:a1][index])
+        if sum(len(d) for d in dists) >= max_pairs:
+            break
+    dist = np.concatenate(dists)[:max_pairs]
+    unit = np.concatenate(vecs)[:max_pairs] / dist[:, None]
+    elem = np.ascontiguousarray(np.concatenate(elems)[:max_pairs])
+    n_pairs = dist.shape[0]
+    from skdesc.local._kernels.spherical import real_harmonics
+
+    ylm = _all_harmonics(unit, L, est._norm, real_harmonics)  # input of the accumulation tests
+    # warm up (compile) on a few pairs
+    kern["harmonics"](unit[:4], L, est._norm)
+    kern["primitives"](dist[:4], elem[:4], S, ylm[:4], est._const, est._decay, L)
+    kern["exps_only"](dist[:4], est._decay)
+    kern["primitives_contiguous"](dist[:4], elem[:4], S, ylm[:4], est._const, est._decay, L)
+    prim = np.random.default_rng(0).normal(size=(n_lm, S, N))
+    n_rot = 20_000
+    kern["rotation"](prim, est._beta, 2)
+    n_out = 4096
+    F = est.n_features_out_
+    kern["fresh_output"](2, 2)
+    coef = np.random.default_rng(1).normal(size=(1024, n_lm, S * N))
+    layout = est._layout_
+    table = (np.ascontiguousarray(layout.l, dtype=np.int64), np.ascontiguousarray(layout.a, dtype=np.int64),
+             np.ascontiguousarray(layout.b, dtype=np.int64), est._pref)
+    out = np.ones((coef.shape[0], F))  # pre-touched
+    kern["spectrum_table"](coef[:2], *table, out)
+    kern["spectrum_gram"](coef[:2], L, *table, out)
+    reused = np.ones((n_out, F))
+
+    def rewrite():
+        reused[:] = 2.0
+
+    times = best_times(
+        [
+            lambda: kern["harmonics"](unit, L, est._norm),
+            lambda: kern["primitives"](dist, elem, S, ylm, est._const, est._decay, L),
+            lambda: kern["exps_only"](dist, est._decay),
+            lambda: kern["primitives_contiguous"](dist, elem, S, ylm, est._const, est._decay, L),
+            lambda: kern["rotation"](prim, est._beta, n_rot),
+            lambda: kern["fresh_output"](n_out, F),
+            rewrite,
+            lambda: kern["spectrum_table"](coef, *table, out),
+            lambda: kern["spectrum_gram"](coef, L, *table, out),
+        ],
+        repeat,
+    )
+    t_y, t_prim, t_exp, t_contig, t_rot, t_fresh, t_rewrite, t_table, t_gram = times
+    check = np.empty_like(out)
+    kern["spectrum_table"](coef, *table, check)
+    kern["spectrum_gram"](coef, L, *table, out)
+    gram_dev = np.abs(out - check).max() / np.abs(check).max()
+    fma_spectrum = int(np.sum(2 * layout.l + 1))
+    print(f"  building blocks on {n_pairs:,} real pairs (numba, 1 thread, best of {repeat}):")
+    print(f"    real_harmonics (49 Y_lm)                          {1e9 * t_y / n_pairs:7.1f} ns/pair")
+    print(f"    _add_primitives ({N * (L + 1)} exp + {N * n_lm} FMA, prim[lm, e, k])      "
+          f"{1e9 * t_prim / n_pairs:7.1f} ns/pair")
+    print(f"      of which the {N * (L + 1)} exp() calls                       {1e9 * t_exp / n_pairs:7.1f} ns/pair")
+    print(f"    same sums, prim[e, lm, k] layout (prototype)       {1e9 * t_contig / n_pairs:7.1f} ns/pair")
+    print(f"    beta rotation ({n_lm * S * N * N:,} FMA)                        {1e6 * t_rot / n_rot:7.2f} us/atom")
+    print(f"    kernel output: fresh np.zeros + write of {F} columns  {1e6 * t_fresh / n_out:7.2f} us/env "
+          f"(rewriting an existing array: {1e6 * t_rewrite / n_out:.2f} us/env)")
+    print(f"    power spectrum, kernel's table loop ({fma_spectrum:,} FMA)   {1e6 * t_table / coef.shape[0]:7.2f} us/env "
+          f"({fma_spectrum * coef.shape[0] / t_table / 1e9:.2f} GFMA/s)")
+    print(f"    power spectrum, square Gram + gather (prototype)  {1e6 * t_gram / coef.shape[0]:7.2f} us/env "
+          f"(max rel. deviation {gram_dev:.0e})")
+    rewrite_page, fresh_page, late_page = page_touch_costs()
+    per_env = F * 8 / 4096
+    print(f"  writing memory ({F} columns = {per_env:.1f} pages of 4 KiB per environment):")
+    print(f"    already mapped                                    {1e6 * rewrite_page:7.2f} us/page "
+          f"{1e6 * rewrite_page * per_env:7.2f} us/env")
+    print(f"    fresh pages, just freed by the process            {1e6 * fresh_page:7.2f} us/page "
+          f"{1e6 * fresh_page * per_env:7.2f} us/env")
+    print(f"    fresh pages, 3 s after a free (VM gave them back) {1e6 * late_page:7.2f} us/page "
+          f"{1e6 * late_page * per_env:7.2f} us/env")
+
+
+def page_touch_costs(size=512 * 2**20, pause=3.0):
+    """Seconds per 4 KiB page to write anonymous memory: no fault, fresh page, page handed back meanwhile."""
+    import mmap
+
+    def write(buffer):
+        array = np.frombuffer(buffer, dtype=np.float64)
+        start = time.perf_counter()
+        array[:] = 1.0
+        seconds = time.perf_counter() - start
+        del array
+        return seconds
+
+    pages = size / 4096
+    first = mmap.mmap(-1, size)
+    write(first)
+    t_rewrite = write(first)
+    first.close()
+    again = mmap.mmap(-1, size)  # the pages just unmapped are still held by the kernel
+    t_fresh = write(again)
+    again.close()
+    time.sleep(pause)  # a VM with free page reporting hands them back to the host meanwhile
+    late = mmap.mmap(-1, size)
+    t_late = write(late)
+    late.close()
+    return t_rewrite / pages, t_fresh / pages, t_late / pages
+
+
+def _all_harmonics(unit, l_max, norm, real_harmonics):
+    from numba import njit
+
+    @njit(cache=False)
+    def fill(unit, l_max, norm, out):
+        for p in range(unit.shape[0]):
+            real_harmonics(unit[p, 0], unit[p, 1], unit[p, 2], l_max, norm, out[p])
+
+    out = np.empty((unit.shape[0], (l_max + 1) ** 2))
+    fill(unit, l_max, norm, out)
+    return out
+
+
+# ------------------------------------------------------------------- main
+def _versions():
+    import importlib.metadata as md
+
+    parts = []
+    for name in ("skdesc", "dscribe", "featomic", "numba", "numpy", "ase"):
+        try:
+            parts.append(f"{name} {md.version(name)}")
+        except md.PackageNotFoundError:
+            parts.append(f"{name} missing")
+    try:
+        root = Path(__file__).resolve().parents[1]
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        parts.append(f"git {head}{' (modified files)' if dirty else ''}")
+    except OSError:
+        pass
+    return ", ".join(parts)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-cells", type=int, default=100, help="bcc supercells of 128 atoms (default 100)")
+    parser.add_argument("--n-nbmotaw", type=int, default=1000, help="NbMoTaW structures (default 1000)")
+    parser.add_argument("--n-qm9", type=int, default=3000, help="QM9 molecules (default 3000)")
+    parser.add_argument("--datasets", nargs="+", choices=("bcc", "nbmotaw", "qm9"), default=["bcc", "nbmotaw", "qm9"])
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds; the best counts (default 3)")
+    parser.add_argument("--memory-envs", type=int, default=100_000,
+                        help="environments of the peak-memory test (default 100000; 0 skips it)")
+    parser.add_argument("--memory-jobs", type=int, nargs="+", default=[1, 2],
+                        help="n_jobs of the memory test, one child process each (default 1 2)")
+    parser.add_argument("--no-featomic", action="store_true", help="skip featomic")
+    parser.add_argument("--no-profile", action="store_true", help="skip the kernel profile")
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="time with the default malloc (freed memory returned to the OS; noisier in VMs)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes: 10 cells, 100 NbMoTaW, 300 QM9, 2 rounds, 10,000 environments")
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="folder of the shared data sets")
+    parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child-jobs", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.memory_child is not None:
+        memory_child(args.memory_child, args.memory_child_jobs)
+        return 0
+    if args.quick:
+        args.n_cells, args.n_nbmotaw, args.n_qm9 = min(args.n_cells, 10), min(args.n_nbmotaw, 100), min(args.n_qm9, 300)
+        args.repeat = min(args.repeat, 2)
+        args.memory_envs = min(args.memory_envs, 10_000)
+    if not args.no_featomic:
+        try:
+            import featomic  # noqa: F401
+        except ImportError as error:
+            print(f"featomic not available ({error}); its rows are skipped (pip install featomic)")
+            args.no_featomic = True
+
+    start = time.perf_counter()
+    print(f"SOAP benchmark: r_cut {HYPERS['r_cut']} Å, n_max {HYPERS['n_max']}, l_max {HYPERS['l_max']}, "
+          f"sigma {HYPERS['sigma']} Å; best of {args.repeat}; {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.2f}\n{_versions()}\n"
+          f"allocator: {'system default' if args.system_malloc else 'glibc with freed memory kept (MALLOC_MMAP_MAX_=0)'}\n")
+
+    datasets = []
+    if "bcc" in args.datasets:
+        datasets.append(("bcc", bcc_cells(args.n_cells), True))
+    if "nbmotaw" in args.datasets:
+        datasets.append(("nbmotaw", read_extxyz_gz(args.data_dir / NBMOTAW, args.n_nbmotaw), True))
+    if "qm9" in args.datasets:
+        datasets.append(("qm9", read_extxyz_gz(args.data_dir / QM9, args.n_qm9), False))
+    for name, structures, _ in datasets:
+        sizes = [len(a) for a in structures]
+        print(f"{name}: {len(structures)} structures, {sum(sizes):,} environments "
+              f"({min(sizes)}-{max(sizes)} atoms), species {species_of(structures)}")
+    print()
+
+    rows = []
+    for name, structures, periodic in datasets:
+        t0 = time.perf_counter()
+        busy0, own0 = _busy_seconds()
+        rows += bench_dataset(name, structures, periodic, args)
+        busy1, own1 = _busy_seconds()
+        elapsed = time.perf_counter() - t0
+        print(f"[{name} done in {elapsed:.0f} s; other processes used {(busy1 - busy0 - own1 + own0) / elapsed:.2f} "
+              f"of the {os.cpu_count()} cores on average]", flush=True)
+    print()
+    print_table(rows)
+
+    if args.memory_envs > 0:
+        print()
+        bench_memory(args.memory_envs, args.memory_jobs)
+
+    if not args.no_profile and datasets:
+        # uses the kernel's private helpers: if they change, the profile is skipped, not the benchmark
+        for k, (name, structures, _) in enumerate(datasets):
+            print()
+            try:
+                est, batches, _ = profile_split(name, structures, args.repeat)
+                if k == 0:
+                    profile_micro(est, batches, args.repeat)
+            except Exception as error:
+                print(f"profile [{name}] skipped: {type(error).__name__}: {error}")
+
+    missed = [r for r in rows if r[6] is not None and r[5] < r[6]]
+    print(f"\n{len(missed)} of {sum(r[6] is not None for r in rows)} throughput targets missed; "
+          f"total run time {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
