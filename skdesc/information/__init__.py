@@ -6,6 +6,7 @@ from .measures import (
     rank_correlation,
     symmetric_imbalance,
 )
+from .plots import plot_imbalance_plane
 from .selector import InformationImbalanceSelector
 from .space import GSDSpaceAnalysis
 

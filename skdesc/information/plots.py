@@ -1,0 +1,42 @@
+"""Plots of information-imbalance results (pyplot-free: no global backend state)."""
+
+from matplotlib.figure import Figure
+
+__all__ = ["plot_imbalance_plane"]
+
+
+def plot_imbalance_plane(imbalances, path=None, ax=None, reference="full"):
+    """Information-imbalance plane (Darby et al. 2022, Figs. 5-6).
+
+    Parameters
+    ----------
+    imbalances : dict
+        Label -> ``(Delta(reference -> X), Delta(X -> reference))``, in
+        DADApy's normalised convention (0 = fully informative, 1 = none).
+    path : str or Path, optional
+        Write a PNG there.
+    ax : matplotlib Axes, optional
+    reference : str, default="full"
+        Name of the reference space for the axis labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig = Figure(figsize=(5, 4.5))
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    ax.plot([0, 1], [0, 1], color="0.7", lw=0.8, ls="--")
+    for label, (forward, backward) in imbalances.items():
+        ax.scatter(forward, backward, s=25)
+        ax.annotate(label, (forward, backward), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(f"Δ({reference} → X)")
+    ax.set_ylabel(f"Δ(X → {reference})")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=150)
+    return fig
