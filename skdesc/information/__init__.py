@@ -13,4 +13,9 @@ from .space import GSDSpaceAnalysis
 __all__ = [
     "GSDSpaceAnalysis",
     "InformationImbalanceSelector",
-    "distance_correlation", "information_imbalance", "rank_correlation", "symmetric_imbalance"]
+    "distance_correlation",
+    "information_imbalance",
+    "plot_imbalance_plane",
+    "rank_correlation",
+    "symmetric_imbalance",
+]
