@@ -114,10 +114,11 @@ class GSDSpaceAnalysis:
         Per-feature normalisation before distances (the paper normalises all
         descriptors): z-score, range to [0, 1], or none.  Constant features
         are left at zero.
-    tolerance : float, default=2.0
+    tolerance : float, default=0.01
         ``best_`` is the lowest-complexity GSD whose symmetric imbalance to
-        the reference, as a raw mean rank (the paper's convention, lower limit
-        1), is at most this.
+        the reference, normalised (2/N times the mean rank: independent of the
+        data-set size; 0.01 means the neighbours keep, on average, ranks
+        within the closest 0.5 % of the data), is at most this.
     reference : str, default=None
         Reference descriptor for ``best_`` and the default of the plots;
         ``None`` is the largest one, ``Sigma_mm5`` (``"Sigma555"`` for m = 5;
@@ -149,7 +150,7 @@ class GSDSpaceAnalysis:
         element_weights=None,
         moments="central",
         scaling="standard",
-        tolerance=2.0,
+        tolerance=0.01,
         reference=None,
         chunk_size=64,
         verbose=0,
@@ -322,7 +323,7 @@ class GSDSpaceAnalysis:
         return best.rename_axis("descriptor").reset_index().sort_values("complexity").reset_index(drop=True)
 
     def _best(self):
-        srim = self.srim()[self.reference_]
+        srim = self.srim()[self.reference_] * (2.0 / self.n_structures_)
         table = pd.DataFrame({"srim": srim}).join(self.descriptors_["complexity"])
         within = table[table["srim"] <= self.tolerance].sort_values(["complexity", "srim"])
         return str(within.index[0]) if len(within) else self.reference_
