@@ -29,10 +29,9 @@ Every descriptor is warmed up first (numba compilation and first-call
 overheads are not timed); each time is the best of ``--repeat`` rounds in
 which all methods run in turn.  featomic is timed with ``RAYON_NUM_THREADS=1``,
 with ("dense") and without ("TensorMap") the conversion of its output to one
-dense array like the others return.  Another process on the machine lowers
-the two-thread speed-up, so each data set also times a pure-compute numba
-loop in one and two threads ("machine" row) and reports the CPU time other
-processes used meanwhile.
+dense array like the others return.  Other processes on the machine lower
+the two-thread speed-up (and, less, the single-thread rates), so the CPU
+time they used during each data set is printed.
 
 The peak memory of a single ``nu2`` transform of ``--memory-envs``
 environments (bcc cells) is measured in a child process: the resident set
@@ -46,9 +45,11 @@ a virtual machine that hands freed memory back to the host (free page
 reporting) a page written again seconds after a free costs 4-10 us instead
 of about 0.3 us -- for 5740 features, 50-100 us per environment, more than
 the whole descriptor, and at random depending on what ran before.  So the
-timings run with glibc told to keep freed memory (``MALLOC_MMAP_MAX_=0``,
-``MALLOC_TRIM_THRESHOLD_`` 64 GiB; the script re-executes itself with them),
-which measures compute and memory bandwidth, the same for every library;
+timings run with glibc told to keep freed memory in one arena
+(``MALLOC_MMAP_MAX_=0``, ``MALLOC_TRIM_THRESHOLD_`` 64 GiB,
+``MALLOC_ARENA_MAX=1``, without which the batches of worker threads still
+come from fresh pages; the script re-executes itself with them), which
+measures compute and memory bandwidth, the same for every library;
 ``--system-malloc`` times with the default allocator instead.  The memory
 test always uses the default allocator.  The profile prints the page costs.
 
@@ -78,7 +79,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 # Keep freed memory in the process (glibc reads these at start-up, hence the re-exec):
 # see "Memory reuse" in the module docstring.
-POOLED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(64 * 2**30)}
+POOLED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(64 * 2**30), "MALLOC_ARENA_MAX": "1"}
 if (
     __name__ == "__main__"
     and not {"--system-malloc", "--memory-child", "-h", "--help"} & set(sys.argv)
@@ -174,37 +175,6 @@ def best_times(funcs, repeat):
     return times.min(axis=0)
 
 
-def _calibration():
-    """A pure-compute numba loop run twice in one thread and once in each of two threads.
-
-    Its two-thread speed-up is what the machine offers at that moment (other
-    processes, shared physical cores); the n_jobs=2 row is to be read against it.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from numba import njit
-
-    @njit(nogil=True, cache=False)
-    def spin(n):
-        acc = 0.0
-        for i in range(n):
-            acc += np.exp(-i * 1e-9) * 1.0000001
-        return acc
-
-    n = 20_000_000  # about 0.1 s
-    spin(10)
-    pool = ThreadPoolExecutor(2)
-
-    def one_thread():
-        spin(n)
-        spin(n)
-
-    def two_threads():
-        list(pool.map(spin, (n, n)))
-
-    return one_thread, two_threads, pool.shutdown
-
-
 def _busy_seconds():
     """CPU seconds used by the whole machine and by this process so far."""
     with open("/proc/stat") as handle:
@@ -282,13 +252,8 @@ def bench_dataset(name, structures, periodic, args):
                 methods[f"{label} (TensorMap)"] = (lambda c=calculator: c.compute(structures), n_features)
             methods[f"{label} (dense)"] = (lambda c=calculator: featomic_dense(c, structures), n_features)
 
-    one_thread, two_threads, shutdown = _calibration()
-    methods["calibration 1 thread"] = (one_thread, 0)
-    methods["calibration 2 threads"] = (two_threads, 0)
-
     labels = list(methods)
     seconds = best_times([methods[k][0] for k in labels], args.repeat)
-    shutdown()
     rate = {label: n_env / t for label, t in zip(labels, seconds)}
     features = {label: methods[label][1] for label in labels}
 
@@ -314,8 +279,6 @@ def bench_dataset(name, structures, periodic, args):
     label, ref = "skdesc nu2 n_jobs=2", "skdesc nu2 (n_jobs=1)"
     rows.append((name, label, features[label], rate[label], "skdesc nu2 n_jobs=1", rate[label] / rate[ref],
                  TARGET_THREADS, None))
-    calibration = rate["calibration 2 threads"] / rate["calibration 1 thread"]
-    rows.append((name, "  (machine: numba loop 2 thr.)", None, None, "1 thread", calibration, None, None))
     for mode in DSCRIBE_MODE.values():
         label = f"dscribe {mode} (n_jobs=1)"
         rows.append((name, label, features[label], rate[label], "", None, None, None))
@@ -719,28 +682,31 @@ def profile_micro(est, batches, repeat, max_pairs=200_000):
     kern["spectrum_gram"](coef, L, *table, out)
     gram_dev = np.abs(out - check).max() / np.abs(check).max()
     fma_spectrum = int(np.sum(2 * layout.l + 1))
+    def line(label, value, unit, note=""):
+        print(f"    {label:<58}{value:8.2f} {unit}{note}")
+
     print(f"  building blocks on {n_pairs:,} real pairs (numba, 1 thread, best of {repeat}):")
-    print(f"    real_harmonics (49 Y_lm)                          {1e9 * t_y / n_pairs:7.1f} ns/pair")
-    print(f"    _add_primitives ({N * (L + 1)} exp + {N * n_lm} FMA, prim[lm, e, k])      "
-          f"{1e9 * t_prim / n_pairs:7.1f} ns/pair")
-    print(f"      of which the {N * (L + 1)} exp() calls                       {1e9 * t_exp / n_pairs:7.1f} ns/pair")
-    print(f"    same sums, prim[e, lm, k] layout (prototype)       {1e9 * t_contig / n_pairs:7.1f} ns/pair")
-    print(f"    beta rotation ({n_lm * S * N * N:,} FMA)                        {1e6 * t_rot / n_rot:7.2f} us/atom")
-    print(f"    kernel output: fresh np.zeros + write of {F} columns  {1e6 * t_fresh / n_out:7.2f} us/env "
-          f"(rewriting an existing array: {1e6 * t_rewrite / n_out:.2f} us/env)")
-    print(f"    power spectrum, kernel's table loop ({fma_spectrum:,} FMA)   {1e6 * t_table / coef.shape[0]:7.2f} us/env "
-          f"({fma_spectrum * coef.shape[0] / t_table / 1e9:.2f} GFMA/s)")
-    print(f"    power spectrum, square Gram + gather (prototype)  {1e6 * t_gram / coef.shape[0]:7.2f} us/env "
-          f"(max rel. deviation {gram_dev:.0e})")
+    line(f"real_harmonics ({n_lm} Y_lm)", 1e9 * t_y / n_pairs, "ns/pair")
+    line(f"_add_primitives ({N * (L + 1)} exp + {N * n_lm} FMA, layout prim[lm, e, k])", 1e9 * t_prim / n_pairs,
+         "ns/pair")
+    line(f"  of which the {N * (L + 1)} exp() calls", 1e9 * t_exp / n_pairs, "ns/pair")
+    line("same sums, layout prim[e, lm, k] (prototype)", 1e9 * t_contig / n_pairs, "ns/pair")
+    line(f"beta rotation ({n_lm * S * N * N:,} FMA)", 1e6 * t_rot / n_rot, "us/atom")
+    line(f"kernel output: fresh np.zeros + write of {F} columns", 1e6 * t_fresh / n_out, "us/env",
+         f"  (rewriting an existing array: {1e6 * t_rewrite / n_out:.2f} us/env)")
+    line(f"power spectrum, kernel's table loop ({fma_spectrum:,} FMA)", 1e6 * t_table / coef.shape[0], "us/env",
+         f"  ({fma_spectrum * coef.shape[0] / t_table / 1e9:.2f} GFMA/s)")
+    line("power spectrum, square Gram + gather (prototype)", 1e6 * t_gram / coef.shape[0], "us/env",
+         f"  (max rel. deviation {gram_dev:.0e})")
     rewrite_page, fresh_page, late_page = page_touch_costs()
     per_env = F * 8 / 4096
     print(f"  writing memory ({F} columns = {per_env:.1f} pages of 4 KiB per environment):")
-    print(f"    already mapped                                    {1e6 * rewrite_page:7.2f} us/page "
-          f"{1e6 * rewrite_page * per_env:7.2f} us/env")
-    print(f"    fresh pages, just freed by the process            {1e6 * fresh_page:7.2f} us/page "
-          f"{1e6 * fresh_page * per_env:7.2f} us/env")
-    print(f"    fresh pages, 3 s after a free (VM gave them back) {1e6 * late_page:7.2f} us/page "
-          f"{1e6 * late_page * per_env:7.2f} us/env")
+    for label, cost in (
+        ("already mapped", rewrite_page),
+        ("fresh pages, just freed by the process", fresh_page),
+        ("fresh pages, 3 s after a free (a VM may hand them back)", late_page),
+    ):
+        line(label, 1e6 * cost, "us/page", f"  {1e6 * cost * per_env:7.2f} us/env")
 
 
 def page_touch_costs(size=512 * 2**20, pause=3.0):
@@ -842,10 +808,12 @@ def main(argv=None):
             args.no_featomic = True
 
     start = time.perf_counter()
+    allocator = "system default" if args.system_malloc else (
+        "glibc, freed memory kept in one arena (MALLOC_MMAP_MAX_=0, MALLOC_ARENA_MAX=1)")
     print(f"SOAP benchmark: r_cut {HYPERS['r_cut']} Å, n_max {HYPERS['n_max']}, l_max {HYPERS['l_max']}, "
           f"sigma {HYPERS['sigma']} Å; best of {args.repeat}; {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f}\n{_versions()}\n"
-          f"allocator: {'system default' if args.system_malloc else 'glibc with freed memory kept (MALLOC_MMAP_MAX_=0)'}\n")
+          f"allocator: {allocator}\n")
 
     datasets = []
     if "bcc" in args.datasets:
