@@ -127,6 +127,8 @@ def tio2_part(args, out):
     print("\nMinimum SRIM to Sigma555 by complexity:")
     print(analysis.min_srim_by_complexity("Sigma555").round(3).to_string())
 
+    if args.skip_energy:
+        return analysis, None
     labels = [label for label in analysis.imbalance_.index] if args.all_gsds else ENERGY_GSDS
     errors = energy_models(atomic, y, labels)
     errors.to_csv(out / "tio2_energy_errors.csv", index=False)
@@ -199,6 +201,7 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, default=Path("docs/results"))
     parser.add_argument("--skip-tio2", action="store_true")
     parser.add_argument("--skip-nbmotaw", action="store_true")
+    parser.add_argument("--skip-energy", action="store_true", help="no energy models (the slow part)")
     args = parser.parse_args(argv)
     if not DATA.exists():
         print(f"shared data not found at {DATA}; nothing to do")

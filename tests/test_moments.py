@@ -219,3 +219,18 @@ def test_n_jobs_and_batching_do_not_change_results(monkeypatch):
     expected = MomentGSD.from_sigma("332").fit_transform(af)
     monkeypatch.setattr(module, "_STRUCTURES_PER_BATCH", 7)
     np.testing.assert_array_equal(MomentGSD.from_sigma("332", n_jobs=2).fit_transform(af), expected)
+
+
+def test_odd_moments_of_symmetric_sets_are_exactly_zero():
+    """Two points (a binary structure's two element descriptors) have no odd central moments.
+
+    Rounding of the mean would leave ~1e-16 noise that per-feature scaling
+    (GSD-space analysis, StandardScaler) blows up to unit variance.
+    """
+    rng = np.random.default_rng(8)
+    pairs = rng.normal(size=(2, 50)) * rng.uniform(0.1, 100, size=50)
+    out = moments(pairs, 5)
+    assert np.all(out[2] == 0.0) and np.all(out[4] == 0.0)
+    np.testing.assert_allclose(out[3], out[1] ** 2, rtol=1e-12)
+    skewed = rng.gamma(1.0, size=(30, 4))
+    assert np.all(np.abs(moments(skewed, 3)[2]) > 0)

@@ -9,6 +9,8 @@ CUMULANT = 2
 
 # A spread below this fraction of the largest |value| counts as a constant feature.
 _CONSTANT_TOL = 1e-10
+# An odd central moment below this fraction of the mean |x - mean|^k is set to 0.
+_ODD_MOMENT_TOL = 1e-10
 
 
 @njit(cache=True, nogil=True)
@@ -26,7 +28,9 @@ def column_moments(data, n_rows, order, kind, out):
     Writes ``out[0] = mean`` and ``out[k - 1]`` = the k-th moment for
     k = 2..order, where the k-th moment is
 
-    * ``CENTRAL``: mu_k = mean((x - mean)^k) (population, 1/N);
+    * ``CENTRAL``: mu_k = mean((x - mean)^k) (population, 1/N); an odd mu_k
+      smaller than 1e-10 mean(|x - mean|^k) is rounding noise (e.g. any odd
+      moment of two points) and is set to 0;
     * ``STANDARDIZED``: the standard deviation for k = 2, mu_k / sigma^k for
       k >= 3 (0 for a constant column);
     * ``CUMULANT``: the population cumulant kappa_k, from the recursion
@@ -46,6 +50,8 @@ def column_moments(data, n_rows, order, kind, out):
         for c in range(p):
             out[k, c] = 0.0
     scale = np.zeros(p)
+    # sum of |dev|^k for odd k: an odd moment far below it is cancellation noise
+    absolute = np.zeros((order, p))
     for r in range(n_rows):
         for c in range(p):
             dev = data[r, c] - out[0, c]
@@ -55,9 +61,15 @@ def column_moments(data, n_rows, order, kind, out):
             for k in range(2, order):
                 power *= dev
                 out[k, c] += power
+                if k % 2 == 0:
+                    absolute[k, c] += abs(power)
     for k in range(1, order):
         for c in range(p):
             out[k, c] /= n_rows
+            # e.g. the 3rd moment of two points is exactly 0, but rounding of the
+            # mean leaves ~1e-16 of |dev|^3, which feature scaling would blow up
+            if k % 2 == 0 and abs(out[k, c]) * n_rows <= _ODD_MOMENT_TOL * absolute[k, c]:
+                out[k, c] = 0.0
     if kind == STANDARDIZED:
         for c in range(p):
             variance = out[1, c]
