@@ -15,14 +15,11 @@ __all__ = [
     "distance_correlation",
     "rank_correlation",
     "squared_distance_rows",
-    "squared_distance_matrix",
 ]
 
 # Squared distances of a row closer than this fraction of the row's largest one are ties.
 TIE_RTOL = 1e-10
 _ROWS_PER_CHUNK = 1024
-# Up to this many points both full distance matrices are kept (2 x 8 N^2 bytes <= 1 GB).
-_FULL_MATRIX_POINTS = 8000
 
 
 def _as_points(X, name):
@@ -61,32 +58,8 @@ def squared_distance_rows(X, rows, norms=None):
     return block
 
 
-def squared_distance_matrix(X):
-    """All squared Euclidean distances of the rows of X (symmetric blocks computed once)."""
-    n = X.shape[0]
-    norms = np.einsum("ij,ij->i", X, X)
-    out = np.empty((n, n))
-    for start in range(0, n, _ROWS_PER_CHUNK):
-        stop = min(start + _ROWS_PER_CHUNK, n)
-        block = X[start:stop] @ X[start:].T
-        block *= -2.0
-        block += norms[start:stop, None]
-        block += norms[None, start:]
-        np.maximum(block, 0.0, out=block)
-        out[start:stop, start:] = block
-        out[start:, start:stop] = block.T
-    return out
-
-
 def _mean_conditional_rank(A, B, k):
     n = A.shape[0]
-    if n <= _FULL_MATRIX_POINTS:
-        # two full matrices (<= 1 GB): half the arithmetic by symmetry
-        dist_a = squared_distance_matrix(A)
-        dist_b = squared_distance_matrix(B)
-        ranks_ab, ties_ab = conditional_ranks(dist_a, dist_b, 0, k, TIE_RTOL)
-        ranks_ba, ties_ba = conditional_ranks(dist_b, dist_a, 0, k, TIE_RTOL)
-        return ranks_ab.mean(), ranks_ba.mean(), ties_ab + ties_ba
     norms_a = np.einsum("ij,ij->i", A, A)
     norms_b = np.einsum("ij,ij->i", B, B)
     total_ab = total_ba = 0.0
@@ -109,10 +82,8 @@ def information_imbalance(A, B, k=1, normalize=True):
     ``Delta(A -> B)`` is the mean, over points i, of the rank in space B of
     i's nearest neighbour in space A (Euclidean distances; nearest = rank 1).
     It is small when A's neighbourhoods predict B's.  Ranks are exact: every
-    distance is used (DADApy's ``maxk = N - 1`` setting).  Up to 8,000 points
-    the two distance matrices are held in memory (symmetric blocks computed
-    once); beyond that, rows are processed in blocks of 1,024 so memory stays
-    O(N) per row.
+    distance is used (DADApy's ``maxk = N - 1`` setting), computed in blocks
+    of 1,024 rows, so memory stays O(1024 N).
 
     Parameters
     ----------
