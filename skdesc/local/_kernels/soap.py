@@ -100,15 +100,23 @@ def radial_constants(alpha, sigma):
 
 
 @njit(cache=True, nogil=True)
-def _add_primitives(prim, row, harmonics, const, decay, r, weight, l_max, n_prim):
-    """prim[lm, row, k] += weight * const[l, k] r^l exp(-r^2 decay[l, k]) Y_lm."""
+def _add_primitives(prim, row, harmonics, const, decay, r, weight, l_max, n_prim, radial):
+    """prim[row, lm, k] += weight * const[l, k] r^l exp(-r^2 decay[l, k]) Y_lm.
+
+    The innermost loop runs over k, contiguous in ``prim``, so it vectorises;
+    ``radial`` is scratch space of length >= const.shape[1].
+    """
     r_power = 1.0
     r2 = r * r
     for l in range(l_max + 1):
-        for k in range(n_prim[l]):
-            f = weight * const[l, k] * r_power * np.exp(-r2 * decay[l, k])
-            for lm in range(l * l, (l + 1) * (l + 1)):
-                prim[lm, row, k] += f * harmonics[lm]
+        count = n_prim[l]
+        for k in range(count):
+            radial[k] = weight * const[l, k] * r_power * np.exp(-r2 * decay[l, k])
+        for lm in range(l * l, (l + 1) * (l + 1)):
+            y = harmonics[lm]
+            target = prim[row, lm]
+            for k in range(count):
+                target[k] += radial[k] * y
         r_power *= r
 
 
@@ -166,8 +174,9 @@ def soap_batch(
     y00 = np.empty(n_lm)
     y00[:] = 0.0
     y00[0] = harmonics_norm[0, 0]
-    prim = np.empty((n_lm, n_species, n_max))
-    star_prim = np.empty((n_lm, 1, n_star))
+    prim = np.empty((n_species, n_lm, n_max))
+    radial = np.empty(max(n_max, n_star))
+    star_prim = np.empty((1, n_lm, n_star))
     coef = np.empty((n_lm, n_chan))
     cstar = np.empty((n_lm, n_star))
     chan_a = np.empty((n_lm, map_a.shape[2] if use_map_a else n_chan))
@@ -186,36 +195,36 @@ def soap_batch(
             star_prim[:] = 0.0
             e_i = species_index[a0 + i]
             # the centre itself: R = 0, only l = 0 survives
-            _add_primitives(prim, e_i, y00, const, decay, 0.0, center_weight, 0, prim_count)
+            _add_primitives(prim, e_i, y00, const, decay, 0.0, center_weight, 0, prim_count, radial)
             if use_star:
                 _add_primitives(
                     star_prim, 0, y00, star_const, star_decay, 0.0,
-                    center_weight * element_weight[e_i], 0, star_count,
+                    center_weight * element_weight[e_i], 0, star_count, radial,
                 )
             for p in range(first[i], first[i + 1]):
                 r = dist[p]
                 inv = 1.0 / r
                 real_harmonics(vec[p, 0] * inv, vec[p, 1] * inv, vec[p, 2] * inv, l_max, harmonics_norm, harmonics)
                 e = species_index[a0 + nbr[p]]
-                _add_primitives(prim, e, harmonics, const, decay, r, 1.0, l_max, prim_count)
+                _add_primitives(prim, e, harmonics, const, decay, r, 1.0, l_max, prim_count, radial)
                 if use_star:
                     _add_primitives(
-                        star_prim, 0, harmonics, star_const, star_decay, r, element_weight[e], l_max, star_count
+                        star_prim, 0, harmonics, star_const, star_decay, r, element_weight[e], l_max, star_count, radial
                     )
-            # orthonormal coefficients: coef[lm, e N + n] = sum_k beta[l, n, k] prim[lm, e, k]
+            # orthonormal coefficients: coef[lm, e N + n] = sum_k beta[l, n, k] prim[e, lm, k]
             for l in range(l_max + 1):
                 for lm in range(l * l, (l + 1) * (l + 1)):
                     for e in range(n_species):
                         for n in range(n_max):
                             total = 0.0
                             for k in range(n_max):
-                                total += beta[l, n, k] * prim[lm, e, k]
+                                total += beta[l, n, k] * prim[e, lm, k]
                             coef[lm, e * n_max + n] = total
                     if use_star:
                         for n in range(star_count[l]):
                             total = 0.0
                             for k in range(star_count[l]):
-                                total += star_beta[l, n, k] * star_prim[lm, 0, k]
+                                total += star_beta[l, n, k] * star_prim[0, lm, k]
                             cstar[lm, n] = total
             left = coef
             if use_map_a:
