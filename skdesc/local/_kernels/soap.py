@@ -181,6 +181,8 @@ def soap_batch(
     cstar = np.empty((n_lm, n_star))
     chan_a = np.empty((n_lm, map_a.shape[2] if use_map_a else n_chan))
     chan_b = np.empty((n_lm, map_b.shape[2]))
+    n_cols = max(n_chan, n_star, map_b.shape[2], map_a.shape[2] if use_map_a else 0)
+    gram = np.empty((l_max + 1, n_cols, n_cols))
 
     for s in range(n_frames):
         a0 = offsets[s]
@@ -238,15 +240,27 @@ def soap_batch(
                 right = cstar
             elif b_kind == B_RAW:
                 right = coef
+            # per-l products of all channel pairs (contiguous, vectorisable),
+            # then the table picks the stored ones
+            n_left = left.shape[1]
+            n_right = right.shape[1]
+            for l in range(l_max + 1):
+                block = gram[l]
+                for ca in range(n_left):
+                    for cb in range(n_right):
+                        block[ca, cb] = 0.0
+                for lm in range(l * l, (l + 1) * (l + 1)):
+                    source = right[lm]
+                    for ca in range(n_left):
+                        x = left[lm, ca]
+                        if x == 0.0:
+                            continue
+                        target = block[ca]
+                        for cb in range(n_right):
+                            target[cb] += x * source[cb]
             row = values[a0 + i]
             for q in range(n_features):
-                l = table_l[q]
-                ca = table_a[q]
-                cb = table_b[q]
-                total = 0.0
-                for lm in range(l * l, (l + 1) * (l + 1)):
-                    total += left[lm, ca] * right[lm, cb]
-                row[q] = pref[q] * total
+                row[q] = pref[q] * gram[table_l[q], table_a[q], table_b[q]]
     return values, shortest
 
 
