@@ -60,6 +60,7 @@ class _Layout:
     map_b: np.ndarray | None = None  # (L+1, S N, n_b)
     b_kind: int = kernel.B_SAME_AS_A
     use_star: bool = False
+    single_density: bool = False  # merge all elements into one weighted density
 
 
 def embedding_matrix(embedding, species):
@@ -128,8 +129,9 @@ def _layout(mode, species, n_max, l_max, weights, embedding, projections):
         return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm, map_a=per_l(np.kron(E, eye)))
     total = np.kron(weights[:, None], eye)  # (S N, N): C_n = sum_b w_b c^b_n
     if mode == "mu2":
+        # the kernel expands one total density directly (elements merged, weighted)
         ls, a, b, s, nm = _pair_table(1, N, L, ["total"])
-        return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm, map_a=per_l(total))
+        return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm, single_density=True)
     ls, a, b, s, nm = [], [], [], [], []
     if mode == "random":
         for l in range(L + 1):
@@ -388,15 +390,24 @@ class CompressedSOAP(LocalDescriptor):
     def _compute_batch(self, batch):
         layout = self._layout_
         empty = np.zeros((1, 1, 1))
+        weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
+        if layout.single_density:
+            channel = np.zeros_like(batch.species_index)
+            atom_weight = np.ascontiguousarray(weights[batch.species_index])
+            n_channels = 1
+        else:
+            channel = batch.species_index
+            atom_weight = np.ones(len(batch.species_index))
+            n_channels = len(self.species_)
         values, shortest = kernel.soap_batch(
             batch.positions,
-            batch.species_index,
+            channel,
             batch.offsets,
             batch.cells,
             batch.pbc,
             float(self.r_cut) + float(self.sigma) * _PADDING,
             float(self.min_distance),
-            len(self.species_),
+            n_channels,
             int(self.l_max),
             self._norm,
             self._const,
@@ -406,7 +417,8 @@ class CompressedSOAP(LocalDescriptor):
             self._star_decay,
             self._star_beta,
             layout.use_star,
-            np.ascontiguousarray(self.element_weights_, dtype=np.float64),
+            weights,
+            atom_weight,
             float(self.center_weight),
             layout.map_a if layout.map_a is not None else empty,
             layout.map_a is not None,

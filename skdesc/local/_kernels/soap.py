@@ -140,6 +140,7 @@ def soap_batch(
     star_beta,
     use_star,
     element_weight,
+    atom_weight,
     center_weight,
     map_a,
     use_map_a,
@@ -151,6 +152,10 @@ def soap_batch(
     pref,
 ):
     """Generalised SOAP power spectrum of every atom of a batch of structures.
+
+    ``species_index`` selects each atom's density channel (all 0 to expand
+    one total density) and ``atom_weight`` its Gaussian amplitude;
+    ``element_weight[species_index]`` weights the nu,mu* total density.
 
     Returns
     -------
@@ -197,7 +202,9 @@ def soap_batch(
             star_prim[:] = 0.0
             e_i = species_index[a0 + i]
             # the centre itself: R = 0, only l = 0 survives
-            _add_primitives(prim, e_i, y00, const, decay, 0.0, center_weight, 0, prim_count, radial)
+            _add_primitives(
+                prim, e_i, y00, const, decay, 0.0, center_weight * atom_weight[a0 + i], 0, prim_count, radial
+            )
             if use_star:
                 _add_primitives(
                     star_prim, 0, y00, star_const, star_decay, 0.0,
@@ -208,7 +215,7 @@ def soap_batch(
                 inv = 1.0 / r
                 real_harmonics(vec[p, 0] * inv, vec[p, 1] * inv, vec[p, 2] * inv, l_max, harmonics_norm, harmonics)
                 e = species_index[a0 + nbr[p]]
-                _add_primitives(prim, e, harmonics, const, decay, r, 1.0, l_max, prim_count, radial)
+                _add_primitives(prim, e, harmonics, const, decay, r, atom_weight[a0 + nbr[p]], l_max, prim_count, radial)
                 if use_star:
                     _add_primitives(
                         star_prim, 0, harmonics, star_const, star_decay, r, element_weight[e], l_max, star_count, radial
