@@ -13,7 +13,7 @@ def _laed():
 
 
 def test_single_structure_and_mixed_list():
-    from pymatgen.core import Molecule, Structure
+    from pymatgen.core import Molecule
     from pymatgen.io.ase import AseAtomsAdaptor
 
     crystal = bulk("Si")

@@ -183,7 +183,6 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
         ref_dist = squared_distance_rows(ref, slice(None))
         ref_ranks = _average_ranks(ref_dist, TIE_RTOL)
         block_dist = [squared_distance_rows(Xs[:, group_index == g], slice(None)) for g in range(n_groups)]
-        block_ranks = [_average_ranks(d, TIE_RTOL) for d in block_dist] if self.symmetric else None
 
         n = len(rows)
         selected, scores = [], []

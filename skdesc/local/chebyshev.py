@@ -1,6 +1,5 @@
 """The Artrith-Urban Chebyshev descriptor, as aenet computes it."""
 
-import numbers
 
 import numpy as np
 

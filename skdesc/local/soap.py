@@ -1,6 +1,5 @@
 """SOAP power spectrum and its compressions (Darby, Kermode & Csanyi 2022)."""
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +9,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights
-from ..structures import atomic_symbol, to_frames
 from ._kernels import soap as kernel
 from ._kernels.spherical import real_harmonics_norm
 from .base import LocalDescriptor, _check_positive
