@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import AtomicFeatures
-from ..pooling.moments import MomentGSD, _parse_sigma, gsd_space
+from ..pooling.moments import _WEIGHTINGS, MomentGSD, _parse_sigma, gsd_space
 from ._space_kernel import rank_sums
-from .measures import TIE_RTOL
+from .measures import TIE_RTOL, squared_distance_rows
 
 __all__ = ["GSDSpaceAnalysis"]
 
@@ -41,7 +41,7 @@ def _atomic_blocks(full):
 def _members(gsd):
     """Atomic-block keys of an unfitted MomentGSD of the space."""
     i, j = int(gsd.n_out), int(gsd.n_in)
-    k = {"none": 0, "element": 1, "both": 2}.get(gsd.weighting, gsd.weighting)
+    k = _WEIGHTINGS[gsd.weighting]
     weights = [0, 1] if k == 2 else [k]
     keys = []
     if i == 0:
@@ -255,11 +255,7 @@ class GSDSpaceAnalysis:
             n_rows = rows.stop - rows.start
             partial = np.empty((len(keys), n_rows, n))
             for b, (v, norms) in enumerate(zip(block_values, block_norms)):
-                block = v[rows] @ v.T
-                block *= -2.0
-                block += norms[rows][:, None]
-                block += norms[None, :]
-                partial[b] = block
+                partial[b] = squared_distance_rows(v, rows, norms)
             distances = np.empty((n_spaces, n_rows, n))
             for s, sources, extra in plan:
                 target = distances[s]
