@@ -174,7 +174,8 @@ def _neighbor_list(positions, cell, pbc, cutoff):
                     img_shift[n_images, 2] = s2
                     n_images += 1
 
-    # axis-aligned bins no smaller than the cutoff: neighbours lie in the 27 adjacent bins
+    # axis-aligned bins of about half the cutoff: a centre scans the bins within
+    # `reach` bins of its own (a third fewer candidates than cutoff-sized bins)
     low = np.empty(3)
     high = np.empty(3)
     for k in range(3):
@@ -184,7 +185,7 @@ def _neighbor_list(positions, cell, pbc, cutoff):
         for k in range(3):
             low[k] = min(low[k], img_pos[m, k])
             high[k] = max(high[k], img_pos[m, k])
-    bin_width = max(cutoff, 1e-3)
+    bin_width = max(0.5 * cutoff, 1e-3)
     n_bins = np.ones(3, dtype=np.int64)
     while True:
         for k in range(3):
@@ -193,9 +194,10 @@ def _neighbor_list(positions, cell, pbc, cutoff):
             break
         bin_width *= 1.5
     bin_size = np.empty(3)
+    reach = np.empty(3, dtype=np.int64)
     for k in range(3):
         bin_size[k] = max((high[k] - low[k]) / n_bins[k], 1e-12)
-
+        reach[k] = min(np.int64(np.ceil(cutoff / bin_size[k])), n_bins[k])
     total_bins = n_bins[0] * n_bins[1] * n_bins[2]
     img_bin = np.empty(n_images, dtype=np.int64)
     bin_start = np.zeros(total_bins + 1, dtype=np.int64)
@@ -208,15 +210,27 @@ def _neighbor_list(positions, cell, pbc, cutoff):
         bin_start[b + 1] += 1
     for b in range(total_bins):
         bin_start[b + 1] += bin_start[b]
-    bin_fill = bin_start[:-1].copy()
-    bin_members = np.empty(n_images, dtype=np.int64)
+    # images sorted by bin, so that a row of bins is one contiguous range
+    fill = bin_start[:-1].copy()
+    sorted_pos = np.empty((n_images, 3))
+    sorted_atom = np.empty(n_images, dtype=np.int64)
+    sorted_shift = np.empty((n_images, 3), dtype=np.int64)
     for m in range(n_images):
-        bin_members[bin_fill[img_bin[m]]] = m
-        bin_fill[img_bin[m]] += 1
+        q = fill[img_bin[m]]
+        fill[img_bin[m]] += 1
+        for k in range(3):
+            sorted_pos[q, k] = img_pos[m, k]
+            sorted_shift[q, k] = img_shift[m, k]
+        sorted_atom[q] = img_atom[m]
 
     cutoff2 = cutoff * cutoff
     first = np.zeros(n_atoms + 1, dtype=np.int64)
-    cap = max(16, 8 * n_atoms)
+    # expected pairs: image density times the cutoff sphere, plus slack
+    box = 1.0
+    for k in range(3):
+        box *= max(high[k] - low[k], cutoff)
+    expected = n_atoms * (n_images / box) * 4.19 * cutoff2 * cutoff
+    cap = max(16, np.int64(1.2 * expected) + 8 * n_atoms)
     nbr = np.empty(cap, dtype=np.int64)
     vec = np.empty((cap, 3))
     dist = np.empty(cap)
@@ -224,44 +238,42 @@ def _neighbor_list(positions, cell, pbc, cutoff):
     n_pairs = 0
     home = np.empty(3, dtype=np.int64)
     for i in range(n_atoms):
+        x0 = wrapped[i, 0]
+        x1 = wrapped[i, 1]
+        x2 = wrapped[i, 2]
         for k in range(3):
             home[k] = min(max(np.int64((wrapped[i, k] - low[k]) / bin_size[k]), 0), n_bins[k] - 1)
-        for b0 in range(max(home[0] - 1, 0), min(home[0] + 2, n_bins[0])):
-            for b1 in range(max(home[1] - 1, 0), min(home[1] + 2, n_bins[1])):
-                for b2 in range(max(home[2] - 1, 0), min(home[2] + 2, n_bins[2])):
-                    b = (b0 * n_bins[1] + b1) * n_bins[2] + b2
-                    for q in range(bin_start[b], bin_start[b + 1]):
-                        m = bin_members[q]
-                        j = img_atom[m]
-                        if (
-                            j == i
-                            and img_shift[m, 0] == 0
-                            and img_shift[m, 1] == 0
-                            and img_shift[m, 2] == 0
-                        ):
-                            continue
-                        d0 = img_pos[m, 0] - wrapped[i, 0]
-                        d1 = img_pos[m, 1] - wrapped[i, 1]
-                        d2 = img_pos[m, 2] - wrapped[i, 2]
-                        r2 = d0 * d0 + d1 * d1 + d2 * d2
-                        if r2 >= cutoff2:
-                            continue
-                        if n_pairs == cap:
-                            cap *= 2
-                            nbr = _grow(nbr, cap)
-                            dist = _grow(dist, cap)
-                            vec = _grow(vec, cap)
-                            shift = _grow(shift, cap)
-                        nbr[n_pairs] = j
-                        vec[n_pairs, 0] = d0
-                        vec[n_pairs, 1] = d1
-                        vec[n_pairs, 2] = d2
-                        dist[n_pairs] = np.sqrt(r2)
-                        for k in range(3):
-                            shift[n_pairs, k] = img_shift[m, k] - wrap[j, k] + wrap[i, k]
-                        n_pairs += 1
+        lo2 = max(home[2] - reach[2], 0)
+        hi2 = min(home[2] + reach[2], n_bins[2] - 1)
+        for b0 in range(max(home[0] - reach[0], 0), min(home[0] + reach[0] + 1, n_bins[0])):
+            for b1 in range(max(home[1] - reach[1], 0), min(home[1] + reach[1] + 1, n_bins[1])):
+                row = (b0 * n_bins[1] + b1) * n_bins[2]
+                for q in range(bin_start[row + lo2], bin_start[row + hi2 + 1]):
+                    d0 = sorted_pos[q, 0] - x0
+                    d1 = sorted_pos[q, 1] - x1
+                    d2 = sorted_pos[q, 2] - x2
+                    r2 = d0 * d0 + d1 * d1 + d2 * d2
+                    if r2 >= cutoff2:
+                        continue
+                    j = sorted_atom[q]
+                    if j == i and sorted_shift[q, 0] == 0 and sorted_shift[q, 1] == 0 and sorted_shift[q, 2] == 0:
+                        continue
+                    if n_pairs == cap:
+                        cap *= 2
+                        nbr = _grow(nbr, cap)
+                        dist = _grow(dist, cap)
+                        vec = _grow(vec, cap)
+                        shift = _grow(shift, cap)
+                    nbr[n_pairs] = j
+                    vec[n_pairs, 0] = d0
+                    vec[n_pairs, 1] = d1
+                    vec[n_pairs, 2] = d2
+                    dist[n_pairs] = np.sqrt(r2)
+                    for k in range(3):
+                        shift[n_pairs, k] = sorted_shift[q, k] - wrap[j, k] + wrap[i, k]
+                    n_pairs += 1
         first[i + 1] = n_pairs
-    return first, nbr[:n_pairs].copy(), vec[:n_pairs].copy(), dist[:n_pairs].copy(), shift[:n_pairs].copy()
+    return first, nbr[:n_pairs], vec[:n_pairs], dist[:n_pairs], shift[:n_pairs]
 
 
 @njit(cache=True, nogil=True)

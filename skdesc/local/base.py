@@ -81,8 +81,16 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
         """List of ``n_features_out_`` readable names."""
 
     @abstractmethod
-    def _compute_batch(self, batch):
-        """Return (values (n_atoms, n_features), min_distance per frame)."""
+    def _compute_batch(self, batch, out=None):
+        """Return (values (n_atoms, n_features), min_distance per frame).
+
+        When the class sets ``_writes_into_output = True`` and the output is
+        dense, ``out`` is the batch's (n_atoms, n_features) slice of the final
+        array: the subclass fills it and returns it, which saves a copy and
+        the page faults of a temporary.
+        """
+
+    _writes_into_output = False
 
     # ---------------------------------------------------------- estimator API
     def _validate_common(self):
@@ -219,7 +227,14 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
         spans = self._batches(frames, cpu_count() if n_jobs < 0 else n_jobs)
         offsets = np.zeros(len(frames) + 1, dtype=np.int64)
         np.cumsum([len(f) for f in frames], out=offsets[1:])
-        tasks = (delayed(self._run_batch)(frames[a:b], lookup) for a, b in spans)
+        values = None
+        if self._writes_into_output and not getattr(self, "sparse", False):
+            values = np.empty((offsets[-1], self.n_features_out_))
+            tasks = (
+                delayed(self._run_batch)(frames[a:b], lookup, values[offsets[a] : offsets[b]]) for a, b in spans
+            )
+        else:
+            tasks = (delayed(self._run_batch)(frames[a:b], lookup) for a, b in spans)
         # batches arrive in order; dense results are copied into one preallocated
         # array so that peak memory is the output plus the batches in flight
         parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
@@ -229,7 +244,6 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
 
             results = tqdm(results, total=len(spans), desc=type(self).__name__, unit="batch")
         sparse_parts = []
-        values = None
         shortest = np.empty(len(frames))
         for (a, b), (part, part_shortest) in zip(spans, results):
             shortest[a:b] = part_shortest
@@ -238,7 +252,8 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
                 continue
             if values is None:
                 values = np.empty((offsets[-1], part.shape[1]))
-            values[offsets[a] : offsets[b]] = part
+            if part.base is not values:
+                values[offsets[a] : offsets[b]] = part
         if sparse_parts:
             values = sp.vstack(sparse_parts, format="csr")
         too_close = np.flatnonzero(shortest < self.min_distance)
@@ -257,5 +272,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
             self.species_,
         )
 
-    def _run_batch(self, frames, lookup):
-        return self._compute_batch(FrameBatch(frames, lookup))
+    def _run_batch(self, frames, lookup, out=None):
+        if out is None:
+            return self._compute_batch(FrameBatch(frames, lookup))
+        return self._compute_batch(FrameBatch(frames, lookup), out=out)

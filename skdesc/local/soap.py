@@ -324,14 +324,17 @@ class CompressedSOAP(LocalDescriptor):
             self.projections_ = [rng.standard_normal((width, 2 * l + 1)) for l in range(self.l_max + 1)]
         elif self.compression_ == "random_symmetric":
             self.projections_ = np.stack([rng.standard_normal((width, width)) for _ in range(self.l_max + 1)])
-        alpha, self._beta = kernel.gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
-        self._const, self._decay = kernel.radial_constants(alpha, float(self.sigma))
+        r_max = self._cutoff()
+        sigma = float(self.sigma)
+        alpha, beta = kernel.gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
+        counts = np.full(self.l_max + 1, int(self.n_max))
+        self._radial = kernel.radial_table(alpha, beta, counts, sigma, r_max)
         if self.compression_ == "nu1mu1*":
-            star_alpha, self._star_beta = kernel.star_basis(float(self.r_cut), int(self.l_max))
-            self._star_const, self._star_decay = kernel.radial_constants(star_alpha, float(self.sigma))
+            star_alpha, star_beta = kernel.star_basis(float(self.r_cut), int(self.l_max))
+            star_counts = 2 * np.arange(self.l_max + 1) + 1
+            self._star_radial = kernel.radial_table(star_alpha, star_beta, star_counts, sigma, r_max)
         else:
-            self._star_const = self._star_decay = np.zeros((self.l_max + 1, 1))
-            self._star_beta = np.zeros((self.l_max + 1, 1, 1))
+            self._star_radial = (np.zeros((1, 1, self.l_max + 1)), 1.0)
         self._layout_ = _layout(
             self.compression_,
             species,
@@ -346,6 +349,7 @@ class CompressedSOAP(LocalDescriptor):
         if self.normalize in ("kernel", "l2"):
             pref = np.where(layout.symmetric_pair, pref * np.sqrt(2.0), pref)
         self._pref = np.ascontiguousarray(pref)
+        self._table = tuple(np.ascontiguousarray(x, dtype=np.int64) for x in (layout.l, layout.a, layout.b))
         self._norm = real_harmonics_norm(int(self.l_max))
 
     def _n_features(self):
@@ -385,7 +389,13 @@ class CompressedSOAP(LocalDescriptor):
         return _recover_rows(values, self)
 
     # --------------------------------------------------------------- compute
-    def _compute_batch(self, batch):
+    _writes_into_output = True
+
+    def _cutoff(self):
+        # dscribe keeps neighbours up to r_cut + 3.72 sigma (no smooth cutoff)
+        return float(self.r_cut) + float(self.sigma) * _PADDING
+
+    def _compute_batch(self, batch, out=None):
         layout = self._layout_
         empty = np.zeros((1, 1, 1))
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
@@ -397,23 +407,20 @@ class CompressedSOAP(LocalDescriptor):
             channel = batch.species_index
             atom_weight = np.ones(len(batch.species_index))
             n_channels = len(self.species_)
-        values, shortest = kernel.soap_batch(
+        values = np.empty((len(channel), self.n_features_out_)) if out is None else out
+        shortest = kernel.soap_batch(
             batch.positions,
             channel,
             batch.offsets,
             batch.cells,
             batch.pbc,
-            float(self.r_cut) + float(self.sigma) * _PADDING,
+            self._cutoff(),
             float(self.min_distance),
             n_channels,
             int(self.l_max),
             self._norm,
-            self._const,
-            self._decay,
-            self._beta,
-            self._star_const,
-            self._star_decay,
-            self._star_beta,
+            *self._radial,
+            *self._star_radial,
             layout.use_star,
             weights,
             atom_weight,
@@ -422,10 +429,9 @@ class CompressedSOAP(LocalDescriptor):
             layout.map_a is not None,
             layout.map_b if layout.map_b is not None else empty,
             layout.b_kind,
-            np.ascontiguousarray(layout.l, dtype=np.int64),
-            np.ascontiguousarray(layout.a, dtype=np.int64),
-            np.ascontiguousarray(layout.b, dtype=np.int64),
+            *self._table,
             self._pref,
+            values,
         )
         if self.normalize == "l2":
             values /= np.linalg.norm(values, axis=1, keepdims=True)
