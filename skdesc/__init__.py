@@ -20,3 +20,28 @@ __all__ = [
     "neighbor_list",
     "to_frames",
 ]
+
+# pooling rules, geometric LAEDs (issue 5)
+from .local import BondAngleStatistics, BondLengthStatistics, CoordinationNumber  # noqa: E402
+from .pooling import (  # noqa: E402
+    HistogramPooling,
+    MaxPooling,
+    MeanPooling,
+    MinPooling,
+    SpeciesPooling,
+    StatisticPooling,
+    SumPooling,
+)
+
+__all__ += [
+    "BondAngleStatistics",
+    "BondLengthStatistics",
+    "CoordinationNumber",
+    "HistogramPooling",
+    "MaxPooling",
+    "MeanPooling",
+    "MinPooling",
+    "SpeciesPooling",
+    "StatisticPooling",
+    "SumPooling",
+]
