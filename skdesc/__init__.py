@@ -21,7 +21,8 @@ __all__ = [
     "to_frames",
 ]
 
-# pooling rules, geometric LAEDs (issue 5)
+# pooling rules, geometric LAEDs, structure kernel (issue 5)
+from .kernels import StructureKernel, structure_kernel  # noqa: E402
 from .local import BondAngleStatistics, BondLengthStatistics, CoordinationNumber  # noqa: E402
 from .pooling import (  # noqa: E402
     HistogramPooling,
@@ -32,6 +33,7 @@ from .pooling import (  # noqa: E402
     StatisticPooling,
     SumPooling,
 )
+from .regression import StructureKernelRidge  # noqa: E402
 
 __all__ += [
     "BondAngleStatistics",
@@ -43,5 +45,8 @@ __all__ += [
     "MinPooling",
     "SpeciesPooling",
     "StatisticPooling",
+    "StructureKernel",
+    "StructureKernelRidge",
     "SumPooling",
+    "structure_kernel",
 ]
