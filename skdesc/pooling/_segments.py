@@ -11,10 +11,6 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-# Rows per histogram chunk: bounds the (rows, features) scratch of bin indices.
-_HISTOGRAM_ROWS = 1 << 16
-
-
 def _canonical_csr(values):
     if values.has_canonical_format:
         return values
@@ -37,14 +33,7 @@ def segment_sum(values, offsets):
             (np.ones(n_rows), (segment_index(offsets), np.arange(n_rows))), shape=(n_segments, n_rows)
         )
         return np.asarray((indicator @ values).toarray(), dtype=np.float64)
-    out = np.zeros((n_segments, values.shape[1]))
-    nonempty = np.flatnonzero(np.diff(offsets) > 0)
-    if nonempty.size:
-        # reduceat sums from each start to the next start; skipping empty
-        # segments keeps the starts strictly increasing, so each sum ends at
-        # its segment's end
-        out[nonempty] = np.add.reduceat(values, offsets[nonempty], axis=0)
-    return out
+    return _segment_reduce_dense(np.ascontiguousarray(values, dtype=np.float64), offsets, 0)
 
 
 def segment_mean(values, offsets):
@@ -73,11 +62,37 @@ def segment_extreme(values, offsets, largest):
             values.shape[1],
             sign,
         )
-    out = np.zeros((offsets.size - 1, values.shape[1]))
-    nonempty = np.flatnonzero(np.diff(offsets) > 0)
-    if nonempty.size:
-        ufunc = np.maximum if largest else np.minimum
-        out[nonempty] = ufunc.reduceat(values, offsets[nonempty], axis=0)
+    return _segment_reduce_dense(np.ascontiguousarray(values, dtype=np.float64), offsets, 1 if largest else -1)
+
+
+@njit(cache=True, nogil=True)
+def _segment_reduce_dense(values, offsets, mode):
+    """Per-segment column sum (mode 0), max (1) or min (-1) of a dense C-ordered array.
+
+    One pass over the rows in memory order (numpy's reduceat along axis 0 is
+    several times slower on row-major data).
+    """
+    n_segments = offsets.shape[0] - 1
+    n_features = values.shape[1]
+    out = np.zeros((n_segments, n_features))
+    for s in range(n_segments):
+        a = offsets[s]
+        b = offsets[s + 1]
+        if a == b:
+            continue
+        row = out[s]
+        row[:] = values[a]
+        for r in range(a + 1, b):
+            x = values[r]
+            if mode == 0:
+                for c in range(n_features):
+                    row[c] += x[c]
+            elif mode == 1:
+                for c in range(n_features):
+                    row[c] = max(row[c], x[c])
+            else:
+                for c in range(n_features):
+                    row[c] = min(row[c], x[c])
     return out
 
 
@@ -109,47 +124,71 @@ def _segment_max_csr(indptr, indices, data, offsets, n_features, sign):
     return out
 
 
-def bin_index(x, lower, width, n_bins):
-    """Equal-width bin of each value, values outside the range in the edge bins."""
-    index = np.floor((x - lower) / width).astype(np.int64)
-    return np.clip(index, 0, n_bins - 1)
-
-
 def segment_histogram(values, offsets, lower, width, n_bins):
     """Counts per segment, feature and bin, shape (n_segments, n_features * n_bins).
 
     Feature ``c`` has bins ``[lower[c] + b width[c], lower[c] + (b + 1) width[c])``,
     b = 0..n_bins-1; values below the first or above the last bin are counted in
     the first or last bin.  Columns are feature-major: ``c * n_bins + b``.
+    For CSR values the implicit zeros are counted in the bin that holds 0.
     """
-    n_segments = offsets.size - 1
-    n_features = values.shape[1]
-    size = n_features * n_bins
+    lower = np.ascontiguousarray(lower, dtype=np.float64)
+    width = np.ascontiguousarray(width, dtype=np.float64)
     if sp.issparse(values):
         values = _canonical_csr(sp.csr_matrix(values))
-        rows = np.repeat(np.arange(values.shape[0]), np.diff(values.indptr))
-        seg = segment_index(offsets)[rows]
-        cols = values.indices.astype(np.int64)
-        bins = bin_index(values.data, lower[cols], width[cols], n_bins)
-        counts = np.bincount(seg * size + cols * n_bins + bins, minlength=n_segments * size)
-        counts = counts.reshape(n_segments, size).astype(np.float64)
-        # the implicit zeros of each (segment, column) fall into the bin of 0
-        stored = np.bincount(seg * n_features + cols, minlength=n_segments * n_features)
-        implicit = np.diff(offsets)[:, None] - stored.reshape(n_segments, n_features)
-        zero_bin = bin_index(np.zeros(n_features), lower, width, n_bins)
-        counts[:, np.arange(n_features) * n_bins + zero_bin] += implicit
-        return counts
-    out = np.zeros((n_segments, size))
-    columns = np.arange(n_features) * n_bins
-    # chunks of whole segments of about _HISTOGRAM_ROWS rows
-    bounds = np.searchsorted(offsets, np.arange(0, offsets[-1], _HISTOGRAM_ROWS), side="right") - 1
-    bounds = np.unique(np.concatenate([bounds, [n_segments]]))
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        a, b = offsets[lo], offsets[hi]
-        if a == b:
-            continue
-        bins = bin_index(values[a:b], lower, width, n_bins) + columns
-        seg = segment_index(offsets[lo : hi + 1] - a)
-        flat = (seg[:, None] * size + bins).ravel()
-        out[lo:hi] = np.bincount(flat, minlength=(hi - lo) * size).reshape(hi - lo, size)
+        return _segment_histogram_csr(
+            values.indptr.astype(np.int64),
+            values.indices.astype(np.int64),
+            np.ascontiguousarray(values.data, dtype=np.float64),
+            offsets,
+            lower,
+            width,
+            n_bins,
+        )
+    return _segment_histogram_dense(np.ascontiguousarray(values, dtype=np.float64), offsets, lower, width, n_bins)
+
+
+@njit(cache=True, nogil=True)
+def _bin(x, lower, width, n_bins):
+    """Equal-width bin of x, values outside the range in the edge bins."""
+    b = np.floor((x - lower) / width)
+    if b < 0.0:
+        return 0
+    if b > n_bins - 1:
+        return n_bins - 1
+    return int(b)
+
+
+@njit(cache=True, nogil=True)
+def _segment_histogram_dense(values, offsets, lower, width, n_bins):
+    n_segments = offsets.shape[0] - 1
+    n_features = values.shape[1]
+    out = np.zeros((n_segments, n_features * n_bins))
+    for s in range(n_segments):
+        row = out[s]
+        for r in range(offsets[s], offsets[s + 1]):
+            for c in range(n_features):
+                row[c * n_bins + _bin(values[r, c], lower[c], width[c], n_bins)] += 1.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _segment_histogram_csr(indptr, indices, data, offsets, lower, width, n_bins):
+    n_segments = offsets.shape[0] - 1
+    n_features = lower.shape[0]
+    out = np.zeros((n_segments, n_features * n_bins))
+    stored = np.empty(n_features, dtype=np.int64)
+    for s in range(n_segments):
+        a = offsets[s]
+        b = offsets[s + 1]
+        row = out[s]
+        stored[:] = 0
+        for r in range(a, b):
+            for p in range(indptr[r], indptr[r + 1]):
+                c = indices[p]
+                row[c * n_bins + _bin(data[p], lower[c], width[c], n_bins)] += 1.0
+                stored[c] += 1
+        for c in range(n_features):
+            if stored[c] < b - a:
+                row[c * n_bins + _bin(0.0, lower[c], width[c], n_bins)] += b - a - stored[c]
     return out

@@ -57,8 +57,8 @@ class HistogramPooling(AtomPooling):
     -----
     Dense and scipy.sparse CSR values are supported (for CSR the implicit
     zeros are counted in the bin that contains 0, and the percentiles include
-    them).  Counting is one ``np.bincount`` per chunk of about 65,000 atoms,
-    without a Python loop over structures.
+    them).  Counting is one pass of a numba kernel over the atoms (stored
+    entries for CSR), without a Python loop over structures.
 
     Examples
     --------

@@ -69,9 +69,9 @@ class StatisticPooling(AtomPooling):
     Notes
     -----
     Works on dense and scipy.sparse CSR per-atom values (for CSR, max and min
-    include the implicit zeros).  Vectorised over all structures: numpy
-    ``reduceat`` on the atom offsets for dense values, a sparse indicator
-    product (sum, mean) or a numba kernel (max, min) for CSR.  A plain 2-D
+    include the implicit zeros).  No Python loop over structures: one pass of
+    a numba kernel over the atom rows (dense values; CSR max and min) or a
+    sparse indicator-matrix product (CSR sum and mean).  A plain 2-D
     array is read as one atom per structure, so the pooling is then the
     identity for every statistic.
 
