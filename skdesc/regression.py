@@ -13,6 +13,7 @@ from .kernels import (
     _as_atomic,
     _check_block_atoms,
     _check_finite,
+    _check_method,
     _check_zeta,
     gram_from_values,
     normalized_rows,
@@ -69,6 +70,8 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
         the input ``AtomicFeatures`` (extended by elements found in training).
     block_atoms : int, default=2048
         Atoms per block of the atom-pair matrix (memory ~ 8 block_atoms^2 bytes).
+    method : {"auto", "pairs", "features"}, default="auto"
+        How the Gram matrix is computed; see :func:`skdesc.kernels.structure_kernel`.
 
     Attributes
     ----------
@@ -111,6 +114,7 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
         noise_scaling="n_atoms",
         species=None,
         block_atoms=DEFAULT_BLOCK_ATOMS,
+        method="auto",
     ):
         self.zeta = zeta
         self.sigma = sigma
@@ -119,6 +123,7 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
         self.noise_scaling = noise_scaling
         self.species = species
         self.block_atoms = block_atoms
+        self.method = method
 
     def _validate(self):
         zeta = _check_zeta(self.zeta)
@@ -128,6 +133,7 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
             raise ValueError(f"sigma must be > 0 (the noise per atom), got {self.sigma!r}")
         if self.noise_scaling not in _NOISE_SCALING:
             raise ValueError(f"noise_scaling must be one of {_NOISE_SCALING}, got {self.noise_scaling!r}")
+        _check_method(self.method)
         return zeta, _check_block_atoms(self.block_atoms)
 
     def _counts(self, atomic, where):
@@ -185,7 +191,9 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
         self.n_features_in_ = atomic.n_features
         self.values_fit_ = normalized_rows(atomic.values) if self.normalize else atomic.values
         self.offsets_fit_ = atomic.offsets
-        K = gram_from_values(self.values_fit_, self.offsets_fit_, self.values_fit_, self.offsets_fit_, zeta, block_atoms, symmetric=True)
+        K = gram_from_values(
+            self.values_fit_, self.offsets_fit_, self.values_fit_, self.offsets_fit_, zeta, block_atoms, True, self.method
+        )
         scale = {"n_atoms": n_atoms, "sqrt_n_atoms": np.sqrt(n_atoms), "none": np.ones_like(n_atoms)}[self.noise_scaling]
         K[np.diag_indices_from(K)] += (self.sigma * scale) ** 2
         self.dual_coef_ = scipy.linalg.solve(K, residual, assume_a="pos")
@@ -210,7 +218,7 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
             raise ValueError(f"X has {atomic.n_features} features per atom, but the model was fitted with {self.n_features_in_}")
         prediction = self._counts(atomic, "X") @ self.chemical_potentials_
         values = normalized_rows(atomic.values) if self.normalize else atomic.values
-        K = gram_from_values(values, atomic.offsets, self.values_fit_, self.offsets_fit_, zeta, block_atoms)
+        K = gram_from_values(values, atomic.offsets, self.values_fit_, self.offsets_fit_, zeta, block_atoms, False, self.method)
         return prediction + K @ self.dual_coef_
 
     def predict_baseline(self, X):

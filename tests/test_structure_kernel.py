@@ -49,10 +49,13 @@ def test_kernel_matches_double_loop(zeta, normalize, sparse):
     A = _random_atomic(0, sparse=sparse)
     B = _random_atomic(1, n_structures=5, sparse=sparse)
     expected = _double_loop(A, B, zeta, normalize)
-    for block_atoms in (1, 4, 2048):  # one structure per block, a few, everything at once
-        K = structure_kernel(A, B, zeta=zeta, normalize=normalize, block_atoms=block_atoms)
+    methods = [("pairs", 1), ("pairs", 4), ("pairs", 2048), ("auto", 2048)]  # one structure per block, a few, all
+    if zeta == 1 or (zeta == 2 and not sparse):
+        methods.append(("features", 2048))
+    for method, block_atoms in methods:
+        K = structure_kernel(A, B, zeta=zeta, normalize=normalize, block_atoms=block_atoms, method=method)
         np.testing.assert_allclose(K, expected, rtol=1e-12, atol=1e-12)
-        G = structure_kernel(A, zeta=zeta, normalize=normalize, block_atoms=block_atoms)
+        G = structure_kernel(A, zeta=zeta, normalize=normalize, block_atoms=block_atoms, method=method)
         np.testing.assert_allclose(G, _double_loop(A, A, zeta, normalize), rtol=1e-12, atol=1e-12)
         assert np.array_equal(G, G.T)
 
@@ -139,6 +142,10 @@ def test_bad_input_messages():
         StructureKernelRidge(zeta=1.5).fit(atomic, y)
     with pytest.raises(ValueError, match="noise_scaling"):
         StructureKernelRidge(noise_scaling="atoms").fit(atomic, y)
+    with pytest.raises(ValueError, match="method='features' needs"):
+        structure_kernel(atomic, zeta=3, method="features")
+    with pytest.raises(ValueError, match="method must be one of"):
+        StructureKernelRidge(method="exact").fit(atomic, y)
     with pytest.raises(TypeError, match="AtomicFeatures"):
         StructureKernelRidge().fit(np.ones((3, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="one value per structure"):
