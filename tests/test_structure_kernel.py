@@ -130,7 +130,7 @@ def test_nbmotaw_krr_beats_the_baseline_only_model():
     model = grid.best_estimator_
     krr = np.mean(np.abs(model.predict(atomic[test]) - energy[test]) / n_atoms[test])
     baseline = np.mean(np.abs(model.predict_baseline(atomic[test]) - energy[test]) / n_atoms[test])
-    assert krr < 0.6 * baseline  # measured: about 0.06 vs 0.24 eV/atom
+    assert krr < 0.6 * baseline  # measured: 0.094 (CV picks zeta=4, sigma=0.01) vs 0.240 eV/atom
 
 
 def test_bad_input_messages():
