@@ -20,3 +20,33 @@ __all__ = [
     "neighbor_list",
     "to_frames",
 ]
+
+# pooling rules, geometric LAEDs, structure kernel (issue 5)
+from .kernels import StructureKernel, structure_kernel  # noqa: E402
+from .local import BondAngleStatistics, BondLengthStatistics, CoordinationNumber  # noqa: E402
+from .pooling import (  # noqa: E402
+    HistogramPooling,
+    MaxPooling,
+    MeanPooling,
+    MinPooling,
+    SpeciesPooling,
+    StatisticPooling,
+    SumPooling,
+)
+from .regression import StructureKernelRidge  # noqa: E402
+
+__all__ += [
+    "BondAngleStatistics",
+    "BondLengthStatistics",
+    "CoordinationNumber",
+    "HistogramPooling",
+    "MaxPooling",
+    "MeanPooling",
+    "MinPooling",
+    "SpeciesPooling",
+    "StatisticPooling",
+    "StructureKernel",
+    "StructureKernelRidge",
+    "SumPooling",
+    "structure_kernel",
+]

@@ -3,6 +3,16 @@
 from .acsf import ACSF
 from .base import LocalDescriptor
 from .chebyshev import ChebyshevLAED
+from .geometric import BondAngleStatistics, BondLengthStatistics, CoordinationNumber
 from .soap import SOAP, CompressedSOAP
 
-__all__ = ["LocalDescriptor", "ACSF", "ChebyshevLAED", "CompressedSOAP", "SOAP"]
+__all__ = [
+    "LocalDescriptor",
+    "ACSF",
+    "BondAngleStatistics",
+    "BondLengthStatistics",
+    "ChebyshevLAED",
+    "CompressedSOAP",
+    "CoordinationNumber",
+    "SOAP",
+]

@@ -1,0 +1,109 @@
+"""Input handling shared by the pooling rules of ``simple``, ``histogram`` and ``species``."""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..atomic import AtomicFeatures
+from ..structures import atomic_symbol
+
+__all__ = ["AtomPooling"]
+
+
+class AtomPooling(TransformerMixin, BaseEstimator):
+    """Base class: ``AtomicFeatures`` (or a 2-D array) in, one row per structure out.
+
+    Subclasses implement ``_fit_atoms(atomic)`` (learn state from the training
+    atoms), ``_pool(values, offsets, numbers)`` (one row per segment, zeros for
+    empty segments) and ``_output_names(input_features)``.
+    """
+
+    def _to_atomic(self, X, reset):
+        """Return ``X`` as AtomicFeatures; a 2-D array is one atom per structure."""
+        name = type(self).__name__
+        if isinstance(X, AtomicFeatures):
+            if reset:
+                self.n_features_in_ = X.n_features
+                self.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
+            elif X.n_features != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.n_features} features per atom, but {name} was fitted with {self.n_features_in_}"
+                )
+            if X.n_structures == 0:
+                raise ValueError(f"{name} needs at least one structure")
+            stored = X.values.data if sp.issparse(X.values) else X.values
+            if not np.all(np.isfinite(stored)):
+                raise ValueError("per-atom descriptors contain NaN or inf; check the local descriptor")
+            return X
+        if isinstance(X, (list, tuple)) and X and type(X[0]).__module__.startswith(("ase", "pymatgen")):
+            raise TypeError(f"{name} takes per-atom descriptors: put a local descriptor such as ChebyshevLAED before it")
+        values = validate_data(self, X, reset=reset, dtype=np.float64, accept_sparse="csr")
+        n = values.shape[0]
+        return AtomicFeatures(values, np.arange(n + 1), np.zeros(n, dtype=np.int64), species=(0,))
+
+    @staticmethod
+    def _check_nonempty(atomic):
+        empty = np.flatnonzero(atomic.n_atoms_per_structure == 0)
+        if empty.size:
+            raise ValueError(f"structure {int(empty[0])} has no atoms")
+
+    def _input_names(self, input_features):
+        check_is_fitted(self, "n_features_in_")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            input_features = [f"x{c}" for c in range(self.n_features_in_)]
+        input_features = [str(f) for f in input_features]
+        if len(input_features) != self.n_features_in_:
+            raise ValueError(f"input_features must have {self.n_features_in_} names, got {len(input_features)}")
+        return input_features
+
+    def fit(self, X, y=None):
+        """Learn the input dimension (and any binning or element order).
+
+        Parameters
+        ----------
+        X : AtomicFeatures or {array-like, sparse matrix} of shape (n_structures, d)
+            Per-atom descriptors; a plain 2-D array is read as one atom per
+            structure.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        atomic = self._to_atomic(X, reset=True)
+        self._fit_atoms(atomic)
+        return self
+
+    def transform(self, X):
+        """Pool the atoms of each structure into one row.
+
+        Parameters
+        ----------
+        X : AtomicFeatures or {array-like, sparse matrix} of shape (n_structures, d)
+
+        Returns
+        -------
+        ndarray of shape (n_structures, n_features_out_)
+        """
+        check_is_fitted(self, "n_features_out_")
+        atomic = self._to_atomic(X, reset=False)
+        self._check_nonempty(atomic)
+        return self._pool(atomic.values, atomic.offsets, atomic.numbers)
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names built from the per-atom feature names, ndarray of str."""
+        return np.asarray(self._output_names(self._input_names(input_features)), dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def element_label(z):
+    """Readable element label for names (``X`` for the placeholder element 0)."""
+    return atomic_symbol(int(z))
