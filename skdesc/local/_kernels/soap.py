@@ -145,7 +145,7 @@ def radial_exact(r, alpha, beta, counts, sigma, magnitude=False):
     return out
 
 
-def radial_table(alpha, beta, counts, sigma, r_max, degree=9, rtol=1e-12):
+def radial_table(alpha, beta, counts, sigma, r_max, degree=7, rtol=1e-12):
     """Piecewise-polynomial table of :func:`radial_exact` on ``[0, r_max]``.
 
     The closed form costs one exponential per primitive and neighbour (56 for
@@ -195,6 +195,20 @@ def radial_table(alpha, beta, counts, sigma, r_max, degree=9, rtol=1e-12):
     if error > rtol:
         raise ValueError(f"could not tabulate the radial basis to {rtol:g} (error {error:.2g}); lower n_max")
     return table, 1.0 / width
+
+
+# coefficient memory per block of centres (about the L2 + a share of L3 cache)
+_BLOCK_BYTES = 4 << 20
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _positive(shift):
+    """Whether an image shift is lexicographically positive (one of each +-S pair)."""
+    if shift[0] != 0:
+        return shift[0] > 0
+    if shift[1] != 0:
+        return shift[1] > 0
+    return shift[2] > 0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -297,8 +311,16 @@ def soap_batch(
     _radial_values(radial_tab, radial_inv_width, 0.0, radial_zero)
     _radial_values(star_tab, star_inv_width, 0.0, star_zero)
     y00 = harmonics_norm[0, 0]
-    coef = np.empty((n_lm, n_chan))
-    cstar = np.empty((n_lm, star_stride))
+    # coefficients of a block of centres at a time (bounded memory): a pair of
+    # centres in the same block is expanded once, since Y_lm(-u) = (-1)^l Y_lm(u)
+    per_centre = n_lm * (n_chan + star_stride) * 8
+    block_size = max(1, _BLOCK_BYTES // per_centre)
+    coefs = np.empty((block_size, n_lm, n_chan))
+    cstars = np.empty((block_size, n_lm, star_stride))
+    parity = np.empty(n_lm)
+    for l in range(l_max + 1):
+        for lm in range(l * l, (l + 1) * (l + 1)):
+            parity[lm] = 1.0 - 2.0 * (l % 2)
     chan_a = np.empty((n_lm, map_a.shape[2] if use_map_a else n_chan))
     chan_b = np.empty((n_lm, map_b.shape[2]))
     n_cols = max(n_chan, star_stride, map_b.shape[2], map_a.shape[2] if use_map_a else 0)
@@ -311,57 +333,78 @@ def soap_batch(
     for s in range(n_frames):
         a0 = offsets[s]
         a1 = offsets[s + 1]
-        first, nbr, vec, dist, _, shortest[s] = guarded_neighbor_list(
+        first, nbr, vec, dist, shift, shortest[s] = guarded_neighbor_list(
             positions[a0:a1], cells[s], pbc[s], cutoff, min_distance
         )
         if shortest[s] < min_distance:
             out[a0 - offsets[0] : a1 - offsets[0]] = 0.0
             continue
-        for i in range(a1 - a0):
-            coef[:] = 0.0
-            e_i = species_index[a0 + i]
-            # the centre itself: r = 0, only l = 0 survives
-            weight = center_weight * atom_weight[a0 + i] * y00
-            for n in range(n_max):
-                coef[0, e_i * n_max + n] += weight * radial_zero[n]
+        for c0 in range(0, a1 - a0, block_size):
+            c1 = min(c0 + block_size, a1 - a0)
+            coefs[: c1 - c0] = 0.0
             if use_star:
-                cstar[:] = 0.0
-                weight = center_weight * element_weight[e_i] * y00
-                for n in range(star_counts[0]):
-                    cstar[0, n] += weight * star_zero[n]
-            for p in range(first[i], first[i + 1]):
-                r = dist[p]
-                inv = 1.0 / r
-                real_harmonics(vec[p, 0] * inv, vec[p, 1] * inv, vec[p, 2] * inv, l_max, harmonics_norm, harmonics)
-                _radial_values(radial_tab, radial_inv_width, r, radial)
-                j = a0 + nbr[p]
-                e = species_index[j]
-                weight = atom_weight[j]
-                for lm in range(n_lm):
-                    yw[lm] = weight * harmonics[lm]
-                _accumulate(coef, e * n_max, yw, radial, stride, counts, l_max)
+                cstars[: c1 - c0] = 0.0
+            for i in range(c0, c1):
+                coef = coefs[i - c0]
+                e_i = species_index[a0 + i]
+                # the centre itself: r = 0, only l = 0 survives
+                weight = center_weight * atom_weight[a0 + i] * y00
+                for n in range(n_max):
+                    coef[0, e_i * n_max + n] += weight * radial_zero[n]
                 if use_star:
-                    _radial_values(star_tab, star_inv_width, r, star_radial)
-                    weight = element_weight[e]
+                    weight = center_weight * element_weight[e_i] * y00
+                    for n in range(star_counts[0]):
+                        cstars[i - c0, 0, n] += weight * star_zero[n]
+                for p in range(first[i], first[i + 1]):
+                    j = nbr[p]
+                    both = c0 <= j < c1
+                    if both and (j < i or (j == i and not _positive(shift[p]))):
+                        continue  # expanded from the other end (or the opposite image)
+                    r = dist[p]
+                    inv = 1.0 / r
+                    real_harmonics(
+                        vec[p, 0] * inv, vec[p, 1] * inv, vec[p, 2] * inv, l_max, harmonics_norm, harmonics
+                    )
+                    _radial_values(radial_tab, radial_inv_width, r, radial)
+                    e_j = species_index[a0 + j]
+                    weight = atom_weight[a0 + j]
                     for lm in range(n_lm):
                         yw[lm] = weight * harmonics[lm]
-                    _accumulate(cstar, 0, yw, star_radial, star_stride, star_counts, l_max)
-            left = coef
-            if use_map_a:
-                _apply_map(coef, map_a, chan_a, l_max)
-                left = chan_a
-            right = left
-            if b_kind == B_MAPPED:
-                _apply_map(coef, map_b, chan_b, l_max)
-                right = chan_b
-            elif b_kind == B_STAR:
-                right = cstar
-            elif b_kind == B_RAW:
-                right = coef
-            _channel_gram(left, right, l_max, gram)
-            row = out[a0 - offsets[0] + i]
-            for q in range(n_features):
-                row[q] = pref[q] * flat_gram[position[q]]
+                    _accumulate(coef, e_j * n_max, yw, radial, stride, counts, l_max)
+                    if both:
+                        weight = atom_weight[a0 + i]
+                        for lm in range(n_lm):
+                            yw[lm] = weight * parity[lm] * harmonics[lm]
+                        _accumulate(coefs[j - c0], e_i * n_max, yw, radial, stride, counts, l_max)
+                    if use_star:
+                        _radial_values(star_tab, star_inv_width, r, star_radial)
+                        weight = element_weight[e_j]
+                        for lm in range(n_lm):
+                            yw[lm] = weight * harmonics[lm]
+                        _accumulate(cstars[i - c0], 0, yw, star_radial, star_stride, star_counts, l_max)
+                        if both:
+                            weight = element_weight[e_i]
+                            for lm in range(n_lm):
+                                yw[lm] = weight * parity[lm] * harmonics[lm]
+                            _accumulate(cstars[j - c0], 0, yw, star_radial, star_stride, star_counts, l_max)
+            for i in range(c0, c1):
+                coef = coefs[i - c0]
+                left = coef
+                if use_map_a:
+                    _apply_map(coef, map_a, chan_a, l_max)
+                    left = chan_a
+                right = left
+                if b_kind == B_MAPPED:
+                    _apply_map(coef, map_b, chan_b, l_max)
+                    right = chan_b
+                elif b_kind == B_STAR:
+                    right = cstars[i - c0]
+                elif b_kind == B_RAW:
+                    right = coef
+                _channel_gram(left, right, l_max, gram)
+                row = out[a0 - offsets[0] + i]
+                for q in range(n_features):
+                    row[q] = pref[q] * flat_gram[position[q]]
     return shortest
 
 
