@@ -349,6 +349,11 @@ class CompressedSOAP(LocalDescriptor):
         if self.normalize in ("kernel", "l2"):
             pref = np.where(layout.symmetric_pair, pref * np.sqrt(2.0), pref)
         self._pref = np.ascontiguousarray(pref)
+        # the kernel takes the channel maps transposed, (L+1, n_out, n_in)
+        self._maps_t = tuple(
+            np.zeros((1, 1, 1)) if m is None else np.ascontiguousarray(np.transpose(m, (0, 2, 1)))
+            for m in (layout.map_a, layout.map_b)
+        )
         self._table = tuple(np.ascontiguousarray(x, dtype=np.int64) for x in (layout.l, layout.a, layout.b))
         self._norm = real_harmonics_norm(int(self.l_max))
 
@@ -397,7 +402,6 @@ class CompressedSOAP(LocalDescriptor):
 
     def _compute_batch(self, batch, out=None):
         layout = self._layout_
-        empty = np.zeros((1, 1, 1))
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
         if layout.single_density:
             channel = np.zeros_like(batch.species_index)
@@ -425,9 +429,9 @@ class CompressedSOAP(LocalDescriptor):
             weights,
             atom_weight,
             float(self.center_weight),
-            layout.map_a if layout.map_a is not None else empty,
+            self._maps_t[0],
             layout.map_a is not None,
-            layout.map_b if layout.map_b is not None else empty,
+            self._maps_t[1],
             layout.b_kind,
             *self._table,
             self._pref,
