@@ -2,6 +2,7 @@
 
 from .atomic import AtomicFeatures
 from .derivatives import AtomicDerivatives
+from .independence import FunctionalIndependenceSelector
 from .local import ACSF, SOAP, ChebyshevLAED, CompressedSOAP
 from .neighbors import neighbor_list
 from .pooling import MomentGSD, gsd_space
@@ -16,6 +17,7 @@ __all__ = [
     "ChebyshevLAED",
     "CompressedSOAP",
     "Frame",
+    "FunctionalIndependenceSelector",
     "MomentGSD",
     "SOAP",
     "gsd_space",
