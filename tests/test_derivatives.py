@@ -154,3 +154,22 @@ def test_soap_matches_dscribe_analytical(compression, ethanol):
     ours = CompressedSOAP(species=["H", "C", "O"], compression="nu2" if compression == "off" else compression, **kwargs)
     derivatives = ours.fit(ethanol).derivatives(ethanol)
     assert np.abs(derivatives.to_dense(0) - expected).max() < 1e-8 * np.abs(expected).max()
+
+
+# ----------------------------------------------------------------------- ACSF
+@pytest.mark.parametrize("compression", ["nu2", "nu1mu1", "mu2", "weighted"])
+@pytest.mark.parametrize("structure", ["ethanol", "small_cell", "skewed_slab"])
+def test_acsf_matches_finite_differences(compression, structure, request):
+    from skdesc import ACSF
+
+    atoms = request.getfixturevalue(structure)
+    acsf = ACSF(
+        r_cut=3.5,
+        g2_params=[[1.0, 0.0], [0.5, 1.5]],
+        g3_params=[1.0, 2.0],
+        g4_params=[[0.01, 1.0, 1.0], [0.02, 2.0, -1.0], [0.01, 0.5, 1.0]],
+        g5_params=[[0.01, 1.0, 1.0], [0.03, 3.0, -1.0]],
+        compression=compression,
+        element_weights=[1.0, 2.0, 3.0][: len(set(atoms.numbers))],
+    ).fit(atoms)
+    assert_matches_finite_differences(acsf, atoms)
