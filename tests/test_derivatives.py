@@ -173,3 +173,31 @@ def test_acsf_matches_finite_differences(compression, structure, request):
         element_weights=[1.0, 2.0, 3.0][: len(set(atoms.numbers))],
     ).fit(atoms)
     assert_matches_finite_differences(acsf, atoms)
+
+
+# ------------------------------------------------------------ MomentGSD chain rule
+@pytest.mark.parametrize("label,moments", [("300", "central"), ("331", "standardized"), ("555", "cumulant")])
+def test_moment_gsd_chain_rule_matches_finite_differences(label, moments, ethanol, small_cell):
+    import warnings
+
+    from skdesc import MomentGSD
+
+    structures = [ethanol, small_cell]
+    laed = ChebyshevLAED(rad_cutoff=4.5, rad_order=4, ang_cutoff=3.5, ang_order=3).fit(structures)
+    features, derivatives = laed.transform_with_derivatives(structures)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # default typespin weights with three elements
+        gsd = MomentGSD.from_sigma(label, moments=moments).fit(features)
+    analytic = gsd.derivatives(features, derivatives)
+    step = 1e-5
+    for s, atoms in enumerate(structures):
+        numeric = np.zeros_like(analytic[s])
+        for k in range(len(atoms)):
+            for c in range(3):
+                plus, minus = atoms.copy(), atoms.copy()
+                plus.positions[k, c] += step
+                minus.positions[k, c] -= step
+                high = gsd.transform(laed.transform(plus))[0]
+                low = gsd.transform(laed.transform(minus))[0]
+                numeric[k, c] = (high - low) / (2 * step)
+        assert np.abs(analytic[s] - numeric).max() < 1e-6 * np.abs(numeric).max()
