@@ -156,6 +156,53 @@ def _placed(source, offset, width, out, mask):
 
 
 @njit(cache=True, nogil=True)
+def _features_by_channel(table, n_channels):
+    """CSR lists of the features that use each channel (counting sort of ``table``)."""
+    start = np.zeros(n_channels + 1, dtype=np.int64)
+    for q in range(table.shape[0]):
+        start[table[q] + 1] += 1
+    for ch in range(n_channels):
+        start[ch + 1] += start[ch]
+    fill = start[:-1].copy()
+    order = np.empty(table.shape[0], dtype=np.int64)
+    for q in range(table.shape[0]):
+        order[fill[table[q]]] = q
+        fill[table[q]] += 1
+    return start, order
+
+
+@njit(cache=True, nogil=True)
+def _nonzero(mask, indices, position):
+    count = 0
+    for ch in range(mask.shape[0]):
+        if mask[ch]:
+            indices[count] = ch
+            position[ch] = count
+            count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _gram_blocks(dchannels, nonzero, n_nonzero, other_lm, out, l_max):
+    """out[l, c, k, ch'] = sum_{lm in l} dchannels[c, nonzero[k], lm] other_lm[lm, ch']."""
+    width = other_lm.shape[1]
+    for l in range(l_max + 1):
+        for c in range(3):
+            for k in range(n_nonzero):
+                target = out[l, c, k]
+                for ch2 in range(width):
+                    target[ch2] = 0.0
+                source = dchannels[c, nonzero[k]]
+                for lm in range(l * l, (l + 1) * (l + 1)):
+                    x = source[lm]
+                    if x == 0.0:
+                        continue
+                    row = other_lm[lm]
+                    for ch2 in range(width):
+                        target[ch2] += x * row[ch2]
+
+
+@njit(cache=True, nogil=True)
 def soap_derivatives_batch(
     positions,
     species_index,
@@ -238,6 +285,16 @@ def soap_derivatives_batch(
     mask_left = np.empty(n_left, dtype=np.bool_)
     mask_right = np.empty(n_right, dtype=np.bool_)
     scratch_mask = np.empty(max(n_left, n_right), dtype=np.bool_)
+    left_lm = np.empty((n_lm, n_left))
+    right_lm = np.empty((n_lm, n_right))
+    nz_left = np.empty(n_left, dtype=np.int64)
+    nz_right = np.empty(n_right, dtype=np.int64)
+    position_left = np.empty(n_left, dtype=np.int64)
+    position_right = np.empty(n_right, dtype=np.int64)
+    dgram_a = np.empty((l_max + 1, 3, n_left, n_right))
+    dgram_b = np.empty((l_max + 1, 3, n_right, n_left) if b_kind != B_SAME_AS_A else (l_max + 1, 3, n_left, n_right))
+    by_a_start, by_a = _features_by_channel(table_a, n_left)
+    by_b_start, by_b = _features_by_channel(table_b, n_right)
     v = np.empty(3)
 
     for s in range(offsets.shape[0] - 1):
@@ -325,8 +382,14 @@ def soap_derivatives_batch(
                 for lm in range(l * l, (l + 1) * (l + 1)):
                     total += la[lm] * rb[lm]
                 row[q] = pref[q] * total
+            # lm-major copies for the contiguous inner loops of the derivative Gram blocks
+            for ch in range(n_left):
+                for lm in range(n_lm):
+                    left_lm[lm, ch] = left[ch, lm]
+            for ch in range(n_right):
+                for lm in range(n_lm):
+                    right_lm[lm, ch] = right[ch, lm]
             # derivatives, one moved atom at a time
-            centre_row = dv[centre]
             for slot in range(count):
                 target = base + slot
                 if target == centre:
@@ -346,29 +409,45 @@ def soap_derivatives_batch(
                     elif b_kind == B_RAW:
                         _placed(dcoef, e * n_max, n_max, dright[c], mask_right)
                     else:
-                        dright[c] = dleft[c]
+                        dright[c, :, :] = dleft[c]
                         mask_right[:] = mask_left
+                n_nz_left = _nonzero(mask_left, nz_left, position_left)
+                n_nz_right = _nonzero(mask_right, nz_right, position_right)
+                # dGA[l, c, ia, cb] = sum_m dA[c, nz_left[ia], lm] B[lm, cb]
+                _gram_blocks(dleft, nz_left, n_nz_left, right_lm, dgram_a, l_max)
+                # dGB[l, c, ib, ca] = sum_m dB[c, nz_right[ib], lm] A[lm, ca] (= dGA when B is A)
+                if b_kind == B_SAME_AS_A:
+                    gram_b = dgram_a
+                else:
+                    _gram_blocks(dright, nz_right, n_nz_right, left_lm, dgram_b, l_max)
+                    gram_b = dgram_b
                 out = dv[target]
-                for q in range(n_features):
-                    ca = table_a[q]
-                    cb = table_b[q]
-                    use_left = mask_left[ca]
-                    use_right = mask_right[cb]
-                    if not (use_left or use_right):
-                        continue
-                    l = table_l[q]
-                    la = left[ca]
-                    rb = right[cb]
-                    for c in range(3):
-                        total = 0.0
-                        if use_left:
-                            dl = dleft[c, ca]
-                            for lm in range(l * l, (l + 1) * (l + 1)):
-                                total += dl[lm] * rb[lm]
-                        if use_right:
-                            dr = dright[c, cb]
-                            for lm in range(l * l, (l + 1) * (l + 1)):
-                                total += la[lm] * dr[lm]
-                        out[c, q] = pref[q] * total
-                        centre_row[c, q] -= pref[q] * total
+                for k in range(n_nz_left):
+                    ch = nz_left[k]
+                    for f_index in range(by_a_start[ch], by_a_start[ch + 1]):
+                        q = by_a[f_index]
+                        l = table_l[q]
+                        cb = table_b[q]
+                        for c in range(3):
+                            out[c, q] += pref[q] * dgram_a[l, c, k, cb]
+                for k in range(n_nz_right):
+                    ch = nz_right[k]
+                    for f_index in range(by_b_start[ch], by_b_start[ch + 1]):
+                        q = by_b[f_index]
+                        l = table_l[q]
+                        ca = table_a[q]
+                        for c in range(3):
+                            out[c, q] += pref[q] * gram_b[l, c, k, ca]
+            # translation invariance: the centre moves opposite to all the others
+            centre_row = dv[centre]
+            for slot in range(count):
+                target = base + slot
+                if target == centre:
+                    continue
+                other = dv[target]
+                for c in range(3):
+                    row_c = centre_row[c]
+                    other_c = other[c]
+                    for q in range(n_features):
+                        row_c[q] -= other_c[q]
     return values, atom, dv
