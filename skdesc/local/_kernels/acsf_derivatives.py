@@ -64,6 +64,11 @@ def acsf_derivatives_batch(
     dv = np.zeros((n_pairs, 3, n_features))
     rad = np.empty((n_rad, 3))
     slope = np.empty(n_rad)
+    uj = np.empty(3)
+    uk = np.empty(3)
+    w_jk = np.empty(3)
+    dcos_j = np.empty(3)
+    dcos_k = np.empty(3)
     grad_j = np.empty((n_ang, 3))
     grad_k = np.empty((n_ang, 3))
     pi = np.pi
@@ -120,17 +125,19 @@ def acsf_derivatives_batch(
                     fk = 0.5 * (np.cos(pi * rk / r_cut) + 1.0)
                     dfk = -0.5 * pi / r_cut * np.sin(pi * rk / r_cut)
                     sk = species_index[a + nbr[pk]]
-                    uj = vec[pj] / rj
-                    uk = vec[pk] / rk
+                    for c in range(3):
+                        uj[c] = vec[pj, c] / rj
+                        uk[c] = vec[pk, c] / rk
+                        w_jk[c] = vec[pk, c] - vec[pj, c]
                     cos_t = uj[0] * uk[0] + uj[1] * uk[1] + uj[2] * uk[2]
                     cos_t = min(1.0, max(-1.0, cos_t))
-                    dcos_j = (uk - cos_t * uj) / rj
-                    dcos_k = (uj - cos_t * uk) / rk
+                    for c in range(3):
+                        dcos_j[c] = (uk[c] - cos_t * uj[c]) / rj
+                        dcos_k[c] = (uj[c] - cos_t * uk[c]) / rk
                     # ln-derivatives of the cutoff product along u_j and u_k
                     lfj = dfj / fj if fj > 0.0 else 0.0
                     lfk = dfk / fk if fk > 0.0 else 0.0
                     f_jk = fj * fk
-                    w_jk = vec[pk] - vec[pj]
                     r_jk = np.sqrt(w_jk[0] ** 2 + w_jk[1] ** 2 + w_jk[2] ** 2)
                     for q in range(n_g4 + n_g5):
                         if q < n_g4:
@@ -152,13 +159,16 @@ def acsf_derivatives_batch(
                         # d radial / d v_j = radial * (ln-derivative along u_j) (+ r_jk part for G4)
                         along_j = -2.0 * eta * rj + lfj
                         along_k = -2.0 * eta * rk + lfk
+                        dr_scale = 0.0
+                        if q < n_g4:
+                            e_jk = np.exp(-eta * (rj * rj + rk * rk + r_jk * r_jk)) * f_jk
+                            dr_scale = power * e_jk * (-2.0 * eta * r_jk * f3 + df3) / r_jk
                         for c in range(3):
                             gj = dpower * dcos_j[c] * radial + power * radial * along_j * uj[c]
                             gk = dpower * dcos_k[c] * radial + power * radial * along_k * uk[c]
                             if q < n_g4:
                                 # r_jk = |v_k - v_j|: d/dv_k = +w/r_jk, d/dv_j = -w/r_jk
-                                e_jk = np.exp(-eta * (rj * rj + rk * rk + r_jk * r_jk)) * f_jk
-                                dr = power * e_jk * (-2.0 * eta * r_jk * f3 + df3) * w_jk[c] / r_jk
+                                dr = dr_scale * w_jk[c]
                                 gj -= dr
                                 gk += dr
                             grad_j[q, c] = 2.0 * gj
