@@ -38,8 +38,6 @@ from pathlib import Path
 import numpy as np
 
 POOLED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(64 * 2**30), "MALLOC_ARENA_MAX": "1"}
-if "--system-malloc" not in sys.argv and any(os.environ.get(k) != v for k, v in POOLED_MALLOC.items()):
-    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], {**os.environ, **POOLED_MALLOC})
 
 from skdesc import SOAP
 
@@ -71,6 +69,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--system-malloc", action="store_true", help="keep glibc's default allocator")
     args = parser.parse_args()
+    if not args.system_malloc and any(os.environ.get(k) != v for k, v in POOLED_MALLOC.items()):
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], {**os.environ, **POOLED_MALLOC})
     settings = dict(r_cut=5.0, n_max=args.n_max, l_max=args.l_max, sigma=0.5)
     print(f"SOAP nu2, r_cut 5 Å, n_max {args.n_max}, l_max {args.l_max}, sigma 0.5 Å, 1 thread\n")
     print("| data | environments | pairs / centre | features | values (s) | values + derivatives (s) "
