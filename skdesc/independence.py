@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .atomic import AtomicFeatures
 from .derivatives import AtomicDerivatives
+from .structures import to_frames
 
 __all__ = ["FunctionalIndependenceSelector", "independent_components"]
 
@@ -195,9 +196,17 @@ class FunctionalIndependenceSelector(SelectorMixin, BaseEstimator):
         self
         """
         self._validate()
-        self.descriptor_ = clone(self.descriptor).fit(X)
-        _, derivatives = self.descriptor_.transform_with_derivatives(X)
-        return self._fit_derivatives(derivatives, self.descriptor_.get_feature_names_out())
+        frames = to_frames(X)
+        self.descriptor_ = clone(self.descriptor).fit(frames)
+        # sample the centres first, then differentiate only the structures that hold them
+        counts = np.array([len(frame) for frame in frames])
+        offsets = np.r_[0, np.cumsum(counts)]
+        centers = self._sample_centers(int(offsets[-1]))
+        owner = np.searchsorted(offsets, centers, side="right") - 1
+        needed = np.unique(owner)
+        _, derivatives = self.descriptor_.transform_with_derivatives([frames[s] for s in needed])
+        local = derivatives.offsets[np.searchsorted(needed, owner)] + centers - offsets[owner]
+        return self._fit_derivatives(derivatives, self.descriptor_.get_feature_names_out(), local)
 
     def fit_derivatives(self, derivatives, feature_names=None):
         """Select from precomputed :class:`~skdesc.AtomicDerivatives` (no descriptor needed).
@@ -210,13 +219,15 @@ class FunctionalIndependenceSelector(SelectorMixin, BaseEstimator):
         self.descriptor_ = None
         return self._fit_derivatives(derivatives, feature_names)
 
-    def _fit_derivatives(self, derivatives, feature_names):
-        rng = check_random_state(self.random_state)
-        n_atoms = derivatives.n_atoms
+    def _sample_centers(self, n_atoms):
         if self.n_environments is None or self.n_environments >= n_atoms:
-            centers = np.arange(n_atoms)
-        else:
-            centers = np.sort(rng.choice(n_atoms, self.n_environments, replace=False))
+            return np.arange(n_atoms)
+        rng = check_random_state(self.random_state)
+        return np.sort(rng.choice(n_atoms, self.n_environments, replace=False))
+
+    def _fit_derivatives(self, derivatives, feature_names, centers=None):
+        if centers is None:
+            centers = self._sample_centers(derivatives.n_atoms)
         jacobian, owner = _environment_jacobians(derivatives, centers)
         self.selection_order_ = independent_components(jacobian, owner, tol=float(self.tol), pivoting=bool(self.pivoting))
         self.n_features_in_ = derivatives.n_features

@@ -135,3 +135,14 @@ def test_selector_validation():
         FunctionalIndependenceSelector(ChebyshevLAED(), n_environments=0).fit(molecule("H2O"))
     selector = FunctionalIndependenceSelector(ChebyshevLAED(), random_state=0)
     assert repr(clone(selector)) == repr(selector)
+
+
+def test_selector_fit_differentiates_only_sampled_structures(base_derivatives):
+    structures = [molecule(name) for name in ("CH3CH2OH", "CH3COCH3", "C6H6")]
+    for k, atoms in enumerate(structures):
+        atoms.rattle(0.1, seed=k)
+    laed = ChebyshevLAED(species=["C", "H", "O"], rad_cutoff=4.0, rad_order=4, ang_cutoff=3.0, ang_order=2)
+    for n_environments in (None, 5):
+        selector = FunctionalIndependenceSelector(laed, n_environments=n_environments, random_state=3)
+        reference = clone(selector).fit_derivatives(base_derivatives[1])
+        assert np.array_equal(selector.fit(structures).get_support(), reference.get_support())
