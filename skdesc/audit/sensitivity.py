@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from ..derivatives import AtomicDerivatives
 
 __all__ = [
+    "environment_jacobian",
     "sensitivity_matrix",
     "sensitivity_spectrum",
     "count_zero_modes",
