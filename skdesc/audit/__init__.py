@@ -11,4 +11,7 @@ from .sensitivity import (
 __all__ = [
     "count_zero_modes",
     "environment_jacobian",
-    "plot_sensitivity_comparison", "sensitivity_matrix", "sensitivity_spectrum"]
+    "plot_sensitivity_comparison",
+    "sensitivity_matrix",
+    "sensitivity_spectrum",
+]
