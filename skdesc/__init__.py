@@ -1,6 +1,8 @@
 """skdesc: atomic-structure descriptors as scikit-learn transformers."""
 
 from .atomic import AtomicFeatures
+from .derivatives import AtomicDerivatives
+from .independence import FunctionalIndependenceSelector
 from .local import ACSF, SOAP, ChebyshevLAED, CompressedSOAP
 from .neighbors import neighbor_list
 from .pooling import MomentGSD, gsd_space
@@ -10,10 +12,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACSF",
+    "AtomicDerivatives",
     "AtomicFeatures",
     "ChebyshevLAED",
     "CompressedSOAP",
     "Frame",
+    "FunctionalIndependenceSelector",
     "MomentGSD",
     "SOAP",
     "gsd_space",

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..atomic import AtomicFeatures
+from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
 from ..structures import Frame, atomic_symbol, to_frames
 
@@ -92,6 +93,22 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
 
     _writes_into_output = False
 
+    def _compute_batch_derivatives(self, batch):
+        """Values and position derivatives of a batch (hook, optional).
+
+        Returns
+        -------
+        values, shortest
+            As ``_compute_batch`` (the values must be identical to it).
+        pair_offsets : (n_atoms + 1,) int64
+            CSR pointer of the (centre, atom) pairs by centre (batch rows).
+        atom : (n_pairs,) int64
+            Batch row of the moved atom of each pair.
+        dvalues : (n_pairs, 3, n_features) float64
+            ``d x_centre / d r_atom``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement position derivatives")
+
     # ---------------------------------------------------------- estimator API
     def _validate_common(self):
         _check_positive(self.min_distance, "min_distance", allow_zero=True)
@@ -156,6 +173,29 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "species_")
         return self._transform_frames(to_frames(X))
 
+    def transform_with_derivatives(self, X):
+        """Per-atom descriptors and their derivatives w.r.t. all atomic positions.
+
+        Parameters
+        ----------
+        X : structure or list of structures
+
+        Returns
+        -------
+        features : AtomicFeatures
+            Equal to ``transform(X)``.
+        derivatives : AtomicDerivatives
+            ``d x_centre / d r_atom`` for every centre and every atom of the same
+            structure within the cutoff (periodic images summed), in feature
+            units per Å.
+        """
+        check_is_fitted(self, "species_")
+        return self._transform_frames(to_frames(X), derivatives=True)
+
+    def derivatives(self, X):
+        """Derivatives of the per-atom descriptors only; see :meth:`transform_with_derivatives`."""
+        return self.transform_with_derivatives(X)[1]
+
     def get_feature_names_out(self, input_features=None):
         """Names of the per-atom features, ndarray of str."""
         check_is_fitted(self, "species_")
@@ -215,7 +255,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
             bounds.append(len(frames))
         return list(zip(bounds[:-1], bounds[1:]))
 
-    def _transform_frames(self, frames):
+    def _transform_frames(self, frames, derivatives=False):
         if self.handle_unknown == "ignore":
             frames = self._drop_unknown(frames)
         else:
@@ -228,7 +268,9 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
         offsets = np.zeros(len(frames) + 1, dtype=np.int64)
         np.cumsum([len(f) for f in frames], out=offsets[1:])
         values = None
-        if self._writes_into_output and not getattr(self, "sparse", False):
+        if derivatives:
+            tasks = (delayed(self._run_batch_derivatives)(frames[a:b], lookup) for a, b in spans)
+        elif self._writes_into_output and not getattr(self, "sparse", False):
             values = np.empty((offsets[-1], self.n_features_out_))
             tasks = (
                 delayed(self._run_batch)(frames[a:b], lookup, values[offsets[a] : offsets[b]]) for a, b in spans
@@ -245,8 +287,12 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
             results = tqdm(results, total=len(spans), desc=type(self).__name__, unit="batch")
         sparse_parts = []
         shortest = np.empty(len(frames))
-        for (a, b), (part, part_shortest) in zip(spans, results):
+        derivative_parts = []
+        for (a, b), result in zip(spans, results):
+            part, part_shortest = result[:2]
             shortest[a:b] = part_shortest
+            if derivatives:
+                derivative_parts.append(self._batch_derivatives(result[2:], offsets[a : b + 1]))
             if sp.issparse(part):
                 sparse_parts.append(part)
                 continue
@@ -264,15 +310,28 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
                 f"included), closer than min_distance={self.min_distance} Å; fix the "
                 "structure or lower min_distance"
             )
-        return AtomicFeatures(
+        features = AtomicFeatures(
             values,
             offsets,
             np.concatenate([f.numbers for f in frames]),
             self._feature_names(),
             self.species_,
         )
+        if derivatives:
+            return features, AtomicDerivatives.concatenate(derivative_parts)
+        return features
 
     def _run_batch(self, frames, lookup, out=None):
         if out is None:
             return self._compute_batch(FrameBatch(frames, lookup))
         return self._compute_batch(FrameBatch(frames, lookup), out=out)
+
+    def _run_batch_derivatives(self, frames, lookup):
+        return self._compute_batch_derivatives(FrameBatch(frames, lookup))
+
+    @staticmethod
+    def _batch_derivatives(parts, offsets):
+        """AtomicDerivatives of one batch (rows local to the batch) from the hook's arrays."""
+        pair_offsets, atom, dvalues = parts
+        center = np.repeat(np.arange(pair_offsets.size - 1, dtype=np.int64), np.diff(pair_offsets))
+        return AtomicDerivatives(center, atom, dvalues, pair_offsets, offsets - offsets[0])

@@ -5,6 +5,8 @@ import numpy as np
 
 from ..elements import resolve_element_weights
 from ._kernels.chebyshev import chebyshev_batch
+from ._kernels.chebyshev_derivatives import chebyshev_derivatives_batch
+from ._kernels.pairs import count_pairs
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["ChebyshevLAED"]
@@ -153,3 +155,27 @@ class ChebyshevLAED(LocalDescriptor):
             self._weighted,
             float(self.min_distance),
         )
+
+    def _compute_batch_derivatives(self, batch):
+        values, shortest = self._compute_batch(batch)
+        cutoff = max(float(self.rad_cutoff), float(self.ang_cutoff))
+        counts = count_pairs(batch.positions, batch.offsets, batch.cells, batch.pbc, cutoff, float(self.min_distance))
+        pair_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=pair_offsets[1:])
+        atom, dvalues = chebyshev_derivatives_batch(
+            batch.positions,
+            batch.species_index,
+            batch.offsets,
+            batch.cells,
+            batch.pbc,
+            np.ascontiguousarray(self.element_weights_, dtype=np.float64),
+            float(self.rad_cutoff),
+            int(self.rad_order),
+            float(self.ang_cutoff),
+            int(self.ang_order),
+            float(self.min_cutoff),
+            self._weighted,
+            float(self.min_distance),
+            pair_offsets,
+        )
+        return values, shortest, pair_offsets, atom, dvalues

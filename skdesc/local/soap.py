@@ -10,6 +10,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights
 from ._kernels import soap as kernel
+from ._kernels.pairs import count_pairs
+from ._kernels.soap_derivatives import soap_derivatives_batch
 from ._kernels.spherical import real_harmonics_norm
 from .base import LocalDescriptor, _check_positive
 
@@ -329,12 +331,18 @@ class CompressedSOAP(LocalDescriptor):
         alpha, beta = kernel.gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
         counts = np.full(self.l_max + 1, int(self.n_max))
         self._radial = kernel.radial_table(alpha, beta, counts, sigma, r_max)
+        # the closed form's constants (used by the derivative kernel)
+        self._beta = beta
+        self._const, self._decay = kernel.radial_constants(alpha, sigma)
         if self.compression_ == "nu1mu1*":
-            star_alpha, star_beta = kernel.star_basis(float(self.r_cut), int(self.l_max))
+            star_alpha, self._star_beta = kernel.star_basis(float(self.r_cut), int(self.l_max))
             star_counts = 2 * np.arange(self.l_max + 1) + 1
-            self._star_radial = kernel.radial_table(star_alpha, star_beta, star_counts, sigma, r_max)
+            self._star_radial = kernel.radial_table(star_alpha, self._star_beta, star_counts, sigma, r_max)
+            self._star_const, self._star_decay = kernel.radial_constants(star_alpha, sigma)
         else:
             self._star_radial = (np.zeros((1, 1, self.l_max + 1)), 1.0)
+            self._star_const = self._star_decay = np.zeros((self.l_max + 1, 1))
+            self._star_beta = np.zeros((self.l_max + 1, 1, 1))
         self._layout_ = _layout(
             self.compression_,
             species,
@@ -442,6 +450,45 @@ class CompressedSOAP(LocalDescriptor):
         if self.sparse:
             values = sp.csr_matrix(values)
         return values, shortest
+
+    def _compute_batch_derivatives(self, batch):
+        values, shortest = self._compute_batch(batch)
+        layout = self._layout_
+        empty = np.zeros((1, 1, 1))
+        weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
+        if layout.single_density:
+            channel = np.zeros_like(batch.species_index)
+            atom_weight = np.ascontiguousarray(weights[batch.species_index])
+            n_channels = 1
+        else:
+            channel = batch.species_index
+            atom_weight = np.ones(len(batch.species_index))
+            n_channels = len(self.species_)
+        cutoff = self._cutoff()
+        counts = count_pairs(batch.positions, batch.offsets, batch.cells, batch.pbc, cutoff, float(self.min_distance))
+        pair_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=pair_offsets[1:])
+        raw, atom, dvalues = soap_derivatives_batch(
+            batch.positions, channel, batch.offsets, batch.cells, batch.pbc, cutoff,
+            float(self.min_distance), n_channels, int(self.l_max), self._norm,
+            self._const, self._decay, self._beta, self._star_const, self._star_decay, self._star_beta,
+            layout.use_star, weights, atom_weight, float(self.center_weight),
+            layout.map_a if layout.map_a is not None else empty, layout.map_a is not None,
+            layout.map_b if layout.map_b is not None else empty, layout.b_kind,
+            np.ascontiguousarray(layout.l, dtype=np.int64),
+            np.ascontiguousarray(layout.a, dtype=np.int64),
+            np.ascontiguousarray(layout.b, dtype=np.int64),
+            self._pref, pair_offsets,
+        )
+        if self.normalize == "l2":
+            # d(x / |x|) = (dx - x_hat (x_hat . dx)) / |x|, per centre
+            center = np.repeat(np.arange(len(counts)), counts)
+            norm = np.linalg.norm(raw, axis=1)
+            unit = raw / norm[:, None]
+            along = np.einsum("pcf,pf->pc", dvalues, unit[center])
+            dvalues -= along[:, :, None] * unit[center][:, None, :]
+            dvalues /= norm[center][:, None, None]
+        return values, shortest, pair_offsets, atom, dvalues
 
 
 class SOAP(CompressedSOAP):

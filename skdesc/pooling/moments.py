@@ -395,6 +395,26 @@ class MomentGSD(TransformerMixin, BaseEstimator):
             parts = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(run)(lo, hi) for lo, hi in spans)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
+    def derivatives(self, features, atomic_derivatives):
+        """Derivatives of the structure descriptors w.r.t. atomic positions (chain rule).
+
+        Parameters
+        ----------
+        features : AtomicFeatures
+        atomic_derivatives : AtomicDerivatives
+            Both from a local descriptor's ``transform_with_derivatives``.
+
+        Returns
+        -------
+        list of ndarray
+            Per structure, shape (n_atoms_s, 3, n_features_out_):
+            ``d transform(features)[s, col] / d r_j``.
+        """
+        from .moment_derivatives import moment_gsd_derivatives
+
+        check_is_fitted(self, "species_")
+        return moment_gsd_derivatives(self, features, atomic_derivatives)
+
     def get_feature_names_out(self, input_features=None):
         """Readable names such as ``Sigma331[out=2,in=3]:cheb[rad,n=4]``."""
         check_is_fitted(self, "species_")

@@ -1,0 +1,68 @@
+"""Numba helpers for the (centre, atom) pair layout of descriptor derivatives.
+
+A centre's descriptor depends on itself and on every atom with an image inside
+its cutoff.  Each such atom gets one "pair" (images summed), listed in
+ascending atom order, the centre included.
+"""
+
+import numpy as np
+from numba import njit
+
+from ...neighbors import guarded_neighbor_list
+
+
+@njit(cache=True, nogil=True)
+def count_pairs(positions, offsets, cells, pbc, cutoff, min_distance):
+    """Number of pairs of every centre of a batch (distinct atoms within ``cutoff``, plus itself).
+
+    Frames with overlapping atoms (closer than ``min_distance``) get one pair
+    per centre; the caller raises for them anyway.
+    """
+    counts = np.ones(positions.shape[0], dtype=np.int64)
+    for s in range(offsets.shape[0] - 1):
+        a = offsets[s]
+        b = offsets[s + 1]
+        first, nbr, _, _, _, shortest = guarded_neighbor_list(positions[a:b], cells[s], pbc[s], cutoff, min_distance)
+        if shortest < min_distance:
+            continue
+        stamp = np.full(b - a, -1, dtype=np.int64)
+        for i in range(b - a):
+            stamp[i] = i
+            for p in range(first[i], first[i + 1]):
+                j = nbr[p]
+                if stamp[j] != i:
+                    stamp[j] = i
+                    counts[a + i] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def centre_pairs(i, first, nbr, base, a0, stamp, members, position, atom_out, pair_of):
+    """Fill the pairs of local centre ``i`` starting at global pair ``base``.
+
+    Writes ``atom_out[base + k]`` (global atom rows, ascending, ``a0`` is the
+    frame's first row) and ``pair_of[p]`` (pair of neighbour entry ``p``);
+    ``stamp``, ``members`` and ``position`` are scratch arrays of the frame's
+    size (``stamp`` must hold no value equal to ``i`` on entry).
+
+    Returns
+    -------
+    int : the centre's own pair index
+    """
+    count = 0
+    stamp[i] = i
+    members[count] = i
+    count += 1
+    for p in range(first[i], first[i + 1]):
+        j = nbr[p]
+        if stamp[j] != i:
+            stamp[j] = i
+            members[count] = j
+            count += 1
+    ordered = np.sort(members[:count])
+    for k in range(count):
+        position[ordered[k]] = k
+        atom_out[base + k] = a0 + ordered[k]
+    for p in range(first[i], first[i + 1]):
+        pair_of[p] = base + position[nbr[p]]
+    return base + position[i]
