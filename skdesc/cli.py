@@ -254,17 +254,17 @@ def _add_descriptor_options(parser, required):
     group.add_argument("--species", nargs="+", metavar="EL", help="element order, e.g. --species Ti O")
     group.add_argument(
         "--r-cut", "--rad-cutoff", dest="r_cut", type=float, metavar="Å",
-        help="cutoff radius (chebyshev: radial cutoff)",
+        help="cutoff radius (chebyshev: the radial one; default 6 for chebyshev and acsf, 5 for soap)",
     )
-    group.add_argument("--rad-order", type=int, help="chebyshev: highest radial order")
-    group.add_argument("--ang-cutoff", type=float, metavar="Å", help="chebyshev: angular cutoff")
-    group.add_argument("--ang-order", type=int, help="chebyshev: highest angular order")
-    group.add_argument("--n-max", type=int, help="soap: number of radial functions")
-    group.add_argument("--l-max", type=int, help="soap: highest angular momentum")
-    group.add_argument("--sigma", type=float, metavar="Å", help="soap: Gaussian width")
+    group.add_argument("--rad-order", type=int, help="chebyshev: highest radial order (default 19)")
+    group.add_argument("--ang-cutoff", type=float, metavar="Å", help="chebyshev: angular cutoff (default 3)")
+    group.add_argument("--ang-order", type=int, help="chebyshev: highest angular order (default 5)")
+    group.add_argument("--n-max", type=int, help="soap: number of radial functions (default 8)")
+    group.add_argument("--l-max", type=int, help="soap: highest angular momentum (default 6)")
+    group.add_argument("--sigma", type=float, metavar="Å", help="soap: Gaussian width (default 0.5)")
     group.add_argument(
         "--compression", metavar="MODE",
-        help="soap/acsf compression (Darby et al. 2022), e.g. nu2, mu2, nu1mu1, crossover, random",
+        help="soap/acsf compression (Darby et al. 2022), e.g. nu2 (default), mu2, nu1mu1, nu1mu1hat, crossover, random",
     )
     for name, fields in (("g2", "ETA RS"), ("g3", "KAPPA"), ("g4", "ETA ZETA LAMBDA"), ("g5", "ETA ZETA LAMBDA")):
         group.add_argument(
