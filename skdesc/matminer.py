@@ -170,7 +170,9 @@ class SkdescFeaturizer(BaseFeaturizer):
     through :meth:`featurize`.  With ``ignore_errors=True`` a failing batch
     falls back to entry-by-entry featurization so that only the bad entries
     get NaN.  matminer's ``pbar`` is ignored: use the wrapped estimator's
-    ``verbose``.
+    ``verbose``.  ``transform`` (scikit-learn's API) returns a 2-D array,
+    raises on errors instead of matminer's NaN rows, and follows
+    ``set_output``.
 
     Examples
     --------
@@ -246,6 +248,27 @@ class SkdescFeaturizer(BaseFeaturizer):
     def implementors(self):
         """Authors of the implementation."""
         return ["skdesc developers"]
+
+    def transform(self, X):
+        """Descriptors of many structures as a 2-D array (scikit-learn's API).
+
+        Unlike matminer's default ``transform``, errors are raised, not
+        turned into NaN rows.  ``set_output(transform="pandas")`` gives a
+        DataFrame with :meth:`feature_labels` as columns.
+
+        Parameters
+        ----------
+        X : list, pandas Series or DataFrame column of structures
+
+        Returns
+        -------
+        ndarray of shape (n_structures, n_features)
+        """
+        return self._transform(_entries_as_list(X))
+
+    def get_feature_names_out(self, input_features=None):
+        """Feature names (the same as :meth:`feature_labels`), ndarray of str."""
+        return np.asarray(self.feature_labels(), dtype=object)
 
     def featurize_many(self, entries, ignore_errors=False, return_errors=False, pbar=True):
         """Featurize many structures in one call of the wrapped estimator.

@@ -126,3 +126,14 @@ def test_citations_follow_the_descriptor():
     assert CITATIONS["darby2022"] not in plain_soap
     assert all(entry.startswith("@") for entry in cheb + soap)
     assert SkdescFeaturizer(SOAP()).implementors()
+
+
+def test_sklearn_transform_and_set_output(tio2_structures):
+    featurizer = SkdescFeaturizer(_pipeline()).fit(tio2_structures)
+    values = featurizer.transform(tio2_structures)
+    np.testing.assert_array_equal(values, featurizer.estimator_.transform(tio2_structures))
+    frame = featurizer.set_output(transform="pandas").transform(pd.Series(tio2_structures))
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns) == featurizer.feature_labels()
+    np.testing.assert_array_equal(frame.to_numpy(), values)
+    with pytest.raises(TypeError):  # errors are raised, not turned into NaN rows
+        featurizer.transform([tio2_structures[0], "not a structure"])
