@@ -50,10 +50,12 @@ def test_local_descriptor_on_dask_equals_serial(client, demo, descriptor, monkey
         return compute(self, batch)
 
     monkeypatch.setattr(type(descriptor), "_compute_batch", spy)
-    with joblib.parallel_backend("dask"):
-        distributed_result = clone(descriptor).set_params(n_jobs=2).fit_transform(structures)
-    assert distributed_result == serial  # bit for bit
-    assert threads and all("Dask" in name for name in threads)  # the batches ran on the dask workers
+    for n_jobs in (2, None):  # under the dask backend even n_jobs=None goes to the cluster
+        threads.clear()
+        with joblib.parallel_backend("dask"):
+            distributed_result = clone(descriptor).set_params(n_jobs=n_jobs).fit_transform(structures)
+        assert distributed_result == serial  # bit for bit
+        assert threads and all("Dask" in name for name in threads)  # the batches ran on the dask workers
 
 
 def test_moment_gsd_on_dask_equals_serial(client):
