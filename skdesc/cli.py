@@ -100,33 +100,33 @@ def _build_descriptor(args):
     common = {"n_jobs": args.n_jobs, "verbose": int(not args.quiet)}
     if args.species:
         common["species"] = list(args.species)
-    given = lambda **kw: {k: v for k, v in kw.items() if v is not None}  # noqa: E731
+    acsf = {"g2": args.g2, "g3": args.g3, "g4": args.g4, "g5": args.g5}
     if args.descriptor == "chebyshev":
-        _refuse(args, "chebyshev", n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, compression=args.compression)
+        _refuse("chebyshev", n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, compression=args.compression, **acsf)
         return ChebyshevLAED(
             **common,
-            **given(rad_cutoff=args.r_cut, rad_order=args.rad_order, ang_cutoff=args.ang_cutoff, ang_order=args.ang_order),
+            **_given(rad_cutoff=args.r_cut, rad_order=args.rad_order, ang_cutoff=args.ang_cutoff, ang_order=args.ang_order),
         )
     if args.descriptor == "soap":
-        _refuse(args, "soap", rad_order=args.rad_order, ang_order=args.ang_order, ang_cutoff=args.ang_cutoff)
+        _refuse("soap", rad_order=args.rad_order, ang_order=args.ang_order, ang_cutoff=args.ang_cutoff, **acsf)
         return CompressedSOAP(
             **common,
-            **given(r_cut=args.r_cut, n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, compression=args.compression),
+            **_given(r_cut=args.r_cut, n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, compression=args.compression),
         )
-    _refuse(
-        args, "acsf", n_max=args.n_max, l_max=args.l_max, sigma=args.sigma,
-        rad_order=args.rad_order, ang_order=args.ang_order, ang_cutoff=args.ang_cutoff,
-    )
+    _refuse("acsf", n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, rad_order=args.rad_order,
+            ang_order=args.ang_order, ang_cutoff=args.ang_cutoff)
     return ACSF(
         **common,
-        **given(
-            r_cut=args.r_cut, compression=args.compression,
-            g2_params=args.g2, g3_params=args.g3, g4_params=args.g4, g5_params=args.g5,
-        ),
+        **_given(r_cut=args.r_cut, compression=args.compression, **{f"{name}_params": v for name, v in acsf.items()}),
     )
 
 
-def _refuse(args, descriptor, **options):
+def _given(**options):
+    """The options the user set (argparse leaves the others at None)."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def _refuse(descriptor, **options):
     wrong = [name for name, value in options.items() if value is not None]
     if wrong:
         flags = ", ".join("--" + name.replace("_", "-") for name in wrong)
