@@ -167,7 +167,9 @@ class SkdescFeaturizer(BaseFeaturizer):
     parallelism (matminer's process pool is not used).  Inside
     ``MultipleFeaturizer`` the batched path is taken with
     ``iterate_over_entries=False``; the default iterates entry by entry
-    through :meth:`featurize`.  With ``ignore_errors=True`` a failing batch
+    through :meth:`featurize`.  Composition featurizers such as Magpie's
+    ``ElementProperty`` join on the same structure column through
+    ``StructureComposition(ElementProperty.from_preset("magpie"))``.  With ``ignore_errors=True`` a failing batch
     falls back to entry-by-entry featurization so that only the bad entries
     get NaN.  matminer's ``pbar`` is ignored: use the wrapped estimator's
     ``verbose``.  ``transform`` (scikit-learn's API) returns a 2-D array,
