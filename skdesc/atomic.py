@@ -194,6 +194,33 @@ class AtomicFeatures:
         """Per-structure arrays (views), one of shape (n_atoms_s, n_features) each."""
         return [self.structure(s) for s in range(self.n_structures)]
 
+    def to_pandas(self):
+        """The per-atom values as a DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per atom, indexed by a ``(structure, atom)`` MultiIndex
+            (atom counts from 0 within each structure), with an ``element``
+            column (chemical symbol) followed by one column per feature.
+            Sparse values become a sparse-backed DataFrame.
+        """
+        import pandas as pd
+
+        from .structures import atomic_symbol
+
+        structure = self.structure_index
+        atom = np.arange(self.n_atoms) - np.repeat(self.offsets[:-1], self.n_atoms_per_structure)
+        index = pd.MultiIndex.from_arrays([structure, atom], names=["structure", "atom"])
+        columns = [str(name) for name in self.feature_names]
+        if sp.issparse(self.values):
+            features = pd.DataFrame.sparse.from_spmatrix(self.values, index=index, columns=columns)
+        else:
+            features = pd.DataFrame(self.values, index=index, columns=columns)
+        symbols = {z: atomic_symbol(z) for z in np.unique(self.numbers).tolist()}
+        element = pd.Series([symbols[z] for z in self.numbers.tolist()], index=index, name="element")
+        return pd.concat([element, features], axis=1)
+
     # -------------------------------------------------------------- equality
     def __eq__(self, other):
         if not isinstance(other, AtomicFeatures):

@@ -1,7 +1,11 @@
-"""Command-line interface: ``skdesc demo``."""
+"""Command-line interface: ``skdesc demo``, ``skdesc featurize``, ``skdesc analyze``."""
 
 import argparse
+import sys
 import time
+import warnings
+from functools import partial
+from pathlib import Path
 
 from . import __version__
 
@@ -35,19 +39,243 @@ def _demo(args):
     return 0
 
 
-def main(argv=None):
-    """Run the ``skdesc`` command.
+class CommandError(Exception):
+    """A user error: printed without traceback, exit code 2."""
 
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments without the program name; ``None`` reads ``sys.argv``.
 
-    Returns
-    -------
-    int
-        Exit code.
-    """
+_DESCRIPTORS = ("chebyshev", "soap", "acsf")
+_OUTPUTS = (".parquet", ".npz", ".csv")
+
+_FEATURIZE_EXAMPLES = """examples:
+  skdesc featurize data.extxyz --descriptor chebyshev --rad-cutoff 6 --rad-order 10 \\
+      --ang-cutoff 3 --ang-order 4 --output atoms.parquet
+  skdesc featurize POSCAR_* --descriptor soap --r-cut 5 --n-max 6 --l-max 4 \\
+      --compression mu2 --gsd 332 --n-jobs -1 --output structures.npz
+  skdesc featurize md.traj --descriptor acsf --r-cut 6 --g2 0.5 0 --g2 2 0 \\
+      --g4 0.01 1 1 --output atoms.csv
+
+Without --gsd the output has one row per atom (columns structure, source, atom,
+element, then the features); with --gsd one row per structure (columns
+structure, source, n_atoms, then the features).  .npz files hold the same as
+arrays: features, feature_names and the index columns."""
+
+_ANALYZE_EXAMPLES = """examples:
+  skdesc analyze data.extxyz --output-dir gsd_space
+  skdesc analyze a.extxyz b.extxyz --descriptor soap --r-cut 5 --max-order 3 \\
+      --reference Sigma332 --output-dir gsd_space
+
+Writes imbalance.csv (Delta(row -> column), raw mean ranks), srim.csv,
+summary.csv (Tables B.1-B.3 of Gharakhanyan et al. 2023), pairs_similar.csv,
+pairs_dissimilar.csv, min_srim.csv, descriptors.csv, correlation.png and
+min_srim.png."""
+
+
+def _read_structures(files):
+    """All frames of all files, with the file of each structure."""
+    import ase.io
+
+    structures, sources = [], []
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            raise CommandError(f"cannot read {name}: no such file")
+        try:
+            frames = ase.io.read(path, index=":")
+        except Exception as exc:  # ASE raises many types for unreadable files
+            raise CommandError(f"cannot read {name} with ase.io.read ({type(exc).__name__}: {exc})") from None
+        if not isinstance(frames, list):
+            frames = [frames]
+        if not frames:
+            raise CommandError(f"{name} contains no structures")
+        structures += frames
+        sources += [str(name)] * len(frames)
+    return structures, sources
+
+
+def _build_descriptor(args):
+    from .local import ACSF, ChebyshevLAED, CompressedSOAP
+
+    if args.descriptor not in _DESCRIPTORS:
+        raise CommandError(f"unknown descriptor {args.descriptor!r}: choose one of {', '.join(_DESCRIPTORS)}")
+    common = {"n_jobs": args.n_jobs, "verbose": int(not args.quiet)}
+    if args.species:
+        common["species"] = list(args.species)
+    acsf = {"g2": args.g2, "g3": args.g3, "g4": args.g4, "g5": args.g5}
+    if args.descriptor == "chebyshev":
+        _refuse("chebyshev", n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, compression=args.compression, **acsf)
+        return ChebyshevLAED(
+            **common,
+            **_given(rad_cutoff=args.r_cut, rad_order=args.rad_order, ang_cutoff=args.ang_cutoff, ang_order=args.ang_order),
+        )
+    if args.descriptor == "soap":
+        _refuse("soap", rad_order=args.rad_order, ang_order=args.ang_order, ang_cutoff=args.ang_cutoff, **acsf)
+        return CompressedSOAP(
+            **common,
+            **_given(r_cut=args.r_cut, n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, compression=args.compression),
+        )
+    _refuse("acsf", n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, rad_order=args.rad_order,
+            ang_order=args.ang_order, ang_cutoff=args.ang_cutoff)
+    return ACSF(
+        **common,
+        **_given(r_cut=args.r_cut, compression=args.compression, **{f"{name}_params": v for name, v in acsf.items()}),
+    )
+
+
+def _given(**options):
+    """The options the user set (argparse leaves the others at None)."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def _refuse(descriptor, **options):
+    wrong = [name for name, value in options.items() if value is not None]
+    if wrong:
+        flags = ", ".join("--" + name.replace("_", "-") for name in wrong)
+        verb = "does" if len(wrong) == 1 else "do"
+        raise CommandError(f"{flags} {verb} not apply to --descriptor {descriptor}")
+
+
+def _output_kind(path):
+    suffix = Path(path).suffix.lower()
+    if suffix not in _OUTPUTS:
+        raise CommandError(f"unsupported output {path!r}: the file name must end in {', '.join(_OUTPUTS)}")
+    if suffix == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise CommandError(
+                "writing .parquet needs pyarrow: pip install 'skdesc[parquet]', or choose .npz or .csv"
+            ) from None
+    return suffix
+
+
+def _write_table(index, names, values, path, kind):
+    import numpy as np
+    import pandas as pd
+
+    if kind == ".npz":
+        np.savez_compressed(
+            path,
+            features=values,
+            feature_names=np.asarray(names, dtype=str),
+            # strings as fixed-width unicode, so that np.load needs no pickle
+            **{column: np.asarray(data, dtype=str if np.asarray(data).dtype == object else None)
+               for column, data in index.items()},
+        )
+        return
+    table = pd.concat([pd.DataFrame(index), pd.DataFrame(values, columns=[str(n) for n in names])], axis=1)
+    if kind == ".csv":
+        table.to_csv(path, index=False)
+    else:
+        table.to_parquet(path, index=False)
+
+
+def _featurize(args):
+    import numpy as np
+
+    from .structures import atomic_symbol
+
+    kind = _output_kind(args.output)
+    gsd = _parse_gsd(args.gsd)
+    descriptor = _build_descriptor(args)
+    structures, sources = _read_structures(args.files)
+    atomic = descriptor.fit_transform(structures)
+    if gsd is None:
+        values = atomic.values.toarray() if hasattr(atomic.values, "toarray") else atomic.values
+        structure = atomic.structure_index
+        counts = atomic.n_atoms_per_structure
+        index = {
+            "structure": structure,
+            "source": np.asarray(sources, dtype=object)[structure],
+            "atom": np.arange(atomic.n_atoms) - np.repeat(atomic.offsets[:-1], counts),
+            "element": np.array([atomic_symbol(z) for z in atomic.numbers], dtype=object),
+        }
+        names = descriptor.get_feature_names_out()
+    else:
+        values = gsd.fit_transform(atomic)
+        index = {
+            "structure": np.arange(len(structures)),
+            "source": np.asarray(sources, dtype=object),
+            "n_atoms": atomic.n_atoms_per_structure,
+        }
+        names = gsd.get_feature_names_out()
+    _write_table(index, names, values, args.output, kind)
+    rows = "atoms" if gsd is None else "structures"
+    print(f"wrote {values.shape[0]} {rows} x {values.shape[1]} features to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _parse_gsd(label):
+    if label is None:
+        return None
+    from .pooling import MomentGSD
+
+    try:
+        return MomentGSD.from_sigma(label)
+    except (TypeError, ValueError) as exc:
+        raise CommandError(f"--gsd {label}: {exc}") from None
+
+
+def _analyze(args):
+    from .information import GSDSpaceAnalysis
+
+    out = Path(args.output_dir)
+    descriptor = _build_descriptor(args)
+    structures, _ = _read_structures(args.files)
+    if len(structures) < 3:
+        raise CommandError(f"analyze needs at least 3 structures, the files hold {len(structures)}")
+    analysis = GSDSpaceAnalysis(
+        max_order=args.max_order, reference=args.reference, tolerance=args.tolerance, verbose=int(not args.quiet)
+    )
+    analysis.fit(descriptor.fit_transform(structures))
+    out.mkdir(parents=True, exist_ok=True)
+    analysis.imbalance_.rename_axis("from").to_csv(out / "imbalance.csv")
+    analysis.srim().rename_axis("descriptor").to_csv(out / "srim.csv")
+    analysis.summary().rename_axis("descriptor").to_csv(out / "summary.csv")
+    analysis.descriptors_.to_csv(out / "descriptors.csv")
+    analysis.pairs(n=args.n_pairs, most_similar=True).to_csv(out / "pairs_similar.csv", index=False)
+    analysis.pairs(n=args.n_pairs, most_similar=False).to_csv(out / "pairs_dissimilar.csv", index=False)
+    analysis.min_srim_by_complexity().to_csv(out / "min_srim.csv", index=False)
+    analysis.plot_correlation(path=out / "correlation.png")
+    analysis.plot_min_srim(path=out / "min_srim.png")
+    print(
+        f"{len(structures)} structures, {len(analysis.imbalance_)} GSDs; lowest-complexity GSD within "
+        f"{args.tolerance} of {analysis.reference_}: {analysis.best_}\nwrote tables and plots to {out}/"
+    )
+    return 0
+
+
+def _add_descriptor_options(parser, required):
+    parser.add_argument("files", nargs="+", metavar="FILE", help="structure files (anything ase.io.read reads)")
+    group = parser.add_argument_group("descriptor")
+    group.add_argument(
+        "--descriptor", required=required, default=None if required else "chebyshev", metavar="NAME",
+        help=f"local descriptor: {', '.join(_DESCRIPTORS)}" + ("" if required else " (default: chebyshev)"),
+    )
+    group.add_argument("--species", nargs="+", metavar="EL", help="element order, e.g. --species Ti O")
+    group.add_argument(
+        "--r-cut", "--rad-cutoff", dest="r_cut", type=float, metavar="Å",
+        help="cutoff radius (chebyshev: the radial one; default 6 for chebyshev and acsf, 5 for soap)",
+    )
+    group.add_argument("--rad-order", type=int, help="chebyshev: highest radial order (default 19)")
+    group.add_argument("--ang-cutoff", type=float, metavar="Å", help="chebyshev: angular cutoff (default 3)")
+    group.add_argument("--ang-order", type=int, help="chebyshev: highest angular order (default 5)")
+    group.add_argument("--n-max", type=int, help="soap: number of radial functions (default 8)")
+    group.add_argument("--l-max", type=int, help="soap: highest angular momentum (default 6)")
+    group.add_argument("--sigma", type=float, metavar="Å", help="soap: Gaussian width (default 0.5)")
+    group.add_argument(
+        "--compression", metavar="MODE",
+        help="soap/acsf compression (Darby et al. 2022), e.g. nu2 (default), mu2, nu1mu1, nu1mu1hat, crossover, random",
+    )
+    for name, fields in (("g2", "ETA RS"), ("g3", "KAPPA"), ("g4", "ETA ZETA LAMBDA"), ("g5", "ETA ZETA LAMBDA")):
+        group.add_argument(
+            f"--{name}", nargs=len(fields.split()), type=float, action="append", metavar=tuple(fields.split()),
+            help=f"acsf: add a {name.upper()} function (repeatable)",
+        )
+    parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: 1; -1: all cores)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _parser():
     parser = argparse.ArgumentParser(prog="skdesc", description="Atomic-structure descriptors for scikit-learn.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -67,7 +295,75 @@ def main(argv=None):
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(func=_demo)
 
+    raw = argparse.RawDescriptionHelpFormatter
+    featurize = commands.add_parser(
+        "featurize",
+        help="compute per-atom descriptors or moment GSDs of structure files",
+        description="Compute a local descriptor for every atom of every structure in FILE(s), "
+        "optionally pooled into one moment GSD per structure (--gsd).",
+        epilog=_FEATURIZE_EXAMPLES,
+        formatter_class=raw,
+    )
+    _add_descriptor_options(featurize, required=True)
+    featurize.add_argument(
+        "--gsd", metavar="IJK",
+        help="pool into the moment GSD Sigma_IJK (e.g. 100, 332, 555, 554): one row per structure",
+    )
+    featurize.add_argument(
+        "--output", "-o", required=True, metavar="PATH", help="output file: .parquet, .npz or .csv"
+    )
+    featurize.set_defaults(func=_featurize)
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="information-imbalance analysis of the space of moment GSDs",
+        description="Compute the rank information imbalance between all moment GSDs "
+        "(Gharakhanyan et al. 2023) of the structures in FILE(s) and write tables and plots.",
+        epilog=_ANALYZE_EXAMPLES,
+        formatter_class=raw,
+    )
+    _add_descriptor_options(analyze, required=False)
+    analyze.add_argument("--max-order", type=int, default=5, help="highest inner/outer moment (default: 5)")
+    analyze.add_argument("--reference", default=None, help="reference GSD (default: Sigma_mm5, the largest)")
+    analyze.add_argument("--tolerance", type=float, default=0.01, help="normalised SRIM for best_ (default: 0.01)")
+    analyze.add_argument("--n-pairs", type=int, default=10, help="rows of the pair tables (default: 10)")
+    analyze.add_argument("--output-dir", required=True, metavar="DIR", help="directory for the tables and plots")
+    analyze.set_defaults(func=_analyze)
+    return parser
+
+
+def _show_warning(command, message, category, filename, lineno, file=None, line=None):
+    print(f"skdesc {command}: warning: {message}", file=sys.stderr)
+
+
+def main(argv=None):
+    """Run the ``skdesc`` command.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        Exit code: 0 on success, 2 for usage errors (unreadable files,
+        unknown descriptor, invalid parameters, unsupported output).
+    """
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "demo" and args.max_structures is not None and args.max_structures < 10:
         parser.error("--max-structures must be at least 10")
-    return args.func(args)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = partial(_show_warning, args.command)
+            return args.func(args)
+    except CommandError as exc:
+        print(f"skdesc {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as exc:
+        if args.command == "demo":
+            raise
+        # invalid descriptor parameters or structures: the estimators' messages say what to change
+        print(f"skdesc {args.command}: error: {exc}", file=sys.stderr)
+        return 2

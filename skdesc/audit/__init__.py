@@ -1,5 +1,20 @@
-"""Audits of descriptors: sensitivity to atomic displacements."""
+"""Quality audits of descriptors (lecture 004, section F, and paper 001, section II.8).
 
+* :func:`periodic_image_audit`: a cell and its supercell must give every atom
+  the same descriptor (catches neighbour lists that miss periodic images);
+* :func:`invariance_audit`: rotations, translations and permutations of the
+  atoms must not change the per-atom descriptors;
+* :func:`cutoff_scan`: cross-validated error against the cutoff radius;
+* :mod:`~skdesc.audit.sensitivity`: the sensitivity matrix J^T J of an
+  environment and its zero modes.
+
+Each audit returns a pandas DataFrame, and with ``plot=True`` also a
+matplotlib Figure (created without pyplot).
+"""
+
+from .cutoff import cutoff_scan
+from .invariance import invariance_audit
+from .periodic import periodic_image_audit
 from .sensitivity import (
     count_zero_modes,
     environment_jacobian,
@@ -10,7 +25,10 @@ from .sensitivity import (
 
 __all__ = [
     "count_zero_modes",
+    "cutoff_scan",
     "environment_jacobian",
+    "invariance_audit",
+    "periodic_image_audit",
     "plot_sensitivity_comparison",
     "sensitivity_matrix",
     "sensitivity_spectrum",

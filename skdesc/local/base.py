@@ -51,7 +51,7 @@ class FrameBatch:
         self.pbc = np.ascontiguousarray(np.stack([f.pbc for f in frames]))
 
 
-class LocalDescriptor(TransformerMixin, BaseEstimator):
+class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Base class of per-atom descriptors: structures in, :class:`AtomicFeatures` out.
 
     Subclasses implement ``_validate_hyperparameters``, ``_n_features``,
@@ -200,6 +200,38 @@ class LocalDescriptor(TransformerMixin, BaseEstimator):
         """Names of the per-atom features, ndarray of str."""
         check_is_fitted(self, "species_")
         return np.asarray(self._feature_names(), dtype=object)
+
+    def __init_subclass__(cls, **kwargs):
+        # per-atom output is AtomicFeatures, never a table with one row per sample:
+        # keep scikit-learn from wrapping transform/fit_transform in subclasses too
+        kwargs.setdefault("auto_wrap_output_keys", None)
+        super().__init_subclass__(**kwargs)
+
+    def set_output(self, *, transform=None):
+        """Accept scikit-learn's output configuration; per-atom output stays ``AtomicFeatures``.
+
+        The rows of a local descriptor's output are atoms, not the samples
+        (structures) that scikit-learn's containers index, so ``transform``
+        always returns :class:`~skdesc.AtomicFeatures` (use its
+        ``to_pandas()`` for a DataFrame with a (structure, atom) index).  The
+        method exists so that ``Pipeline.set_output(transform="pandas")``
+        works: the pooling step after the descriptor returns the DataFrame.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            Stored; ``None`` leaves the configuration unchanged.
+
+        Returns
+        -------
+        self
+        """
+        if transform is None:
+            return self
+        if transform not in ("default", "pandas", "polars"):
+            raise ValueError(f"transform must be 'default', 'pandas' or 'polars', got {transform!r}")
+        self._sklearn_output_config = {"transform": transform}
+        return self
 
     def get_number_of_features(self):
         """Length of the per-atom vector (dscribe's name for ``n_features_out_``)."""

@@ -1,0 +1,112 @@
+"""Peak memory of a local descriptor's ``transform`` against the size of its output.
+
+Builds ``--n-structures`` small periodic structures (bcc cells of two atoms of
+Nb/Mo, randomly strained and displaced; kept as ``skdesc.Frame`` objects so
+that the input itself is small), then measures, in a fresh process for each
+size, the resident memory (RSS, sampled every 5 ms by a background thread)
+while ``ChebyshevLAED(rad_order=19, ang_order=5)`` transforms them:
+
+* ``output MB``: the ``AtomicFeatures.values`` array (n_atoms x 40 float64);
+* ``peak extra MB``: peak RSS during ``transform`` minus RSS before it;
+* ``ratio``: peak extra / output.  A ratio near 1 (plus a constant of a few
+  batches of 4,096 atoms and the per-structure bookkeeping that
+  ``to_frames`` makes) means memory is the output plus what is in flight,
+  not a multiple of the input.
+
+Usage::
+
+    python benchmarks/bench_memory.py [--sizes 10000 30000 100000] [--n-jobs 1]
+
+Not run by the test suite (it takes about a minute for 100,000 structures).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+
+
+def _rss_mb():
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class PeakSampler(threading.Thread):
+    """Highest RSS seen while running (Linux /proc)."""
+
+    def __init__(self, interval=0.005):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak = _rss_mb()
+        self._done = threading.Event()
+
+    def run(self):
+        while not self._done.is_set():
+            self.peak = max(self.peak, _rss_mb())
+            time.sleep(self.interval)
+
+    def stop(self):
+        self._done.set()
+        self.join()
+        self.peak = max(self.peak, _rss_mb())
+
+
+def make_structures(n, seed=0):
+    import numpy as np
+
+    from skdesc import Frame
+
+    rng = np.random.default_rng(seed)
+    base = np.array([[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]])
+    structures = []
+    for _ in range(n):
+        a = 3.2 + 0.1 * rng.random()
+        cell = a * (np.eye(3) + 0.02 * rng.normal(size=(3, 3)))
+        positions = base @ cell + 0.05 * rng.normal(size=(2, 3))
+        numbers = rng.choice([41, 42], 2)
+        structures.append(Frame(positions, numbers.astype(np.int64), cell, np.ones(3, dtype=bool)))
+    return structures
+
+
+def measure(n, n_jobs):
+    import gc
+
+    from skdesc import ChebyshevLAED
+
+    laed = ChebyshevLAED(rad_order=19, ang_order=5, n_jobs=n_jobs)
+    laed.fit(make_structures(4)).transform(make_structures(4))  # compile / load the numba kernels
+    structures = make_structures(n)
+    gc.collect()
+    before = _rss_mb()
+    sampler = PeakSampler()
+    sampler.start()
+    start = time.perf_counter()
+    out = laed.transform(structures)
+    seconds = time.perf_counter() - start
+    sampler.stop()
+    output = out.values.nbytes / 2**20
+    extra = sampler.peak - before
+    print(f"{n:>10d}{out.n_atoms:>10d}{output:>12.1f}{extra:>16.1f}{extra / output:>8.2f}{seconds:>8.1f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
+    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--single", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.single:
+        measure(args.single, args.n_jobs)
+        return
+    print(f"ChebyshevLAED(rad_order=19, ang_order=5), n_jobs={args.n_jobs}, 40 features per atom")
+    print(f"{'structures':>10}{'atoms':>10}{'output MB':>12}{'peak extra MB':>16}{'ratio':>8}{'s':>8}")
+    for n in args.sizes:  # a fresh process per size, so that peaks do not carry over
+        subprocess.run(
+            [sys.executable, __file__, "--single", str(n), "--n-jobs", str(args.n_jobs)], check=True
+        )
+
+
+if __name__ == "__main__":
+    main()
