@@ -123,7 +123,8 @@ def _complete_cell(cell, pbc):
 
 
 @njit(cache=True, nogil=True)
-def _neighbor_list(positions, cell, pbc, cutoff):
+def _neighbor_list(positions, cell, pbc, cutoff, half=False):
+    # half=True keeps one of (i, j, S) and (j, i, -S): j > i, or j == i with S > 0 lexicographically
     n_atoms = positions.shape[0]
     full_cell = _complete_cell(cell, pbc)
     inverse = np.linalg.inv(full_cell)
@@ -258,6 +259,8 @@ def _neighbor_list(positions, cell, pbc, cutoff):
                     j = sorted_atom[q]
                     if j == i and sorted_shift[q, 0] == 0 and sorted_shift[q, 1] == 0 and sorted_shift[q, 2] == 0:
                         continue
+                    if half and (j < i or (j == i and not _positive_shift(sorted_shift[q]))):
+                        continue
                     if n_pairs == cap:
                         cap *= 2
                         nbr = _grow(nbr, cap)
@@ -274,6 +277,16 @@ def _neighbor_list(positions, cell, pbc, cutoff):
                     n_pairs += 1
         first[i + 1] = n_pairs
     return first, nbr[:n_pairs], vec[:n_pairs], dist[:n_pairs], shift[:n_pairs]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _positive_shift(shift):
+    """Whether an image shift is lexicographically positive (one of each +-S pair)."""
+    if shift[0] != 0:
+        return shift[0] > 0
+    if shift[1] != 0:
+        return shift[1] > 0
+    return shift[2] > 0
 
 
 @njit(cache=True, nogil=True)
@@ -296,13 +309,16 @@ def _count_shifts(cell, pbc, cutoff):
 
 
 @njit(cache=True, nogil=True)
-def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance):
+def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half=False):
     """Neighbour list plus the shortest distance, cheap for overlapping atoms.
 
     When the search would visit very many periodic images (a cell much
     smaller than the cutoff), atoms closer than ``min_distance`` are looked
     for first with that tiny cutoff; if any exist the full list is not built
     (it could hold millions of pairs) and an empty list is returned.
+    With ``half=True`` each pair is listed once: (i, j, S) is kept and
+    (j, i, -S) dropped when j > i, or when j == i and S is lexicographically
+    positive.
 
     Returns
     -------
@@ -315,7 +331,7 @@ def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance):
         first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, min_distance)
         if distances.shape[0] > 0:
             return np.zeros(n_atoms + 1, dtype=np.int64), index[:0], vectors[:0], distances[:0], shifts[:0], distances.min()
-    first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, cutoff)
+    first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, cutoff, half)
     shortest = distances.min() if distances.shape[0] > 0 else np.inf
     return first, index, vectors, distances, shifts, shortest
 

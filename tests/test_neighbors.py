@@ -85,3 +85,24 @@ def test_single_atom_in_small_cell_sees_its_images():
 def test_invalid_cutoff():
     with pytest.raises(ValueError, match="cutoff"):
         neighbor_list(np.zeros((1, 3)), np.eye(3), [True] * 3, -1.0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_half_list_holds_each_pair_once(seed):
+    from skdesc.neighbors import guarded_neighbor_list
+
+    rng = np.random.default_rng(seed)
+    cell = np.eye(3) * 3.0 + rng.uniform(-0.6, 0.6, (3, 3))
+    positions = rng.uniform(-1, 4, (7, 3))
+    pbc = np.array([True, True, seed % 2 == 0])
+    full = neighbor_list(positions, cell, pbc, 5.0)
+    first, index, vectors, distances, shifts, shortest = guarded_neighbor_list(positions, cell, pbc, 5.0, 0.0, True)
+    centers = np.repeat(np.arange(len(positions)), np.diff(first))
+    # the half list plus its reversal (j, i, -S) is the full list
+    both = np.vstack(
+        [np.column_stack([centers, index, shifts]), np.column_stack([index, centers, -shifts])]
+    )
+    ours, _ = _as_sorted_table(both[:, 0], both[:, 1], both[:, 2:], np.zeros(len(both)))
+    theirs, _ = _as_sorted_table(full.centers, full.index, full.shifts, full.distances)
+    np.testing.assert_array_equal(ours, theirs)
+    assert shortest == pytest.approx(full.distances.min())

@@ -24,7 +24,7 @@ from numba import njit
 from scipy.linalg import sqrtm
 from scipy.special import gamma
 
-from ...neighbors import guarded_neighbor_list
+from ...neighbors import _positive_shift, guarded_neighbor_list
 from .spherical import real_harmonics
 
 # b_kind values: what the right-hand channel matrix B is
@@ -202,16 +202,6 @@ _BLOCK_BYTES = 4 << 20
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _positive(shift):
-    """Whether an image shift is lexicographically positive (one of each +-S pair)."""
-    if shift[0] != 0:
-        return shift[0] > 0
-    if shift[1] != 0:
-        return shift[1] > 0
-    return shift[2] > 0
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _radial_values(table, inv_width, r, out):
     """out[f] = the tabulated radial function f at distance r (Horner in t)."""
     x = r * inv_width
@@ -333,8 +323,9 @@ def soap_batch(
     for s in range(n_frames):
         a0 = offsets[s]
         a1 = offsets[s + 1]
+        # a structure that fits in one block needs each pair only once
         first, nbr, vec, dist, shift, shortest[s] = guarded_neighbor_list(
-            positions[a0:a1], cells[s], pbc[s], cutoff, min_distance
+            positions[a0:a1], cells[s], pbc[s], cutoff, min_distance, a1 - a0 <= block_size
         )
         if shortest[s] < min_distance:
             out[a0 - offsets[0] : a1 - offsets[0]] = 0.0
@@ -358,7 +349,7 @@ def soap_batch(
                 for p in range(first[i], first[i + 1]):
                     j = nbr[p]
                     both = c0 <= j < c1
-                    if both and (j < i or (j == i and not _positive(shift[p]))):
+                    if both and (j < i or (j == i and not _positive_shift(shift[p]))):
                         continue  # expanded from the other end (or the opposite image)
                     r = dist[p]
                     inv = 1.0 / r
