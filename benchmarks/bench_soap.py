@@ -57,11 +57,7 @@ The profile (``--no-profile`` skips it) splits the single-threaded ``nu2``
 transform of each data set (at most 12,800 environments) into input
 conversion, neighbour lists, density expansion, power spectrum and the rest
 by calling the numba kernel directly with the full and a one-feature table.
-On the first data set it also times the kernel's building blocks on real
-pairs (harmonics, primitive accumulation and its exp() calls, beta rotation,
-output allocation, the feature-table loop) next to two re-laid-out
-prototypes defined here (contiguous prim[e, lm, k] accumulation, square Gram
-matrices by rank-1 updates), and the cost of writing fresh memory.
+On the first data set it also prints the cost of writing fresh memory.
 
 Usage::
 
@@ -403,148 +399,18 @@ def _kernel_call(est, batch, table=None):
     from skdesc.local._kernels import soap as kernel
 
     layout = est._layout_
-    empty = np.zeros((1, 1, 1))
-    if table is None:
-        table = (layout.l, layout.a, layout.b, est._pref)
-    t_l, t_a, t_b, pref = (np.ascontiguousarray(x) for x in table)
+    t_l, t_a, t_b = est._table if table is None else table[:3]
+    pref = est._pref if table is None else table[3]
+    out = np.empty((batch.positions.shape[0], t_l.shape[0]))
     return kernel.soap_batch(
         batch.positions, batch.species_index, batch.offsets, batch.cells, batch.pbc,
-        PADDED_CUTOFF, float(est.min_distance), len(est.species_), int(est.l_max), est._norm,
-        est._const, est._decay, est._beta, est._star_const, est._star_decay, est._star_beta,
-        layout.use_star, np.ascontiguousarray(est.element_weights_, dtype=np.float64),
-        np.ones(batch.positions.shape[0]), float(est.center_weight),
-        layout.map_a if layout.map_a is not None else empty, layout.map_a is not None,
-        layout.map_b if layout.map_b is not None else empty, layout.b_kind,
-        t_l.astype(np.int64), t_a.astype(np.int64), t_b.astype(np.int64), pref.astype(np.float64),
+        est._cutoff(), float(est.min_distance), len(est.species_), int(est.l_max), est._norm,
+        *est._radial, *est._star_radial, layout.use_star,
+        np.ascontiguousarray(est.element_weights_, dtype=np.float64), np.ones(batch.positions.shape[0]),
+        float(est.center_weight), est._maps_t[0], layout.map_a is not None, est._maps_t[1], layout.b_kind,
+        np.ascontiguousarray(t_l, dtype=np.int64), np.ascontiguousarray(t_a, dtype=np.int64),
+        np.ascontiguousarray(t_b, dtype=np.int64), np.ascontiguousarray(pref, dtype=np.float64), out,
     )
-
-
-def _micro_kernels():
-    """numba drivers timing the kernel's building blocks and two re-laid-out alternatives."""
-    from numba import njit
-
-    from skdesc.local._kernels.soap import _add_primitives
-    from skdesc.local._kernels.spherical import real_harmonics
-
-    @njit(cache=False)
-    def harmonics(unit, l_max, norm):
-        out = np.empty((l_max + 1) ** 2)
-        check = 0.0
-        for p in range(unit.shape[0]):
-            real_harmonics(unit[p, 0], unit[p, 1], unit[p, 2], l_max, norm, out)
-            check += out[1]
-        return check
-
-    @njit(cache=False)
-    def primitives(dist, elem, n_species, harmonics_in, const, decay, l_max):
-        """the kernel's _add_primitives (prim[lm, e, k] layout) once per pair"""
-        n_max = const.shape[1]
-        prim = np.zeros(((l_max + 1) ** 2, n_species, n_max))
-        count = np.full(l_max + 1, n_max)
-        for p in range(dist.shape[0]):
-            _add_primitives(prim, elem[p], harmonics_in[p], const, decay, dist[p], 1.0, l_max, count)
-        return prim[0, 0, 0]
-
-    @njit(cache=False)
-    def exps_only(dist, decay):
-        check = 0.0
-        for p in range(dist.shape[0]):
-            r2 = dist[p] * dist[p]
-            for l in range(decay.shape[0]):
-                for k in range(decay.shape[1]):
-                    check += np.exp(-r2 * decay[l, k])
-        return check
-
-    @njit(cache=False)
-    def primitives_contiguous(dist, elem, n_species, harmonics_in, const, decay, l_max):
-        """same sums, layout prim[e, lm, k]: the inner loop runs over the n_max contiguous k"""
-        n_max = const.shape[1]
-        prim = np.zeros((n_species, (l_max + 1) ** 2, n_max))
-        radial = np.empty((l_max + 1, n_max))
-        for p in range(dist.shape[0]):
-            r = dist[p]
-            r2 = r * r
-            r_power = 1.0
-            for l in range(l_max + 1):
-                for k in range(n_max):
-                    radial[l, k] = const[l, k] * r_power * np.exp(-r2 * decay[l, k])
-                r_power *= r
-            y = harmonics_in[p]
-            e = elem[p]
-            for l in range(l_max + 1):
-                rad = radial[l]
-                for lm in range(l * l, (l + 1) * (l + 1)):
-                    row = prim[e, lm]
-                    weight = y[lm]
-                    for k in range(n_max):
-                        row[k] += weight * rad[k]
-        return prim[0, 0, 0]
-
-    @njit(cache=False)
-    def rotation(prim, beta, n_atoms):
-        """the kernel's per-atom coef = beta_l @ prim loop"""
-        n_lm, n_species, n_max = prim.shape
-        l_max = beta.shape[0] - 1
-        coef = np.empty((n_lm, n_species * n_max))
-        check = 0.0
-        for _ in range(n_atoms):
-            for l in range(l_max + 1):
-                for lm in range(l * l, (l + 1) * (l + 1)):
-                    for e in range(n_species):
-                        for n in range(n_max):
-                            total = 0.0
-                            for k in range(n_max):
-                                total += beta[l, n, k] * prim[lm, e, k]
-                            coef[lm, e * n_max + n] = total
-            check += coef[0, 0]
-        return check
-
-    @njit(cache=False)
-    def fresh_output(n_atoms, n_features):
-        """what the kernel does per batch: np.zeros((n_atoms, n_features)), then every row written"""
-        values = np.zeros((n_atoms, n_features))
-        for i in range(n_atoms):
-            for q in range(n_features):
-                values[i, q] = 1.0
-        return values[0, 0]
-
-    @njit(cache=False)
-    def spectrum_table(coef, table_l, table_a, table_b, pref, out):
-        """the kernel's feature loop: one (l, a, b) lookup and a (2l+1)-term dot per feature"""
-        for i in range(coef.shape[0]):
-            left = coef[i]
-            row = out[i]
-            for q in range(table_l.shape[0]):
-                l = table_l[q]
-                total = 0.0
-                for lm in range(l * l, (l + 1) * (l + 1)):
-                    total += left[lm, table_a[q]] * left[lm, table_b[q]]
-                row[q] = pref[q] * total
-
-    @njit(cache=False)
-    def spectrum_gram(coef, l_max, table_l, table_a, table_b, pref, out):
-        """square Gram matrix per l by rank-1 updates (contiguous fixed-length inner loop), then a gather"""
-        n_chan = coef.shape[2]
-        gram = np.empty((l_max + 1, n_chan, n_chan))
-        for i in range(coef.shape[0]):
-            c = coef[i]
-            gram[:] = 0.0
-            for l in range(l_max + 1):
-                g = gram[l]
-                for lm in range(l * l, (l + 1) * (l + 1)):
-                    cm = c[lm]
-                    for a in range(n_chan):
-                        ya = cm[a]
-                        ga = g[a]
-                        for b in range(n_chan):
-                            ga[b] += ya * cm[b]
-            row = out[i]
-            for q in range(table_l.shape[0]):
-                row[q] = pref[q] * gram[table_l[q], table_a[q], table_b[q]]
-
-    return dict(harmonics=harmonics, primitives=primitives, exps_only=exps_only,
-                primitives_contiguous=primitives_contiguous, rotation=rotation, fresh_output=fresh_output,
-                spectrum_table=spectrum_table, spectrum_gram=spectrum_gram)
 
 
 def profile_split(name, structures, repeat, max_env=12_800):
@@ -577,8 +443,9 @@ def profile_split(name, structures, repeat, max_env=12_800):
         for batch in batches:
             for s in range(batch.offsets.shape[0] - 1):
                 a0, a1 = batch.offsets[s], batch.offsets[s + 1]
+                # half lists (each pair once), as the kernel uses for structures that fit in one block
                 out = guarded_neighbor_list(batch.positions[a0:a1], batch.cells[s], batch.pbc[s], PADDED_CUTOFF,
-                                            float(est.min_distance))
+                                            float(est.min_distance), True)
                 pairs += out[3].shape[0]
         return pairs
 
@@ -597,7 +464,7 @@ def profile_split(name, structures, repeat, max_env=12_800):
     t_expansion = t_expand - t_nl
     t_spectrum = t_full - t_expand
     print(f"profile [{name}]: skdesc nu2, n_jobs=1, {len(structures)} structures, {n_env:,} environments in "
-          f"{len(batches)} batches, {len(species)} species, {n_pairs:,} pairs within {PADDED_CUTOFF:.2f} Å "
+          f"{len(batches)} batches, {len(species)} species, {n_pairs:,} atom pairs within {PADDED_CUTOFF:.2f} Å "
           f"({n_pairs / n_env:.1f} per environment), {est.n_features_out_} features, best of {repeat}")
     rows = [
         ("transform() end to end", t_transform),
@@ -605,109 +472,29 @@ def profile_split(name, structures, repeat, max_env=12_800):
         ("  FrameBatch (flattening)", t_batch),
         ("  soap_batch, 1-feature table", t_expand),
         ("    neighbour lists", t_nl),
-        ("    density expansion (difference)", t_expansion),
+        ("    density expansion + channel Gram (difference)", t_expansion),
         ("  soap_batch, full nu2 table", t_full),
-        ("    power spectrum + output alloc (full - 1-feature)", t_spectrum),
-        ("  rest: output array, copy, joblib (transform - above)", t_transform - t_frames - t_batch - t_full),
+        ("    writing the features (full - 1-feature)", t_spectrum),
+        ("  rest: output array, joblib (transform - above)", t_transform - t_frames - t_batch - t_full),
     ]
     for label, t in rows:
         print(f"  {label:<56}{t:8.3f} s {100 * t / t_transform:5.1f} %  {1e6 * t / n_env:7.2f} us/env")
-    print(f"  per pair: neighbour list {1e9 * t_nl / n_pairs:.0f} ns, expansion {1e9 * t_expansion / n_pairs:.0f} ns "
-          f"(incl. the per-atom beta rotation)")
+    print(f"  per atom pair (each expanded once, for both centres): neighbour list {1e9 * t_nl / n_pairs:.0f} ns, "
+          f"expansion + Gram {1e9 * t_expansion / n_pairs:.0f} ns")
     return est, batches, n_pairs
 
 
-def profile_micro(est, batches, repeat, max_pairs=200_000):
-    """Building blocks of the kernel on real pairs, and two re-laid-out alternatives."""
-    from skdesc.neighbors import guarded_neighbor_list
-
-    kern = _micro_kernels()
-    S, N, L = len(est.species_), int(est.n_max), int(est.l_max)
-    n_lm = (L + 1) ** 2
-    vecs, dists, elems = [], [], []
-    for batch in batches:
-        for s in range(batch.offsets.shape[0] - 1):
-            a0, a1 = batch.offsets[s], batch.offsets[s + 1]
-            _, index, vec, dist, _, _ = guarded_neighbor_list(batch.positions[a0:a1], batch.cells[s], batch.pbc[s],
-                                                              PADDED_CUTOFF, float(est.min_distance))
-            vecs.append(vec), dists.append(dist), elems.append(batch.species_index[a0:a1][index])
-        if sum(len(d) for d in dists) >= max_pairs:
-            break
-    dist = np.concatenate(dists)[:max_pairs]
-    unit = np.concatenate(vecs)[:max_pairs] / dist[:, None]
-    elem = np.ascontiguousarray(np.concatenate(elems)[:max_pairs])
-    n_pairs = dist.shape[0]
-    from skdesc.local._kernels.spherical import real_harmonics
-
-    ylm = _all_harmonics(unit, L, est._norm, real_harmonics)  # input of the accumulation tests
-    # warm up (compile) on a few pairs
-    kern["harmonics"](unit[:4], L, est._norm)
-    kern["primitives"](dist[:4], elem[:4], S, ylm[:4], est._const, est._decay, L)
-    kern["exps_only"](dist[:4], est._decay)
-    kern["primitives_contiguous"](dist[:4], elem[:4], S, ylm[:4], est._const, est._decay, L)
-    prim = np.random.default_rng(0).normal(size=(n_lm, S, N))
-    n_rot = 20_000
-    kern["rotation"](prim, est._beta, 2)
-    n_out = 4096
-    F = est.n_features_out_
-    kern["fresh_output"](2, 2)
-    coef = np.random.default_rng(1).normal(size=(1024, n_lm, S * N))
-    layout = est._layout_
-    table = (np.ascontiguousarray(layout.l, dtype=np.int64), np.ascontiguousarray(layout.a, dtype=np.int64),
-             np.ascontiguousarray(layout.b, dtype=np.int64), est._pref)
-    out = np.ones((coef.shape[0], F))  # pre-touched
-    kern["spectrum_table"](coef[:2], *table, out)
-    kern["spectrum_gram"](coef[:2], L, *table, out)
-    reused = np.ones((n_out, F))
-
-    def rewrite():
-        reused[:] = 2.0
-
-    times = best_times(
-        [
-            lambda: kern["harmonics"](unit, L, est._norm),
-            lambda: kern["primitives"](dist, elem, S, ylm, est._const, est._decay, L),
-            lambda: kern["exps_only"](dist, est._decay),
-            lambda: kern["primitives_contiguous"](dist, elem, S, ylm, est._const, est._decay, L),
-            lambda: kern["rotation"](prim, est._beta, n_rot),
-            lambda: kern["fresh_output"](n_out, F),
-            rewrite,
-            lambda: kern["spectrum_table"](coef, *table, out),
-            lambda: kern["spectrum_gram"](coef, L, *table, out),
-        ],
-        repeat,
-    )
-    t_y, t_prim, t_exp, t_contig, t_rot, t_fresh, t_rewrite, t_table, t_gram = times
-    check = np.empty_like(out)
-    kern["spectrum_table"](coef, *table, check)
-    kern["spectrum_gram"](coef, L, *table, out)
-    gram_dev = np.abs(out - check).max() / np.abs(check).max()
-    fma_spectrum = int(np.sum(2 * layout.l + 1))
-    def line(label, value, unit, note=""):
-        print(f"    {label:<58}{value:8.2f} {unit}{note}")
-
-    print(f"  building blocks on {n_pairs:,} real pairs (numba, 1 thread, best of {repeat}):")
-    line(f"real_harmonics ({n_lm} Y_lm)", 1e9 * t_y / n_pairs, "ns/pair")
-    line(f"_add_primitives ({N * (L + 1)} exp + {N * n_lm} FMA, layout prim[lm, e, k])", 1e9 * t_prim / n_pairs,
-         "ns/pair")
-    line(f"  of which the {N * (L + 1)} exp() calls", 1e9 * t_exp / n_pairs, "ns/pair")
-    line("same sums, layout prim[e, lm, k] (prototype)", 1e9 * t_contig / n_pairs, "ns/pair")
-    line(f"beta rotation ({n_lm * S * N * N:,} FMA)", 1e6 * t_rot / n_rot, "us/atom")
-    line(f"kernel output: fresh np.zeros + write of {F} columns", 1e6 * t_fresh / n_out, "us/env",
-         f"  (rewriting an existing array: {1e6 * t_rewrite / n_out:.2f} us/env)")
-    line(f"power spectrum, kernel's table loop ({fma_spectrum:,} FMA)", 1e6 * t_table / coef.shape[0], "us/env",
-         f"  ({fma_spectrum * coef.shape[0] / t_table / 1e9:.2f} GFMA/s)")
-    line("power spectrum, square Gram + gather (prototype)", 1e6 * t_gram / coef.shape[0], "us/env",
-         f"  (max rel. deviation {gram_dev:.0e})")
+def print_page_costs(n_features):
+    """What writing the output costs per environment, by the state of its memory pages."""
     rewrite_page, fresh_page, late_page = page_touch_costs()
-    per_env = F * 8 / 4096
-    print(f"  writing memory ({F} columns = {per_env:.1f} pages of 4 KiB per environment):")
+    per_env = n_features * 8 / 4096
+    print(f"  writing memory ({n_features} columns = {per_env:.1f} pages of 4 KiB per environment):")
     for label, cost in (
         ("already mapped", rewrite_page),
         ("fresh pages, just freed by the process", fresh_page),
         ("fresh pages, 3 s after a free (a VM may hand them back)", late_page),
     ):
-        line(label, 1e6 * cost, "us/page", f"  {1e6 * cost * per_env:7.2f} us/env")
+        print(f"    {label:<58}{1e6 * cost:7.3f} us/page {1e6 * cost * per_env:7.2f} us/env")
 
 
 def page_touch_costs(size=512 * 2**20, pause=3.0):
@@ -735,19 +522,6 @@ def page_touch_costs(size=512 * 2**20, pause=3.0):
     t_late = write(late)
     late.close()
     return t_rewrite / pages, t_fresh / pages, t_late / pages
-
-
-def _all_harmonics(unit, l_max, norm, real_harmonics):
-    from numba import njit
-
-    @njit(cache=False)
-    def fill(unit, l_max, norm, out):
-        for p in range(unit.shape[0]):
-            real_harmonics(unit[p, 0], unit[p, 1], unit[p, 2], l_max, norm, out[p])
-
-    out = np.empty((unit.shape[0], (l_max + 1) ** 2))
-    fill(unit, l_max, norm, out)
-    return out
 
 
 # ------------------------------------------------------------------- main
@@ -850,9 +624,9 @@ def main(argv=None):
         for k, (name, structures, _) in enumerate(datasets):
             print()
             try:
-                est, batches, _ = profile_split(name, structures, args.repeat)
+                est, _, _ = profile_split(name, structures, args.repeat)
                 if k == 0:
-                    profile_micro(est, batches, args.repeat)
+                    print_page_costs(est.n_features_out_)
             except Exception as error:
                 print(f"profile [{name}] skipped: {type(error).__name__}: {error}")
 
