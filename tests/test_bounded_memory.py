@@ -69,6 +69,7 @@ def test_transform_converts_one_batch_at_a_time(descriptor, n_jobs, small_batche
     small_batches.clear()
     assert estimator.transform(structures) == atomic
     _assert_each_structure_converted_once_in_batches(small_batches, N_STRUCTURES)
+    assert estimator.transform(iter(structures)) == atomic  # an iterator is read once
     # the same values as one structure at a time, each converted on its own
     for s in (0, 137, N_STRUCTURES - 1):
         np.testing.assert_array_equal(atomic.structure(s), estimator.transform(structures[s]).values)
@@ -97,6 +98,12 @@ def _nan_cell():
     return Frame(positions, frame.numbers, frame.cell, frame.pbc)
 
 
+def _disordered():
+    from pymatgen.core import Lattice, Structure
+
+    return Structure(Lattice.cubic(3.0), [{"Nb": 0.5, "Mo": 0.5}], [[0, 0, 0]])
+
+
 BAD = {
     "nan": (_nan_cell, ValueError, r"structure 273: positions of atoms \[1\] are NaN or inf"),
     "zero volume": (
@@ -112,6 +119,7 @@ BAD = {
         "structure 273: two atoms are 0.05 Å apart",
     ),
     "unknown": (lambda: molecule("CH4"), ValueError, r"structure 273 contains elements \['C', 'H'\]"),
+    "disordered": (_disordered, ValueError, "structure 273: pymatgen object with disordered"),
 }
 
 
