@@ -432,7 +432,7 @@ def profile_split(name, structures, repeat, max_env=12_800):
     lookup = np.full(119, -1, dtype=np.int64)
     lookup[list(est.species_)] = np.arange(len(est.species_))
     frames = to_frames(structures)
-    spans = est._batches(frames, 1)
+    spans = est._batches([len(f) for f in frames], 1)
     batches = [FrameBatch(frames[a:b], lookup) for a, b in spans]
     n_env = sum(b.positions.shape[0] for b in batches)
     one = (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1))

@@ -12,6 +12,12 @@ modified).  :func:`to_frames` accepts
 * a :class:`Frame`,
 * or a list / tuple mixing any of them.
 
+:func:`atomic_numbers` is the cheap first pass of the local descriptors: it
+reads only the atomic numbers (views of the caller's arrays for ASE and
+frames), so that the positions of a long list of structures are copied one
+batch at a time, by :func:`to_frames` on a slice with ``start`` set to the
+slice's first index.
+
 Validation errors are raised as :class:`ValueError` (or :class:`TypeError` for
 objects of the wrong kind) and name the index of the offending structure.
 """
@@ -20,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Frame", "to_frames", "atomic_number", "atomic_symbol"]
+__all__ = ["Frame", "to_frames", "as_structure_list", "atomic_numbers", "atomic_number", "atomic_symbol"]
 
 # Smallest volume (Å^3), area (Å^2) or length (Å) a periodic cell may span.
 _DEGENERATE_CELL_TOL = 1e-8
@@ -74,35 +80,70 @@ def _frame_from_pymatgen(obj):
     return positions, numbers, cell, pbc
 
 
-def _raw_arrays(obj, index):
-    """Return (positions, numbers, cell, pbc) copies for one input object."""
+def _kind(obj, index):
+    """Which adapter reads ``obj``: "frame", "ase" or "pymatgen"."""
     if isinstance(obj, Frame):
-        return (
-            np.array(obj.positions, dtype=np.float64),
-            np.array(obj.numbers, dtype=np.int64),
-            np.array(obj.cell, dtype=np.float64),
-            np.array(obj.pbc, dtype=bool),
-        )
+        return "frame"
     module = type(obj).__module__
     if module.startswith("ase") and hasattr(obj, "get_positions"):
-        return _frame_from_ase(obj)
+        return "ase"
     if module.startswith("pymatgen") and hasattr(obj, "cart_coords"):
-        try:
-            return _frame_from_pymatgen(obj)
-        except AttributeError as exc:  # e.g. a disordered site without .specie
-            raise ValueError(
-                f"structure {index}: pymatgen object with disordered (partial "
-                "occupancy) sites is not supported; order the structure first"
-            ) from exc
+        return "pymatgen"
     raise TypeError(
         f"structure {index}: expected ase.Atoms, a pymatgen Structure/IStructure/"
         f"Molecule or skdesc.Frame, got {type(obj).__name__}"
     )
 
 
+def _disordered_error(index):
+    return ValueError(
+        f"structure {index}: pymatgen object with disordered (partial "
+        "occupancy) sites is not supported; order the structure first"
+    )
+
+
+def _raw_arrays(obj, index):
+    """Return (positions, numbers, cell, pbc) copies for one input object."""
+    kind = _kind(obj, index)
+    if kind == "frame":
+        return (
+            np.array(obj.positions, dtype=np.float64),
+            np.array(obj.numbers, dtype=np.int64),
+            np.array(obj.cell, dtype=np.float64),
+            np.array(obj.pbc, dtype=bool),
+        )
+    if kind == "ase":
+        return _frame_from_ase(obj)
+    try:
+        return _frame_from_pymatgen(obj)
+    except AttributeError as exc:  # e.g. a disordered site without .specie
+        raise _disordered_error(index) from exc
+
+
+def _numbers(obj, index):
+    """Atomic numbers of one input object, without copying its positions."""
+    kind = _kind(obj, index)
+    if kind == "frame":
+        return np.asarray(obj.numbers)
+    if kind == "ase":
+        return obj.numbers  # the Atoms' own array, not a copy
+    try:
+        return np.array([site.specie.Z for site in obj], dtype=np.int64)
+    except AttributeError as exc:
+        raise _disordered_error(index) from exc
+
+
+def _empty_error(index):
+    return ValueError(f"structure {index}: it has no atoms; remove it from the input")
+
+
+def _numbers_error(index):
+    return ValueError(f"structure {index}: atomic numbers must lie in 1..118")
+
+
 def _check_frame(positions, numbers, cell, pbc, index):
     if positions.shape[0] == 0:
-        raise ValueError(f"structure {index}: it has no atoms; remove it from the input")
+        raise _empty_error(index)
     if positions.shape != (numbers.shape[0], 3):
         raise ValueError(f"structure {index}: positions must have shape (n_atoms, 3)")
     if not np.all(np.isfinite(positions)):
@@ -112,7 +153,7 @@ def _check_frame(positions, numbers, cell, pbc, index):
             "fix or drop this structure"
         )
     if np.any(numbers < 1) or np.any(numbers > 118):
-        raise ValueError(f"structure {index}: atomic numbers must lie in 1..118")
+        raise _numbers_error(index)
     if pbc.any():
         if not np.all(np.isfinite(cell)):
             raise ValueError(f"structure {index}: the cell contains NaN or inf")
@@ -136,7 +177,82 @@ def _is_single_structure(X):
     )
 
 
-def to_frames(X):
+def as_structure_list(X):
+    """Return the input structures as a list (references to the caller's objects).
+
+    Parameters
+    ----------
+    X : structure or sequence of structures
+        As for :func:`to_frames`; a single structure becomes a list of one.
+
+    Returns
+    -------
+    structures : list
+        The input objects themselves, neither copied nor checked one by one.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a numeric array or not iterable.
+    ValueError
+        If ``X`` holds no structure.
+    """
+    if _is_single_structure(X):
+        return [X]
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        raise TypeError(
+            "expected a list of structures (ase.Atoms, pymatgen Structure/Molecule), "
+            f"got a numeric array of shape {X.shape}"
+        )
+    try:
+        structures = list(X)
+    except TypeError:
+        raise TypeError(
+            f"expected a structure or a list of structures, got {type(X).__name__}"
+        ) from None
+    if len(structures) == 0:
+        raise ValueError("no structures given: pass at least one structure")
+    return structures
+
+
+def atomic_numbers(X):
+    """Atomic numbers of all structures, without copying their positions.
+
+    The cheap first pass over a long input: it checks the type of every
+    structure, that none is empty and that the atomic numbers lie in 1..118;
+    positions and cells are checked by :func:`to_frames`.
+
+    Parameters
+    ----------
+    X : structure or sequence of structures
+        As for :func:`to_frames`.
+
+    Returns
+    -------
+    numbers : ndarray of shape (n_atoms_total,), int64
+        Atomic numbers of all atoms, structures in input order.
+    offsets : ndarray of shape (n_structures + 1,), int64
+        Atoms ``offsets[s]:offsets[s + 1]`` belong to structure ``s``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`to_frames` for the checks above, naming the structure index.
+    """
+    parts = [_numbers(obj, index) for index, obj in enumerate(as_structure_list(X))]
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(part) for part in parts], out=offsets[1:])
+    empty = np.flatnonzero(offsets[1:] == offsets[:-1])
+    if empty.size:
+        raise _empty_error(int(empty[0]))
+    numbers = np.concatenate(parts).astype(np.int64, copy=False)
+    outside = np.flatnonzero((numbers < 1) | (numbers > 118))
+    if outside.size:
+        raise _numbers_error(int(np.searchsorted(offsets, outside[0], side="right")) - 1)
+    return numbers, offsets
+
+
+def to_frames(X, start=0):
     """Convert input structures to a list of validated :class:`Frame` objects.
 
     Parameters
@@ -145,6 +261,10 @@ def to_frames(X):
         ``ase.Atoms``, pymatgen ``Structure``/``IStructure``/``Molecule``,
         :class:`Frame`, or a list/tuple/array mixing them.  A single structure
         is treated as a list of one.
+    start : int, default=0
+        Index of ``X[0]`` in a longer input: error messages name structure
+        ``start + i``, so that a slice converted on its own still points at
+        the right structure of the whole input.
 
     Returns
     -------
@@ -160,23 +280,8 @@ def to_frames(X):
         If a structure is empty, has NaN/inf positions, or a periodic cell with
         zero volume.  The message names the index of the structure.
     """
-    if _is_single_structure(X):
-        X = [X]
-    if isinstance(X, np.ndarray) and X.dtype != object:
-        raise TypeError(
-            "expected a list of structures (ase.Atoms, pymatgen Structure/Molecule), "
-            f"got a numeric array of shape {X.shape}"
-        )
-    try:
-        items = list(X)
-    except TypeError:
-        raise TypeError(
-            f"expected a structure or a list of structures, got {type(X).__name__}"
-        ) from None
-    if len(items) == 0:
-        raise ValueError("no structures given: pass at least one structure")
     frames = []
-    for index, obj in enumerate(items):
+    for index, obj in enumerate(as_structure_list(X), start=start):
         positions, numbers, cell, pbc = _raw_arrays(obj, index)
         _check_frame(positions, numbers, cell, pbc, index)
         frames.append(Frame(positions, numbers, cell, pbc))

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
-from ..structures import Frame, atomic_symbol, to_frames
+from ..structures import as_structure_list, atomic_numbers, atomic_symbol, to_frames
 
 __all__ = ["LocalDescriptor"]
 
@@ -32,9 +32,13 @@ def _check_positive(value, name, *, integer=False, allow_zero=False):
 class FrameBatch:
     """Several frames flattened into contiguous arrays for one numba call.
 
+    Atoms whose element has no entry in ``lookup`` (``-1``) are left out, as
+    centres and as neighbours (``handle_unknown="ignore"``).
+
     Attributes
     ----------
     positions : (n_atoms, 3) float64
+    numbers : (n_atoms,) int64
     species_index : (n_atoms,) int64, position of each atom's element in ``species_``
     offsets : (n_frames + 1,) int64
     cells : (n_frames, 3, 3) float64
@@ -47,6 +51,12 @@ class FrameBatch:
         self.positions = np.ascontiguousarray(np.concatenate([f.positions for f in frames]))
         self.numbers = np.concatenate([f.numbers for f in frames])
         self.species_index = np.ascontiguousarray(lookup[self.numbers])
+        known = self.species_index >= 0
+        if not known.all():
+            np.cumsum(np.add.reduceat(known, self.offsets[:-1], dtype=np.int64), out=self.offsets[1:])
+            self.positions = self.positions[known]
+            self.numbers = self.numbers[known]
+            self.species_index = self.species_index[known]
         self.cells = np.ascontiguousarray(np.stack([f.cell for f in frames]))
         self.pbc = np.ascontiguousarray(np.stack([f.pbc for f in frames]))
 
@@ -132,24 +142,28 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         -------
         self
         """
-        self._fit(to_frames(X))
+        structures = as_structure_list(X)
+        numbers, offsets = atomic_numbers(structures)
+        for a, b in self._batches(np.diff(offsets), 1):
+            to_frames(structures[a:b], start=a)  # validate, one batch of copies at a time
+        self._fit(numbers, offsets)
         return self
 
-    def _fit(self, frames):
+    def _fit(self, numbers, offsets):
         self._validate_common()
         self._validate_hyperparameters()
-        observed = np.unique(np.concatenate([f.numbers for f in frames]))
-        self.species_ = resolve_species(self.species, observed)
+        self.species_ = resolve_species(self.species, np.unique(numbers))
         if self.species is not None:
-            self._check_unknown(frames, self.species_, "species")
+            self._check_unknown(numbers, offsets, self.species_, "species")
         self._prepare()
         self.n_features_out_ = self._n_features()
-        return frames
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit to ``X`` and return its per-atom descriptors (converts ``X`` once)."""
-        frames = self._fit(to_frames(X))
-        return self._transform_frames(frames)
+        structures = as_structure_list(X)
+        numbers, offsets = atomic_numbers(structures)
+        self._fit(numbers, offsets)
+        return self._transform_structures(structures, numbers, offsets)
 
     def transform(self, X):
         """Compute the descriptor of every atom of every structure.
@@ -171,7 +185,8 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             ``handle_unknown="error"``, elements not seen in ``fit``.
         """
         check_is_fitted(self, "species_")
-        return self._transform_frames(to_frames(X))
+        structures = as_structure_list(X)
+        return self._transform_structures(structures, *atomic_numbers(structures))
 
     def transform_with_derivatives(self, X):
         """Per-atom descriptors and their derivatives w.r.t. all atomic positions.
@@ -190,7 +205,8 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             units per Å.
         """
         check_is_fitted(self, "species_")
-        return self._transform_frames(to_frames(X), derivatives=True)
+        structures = as_structure_list(X)
+        return self._transform_structures(structures, *atomic_numbers(structures), derivatives=True)
 
     def derivatives(self, X):
         """Derivatives of the per-atom descriptors only; see :meth:`transform_with_derivatives`."""
@@ -245,70 +261,80 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         return tags
 
     # --------------------------------------------------------------- helpers
-    def _check_unknown(self, frames, species, where):
+    @staticmethod
+    def _check_unknown(numbers, offsets, species, where):
         known = np.zeros(119, dtype=bool)
         known[list(species)] = True
-        for index, frame in enumerate(frames):
-            bad = ~known[frame.numbers]
-            if bad.any():
-                names = sorted({atomic_symbol(z) for z in frame.numbers[bad]})
-                raise ValueError(
-                    f"structure {index} contains elements {names} that are not in the "
-                    f"{where} {[atomic_symbol(z) for z in species]}; refit with these "
-                    "elements in `species`, or set handle_unknown='ignore' to drop such atoms"
-                )
+        unknown = np.flatnonzero(~known[numbers])
+        if unknown.size:
+            index = int(np.searchsorted(offsets, unknown[0], side="right")) - 1
+            own = numbers[offsets[index] : offsets[index + 1]]
+            names = sorted({atomic_symbol(z) for z in own[~known[own]]})
+            raise ValueError(
+                f"structure {index} contains elements {names} that are not in the "
+                f"{where} {[atomic_symbol(z) for z in species]}; refit with these "
+                "elements in `species`, or set handle_unknown='ignore' to drop such atoms"
+            )
 
-    def _drop_unknown(self, frames):
+    def _drop_unknown(self, numbers, offsets):
+        """Atomic numbers and offsets of the atoms of fitted elements only."""
         known = np.zeros(119, dtype=bool)
         known[list(self.species_)] = True
-        kept = []
-        for index, frame in enumerate(frames):
-            mask = known[frame.numbers]
-            if not mask.any():
-                raise ValueError(
-                    f"structure {index} has no atom of the fitted elements "
-                    f"{[atomic_symbol(z) for z in self.species_]}"
-                )
-            kept.append(frame if mask.all() else Frame(frame.positions[mask], frame.numbers[mask], frame.cell, frame.pbc))
-        return kept
+        keep = known[numbers]
+        counts = np.add.reduceat(keep, offsets[:-1], dtype=np.int64)
+        empty = np.flatnonzero(counts == 0)
+        if empty.size:
+            raise ValueError(
+                f"structure {int(empty[0])} has no atom of the fitted elements "
+                f"{[atomic_symbol(z) for z in self.species_]}"
+            )
+        kept_offsets = np.zeros_like(offsets)
+        np.cumsum(counts, out=kept_offsets[1:])
+        return numbers[keep], kept_offsets
 
-    def _batches(self, frames, n_jobs):
+    @staticmethod
+    def _batches(n_atoms, n_jobs):
+        """Spans (start, stop) of structures per batch, from the atoms per structure."""
         # at least four batches per worker for load balance, at most _ATOMS_PER_BATCH atoms each
-        total = sum(len(f) for f in frames)
-        target = min(_ATOMS_PER_BATCH, max(256, total // (4 * n_jobs)))
+        target = min(_ATOMS_PER_BATCH, max(256, int(np.sum(n_atoms)) // (4 * n_jobs)))
         bounds = [0]
         atoms = 0
-        for index, frame in enumerate(frames):
-            atoms += len(frame)
+        for index, count in enumerate(np.asarray(n_atoms).tolist()):
+            atoms += count
             if atoms >= target:
                 bounds.append(index + 1)
                 atoms = 0
-        if bounds[-1] != len(frames):
-            bounds.append(len(frames))
+        if bounds[-1] != len(n_atoms):
+            bounds.append(len(n_atoms))
         return list(zip(bounds[:-1], bounds[1:]))
 
-    def _transform_frames(self, frames, derivatives=False):
+    def _transform_structures(self, structures, numbers, offsets, derivatives=False):
+        """Descriptors of ``structures``, given their atomic numbers and offsets.
+
+        Only the atomic numbers of the whole input are held; each batch copies
+        and validates its own structures in the worker (``_frame_batch``), so
+        memory is the output plus the batches in flight.
+        """
         if self.handle_unknown == "ignore":
-            frames = self._drop_unknown(frames)
+            numbers, offsets = self._drop_unknown(numbers, offsets)
         else:
-            self._check_unknown(frames, self.species_, "elements seen in fit")
+            self._check_unknown(numbers, offsets, self.species_, "elements seen in fit")
         lookup = np.full(119, -1, dtype=np.int64)
         lookup[list(self.species_)] = np.arange(len(self.species_))
 
         n_jobs = 1 if self.n_jobs is None else self.n_jobs
-        spans = self._batches(frames, cpu_count() if n_jobs < 0 else n_jobs)
-        offsets = np.zeros(len(frames) + 1, dtype=np.int64)
-        np.cumsum([len(f) for f in frames], out=offsets[1:])
+        spans = self._batches(np.diff(offsets), cpu_count() if n_jobs < 0 else n_jobs)
         values = None
         if derivatives:
-            tasks = (delayed(self._run_batch_derivatives)(frames[a:b], lookup) for a, b in spans)
+            tasks = (delayed(self._run_batch_derivatives)(structures[a:b], a, lookup) for a, b in spans)
         elif self._writes_into_output and not getattr(self, "sparse", False):
             values = np.empty((offsets[-1], self.n_features_out_))
             tasks = (
-                delayed(self._run_batch)(frames[a:b], lookup, values[offsets[a] : offsets[b]]) for a, b in spans
+                delayed(self._run_batch)(structures[a:b], a, lookup, values[offsets[a] : offsets[b]])
+                for a, b in spans
             )
         else:
-            tasks = (delayed(self._run_batch)(frames[a:b], lookup) for a, b in spans)
+            tasks = (delayed(self._run_batch)(structures[a:b], a, lookup) for a, b in spans)
         # batches arrive in order; dense results are copied into one preallocated
         # array so that peak memory is the output plus the batches in flight
         parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
@@ -318,7 +344,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
 
             results = tqdm(results, total=len(spans), desc=type(self).__name__, unit="batch")
         sparse_parts = []
-        shortest = np.empty(len(frames))
+        shortest = np.empty(len(structures))
         derivative_parts = []
         for (a, b), result in zip(spans, results):
             part, part_shortest = result[:2]
@@ -342,24 +368,24 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
                 f"included), closer than min_distance={self.min_distance} Å; fix the "
                 "structure or lower min_distance"
             )
-        features = AtomicFeatures(
-            values,
-            offsets,
-            np.concatenate([f.numbers for f in frames]),
-            self._feature_names(),
-            self.species_,
-        )
+        features = AtomicFeatures(values, offsets, numbers, self._feature_names(), self.species_)
         if derivatives:
             return features, AtomicDerivatives.concatenate(derivative_parts)
         return features
 
-    def _run_batch(self, frames, lookup, out=None):
-        if out is None:
-            return self._compute_batch(FrameBatch(frames, lookup))
-        return self._compute_batch(FrameBatch(frames, lookup), out=out)
+    @staticmethod
+    def _frame_batch(structures, start, lookup):
+        """Copy, validate and flatten one batch of structures (``start``: index of the first)."""
+        return FrameBatch(to_frames(structures, start=start), lookup)
 
-    def _run_batch_derivatives(self, frames, lookup):
-        return self._compute_batch_derivatives(FrameBatch(frames, lookup))
+    def _run_batch(self, structures, start, lookup, out=None):
+        batch = self._frame_batch(structures, start, lookup)
+        if out is None:
+            return self._compute_batch(batch)
+        return self._compute_batch(batch, out=out)
+
+    def _run_batch_derivatives(self, structures, start, lookup):
+        return self._compute_batch_derivatives(self._frame_batch(structures, start, lookup))
 
     @staticmethod
     def _batch_derivatives(parts, offsets):
