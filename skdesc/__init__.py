@@ -3,9 +3,29 @@
 from .atomic import AtomicFeatures
 from .derivatives import AtomicDerivatives
 from .independence import FunctionalIndependenceSelector
-from .local import ACSF, SOAP, ChebyshevLAED, CompressedSOAP
+from .kernels import StructureKernel, structure_kernel
+from .local import (
+    ACSF,
+    SOAP,
+    BondAngleStatistics,
+    BondLengthStatistics,
+    ChebyshevLAED,
+    CompressedSOAP,
+    CoordinationNumber,
+)
 from .neighbors import neighbor_list
-from .pooling import MomentGSD, gsd_space
+from .pooling import (
+    HistogramPooling,
+    MaxPooling,
+    MeanPooling,
+    MinPooling,
+    MomentGSD,
+    SpeciesPooling,
+    StatisticPooling,
+    SumPooling,
+    gsd_space,
+)
+from .regression import StructureKernelRidge
 from .structures import Frame, to_frames
 
 __version__ = "0.1.0"
@@ -14,43 +34,26 @@ __all__ = [
     "ACSF",
     "AtomicDerivatives",
     "AtomicFeatures",
-    "ChebyshevLAED",
-    "CompressedSOAP",
-    "Frame",
-    "FunctionalIndependenceSelector",
-    "MomentGSD",
-    "SOAP",
-    "gsd_space",
-    "neighbor_list",
-    "to_frames",
-]
-
-# pooling rules, geometric LAEDs, structure kernel (issue 5)
-from .kernels import StructureKernel, structure_kernel  # noqa: E402
-from .local import BondAngleStatistics, BondLengthStatistics, CoordinationNumber  # noqa: E402
-from .pooling import (  # noqa: E402
-    HistogramPooling,
-    MaxPooling,
-    MeanPooling,
-    MinPooling,
-    SpeciesPooling,
-    StatisticPooling,
-    SumPooling,
-)
-from .regression import StructureKernelRidge  # noqa: E402
-
-__all__ += [
     "BondAngleStatistics",
     "BondLengthStatistics",
+    "ChebyshevLAED",
+    "CompressedSOAP",
     "CoordinationNumber",
+    "Frame",
+    "FunctionalIndependenceSelector",
     "HistogramPooling",
     "MaxPooling",
     "MeanPooling",
     "MinPooling",
+    "MomentGSD",
+    "SOAP",
     "SpeciesPooling",
     "StatisticPooling",
     "StructureKernel",
     "StructureKernelRidge",
     "SumPooling",
+    "gsd_space",
+    "neighbor_list",
     "structure_kernel",
+    "to_frames",
 ]
