@@ -301,3 +301,22 @@ def test_radial_table_matches_closed_form(r_cut, n_max, l_max, sigma, star):
     # relative to each function's own largest value; with n_max 12 the closed form itself is only
     # good to ~1e-8 there (its Loewdin terms cancel by 1e-8), the tabulation adds nothing above that
     assert np.max(np.abs(got - exact) / np.abs(exact).max(axis=0).clip(1e-300)) < (1e-7 if n_max > 8 else 1e-10)
+
+
+def test_supercell_across_blocks_of_centres():
+    """A cell small enough for the half-pair path and a supercell split into several blocks agree."""
+    from skdesc.local._kernels import soap as kernel
+
+    rng = np.random.default_rng(3)
+    atoms = bulk("W", "bcc", a=3.2, cubic=True).repeat((3, 3, 3))
+    atoms.set_chemical_symbols(rng.choice(["W", "Ta", "Nb", "Mo"], len(atoms)))
+    atoms.positions += rng.normal(scale=0.1, size=atoms.positions.shape)
+    est = CompressedSOAP(compression="nu2", r_cut=3.5, n_max=12, l_max=9, sigma=0.5).fit([atoms])
+    per_centre = (est.l_max + 1) ** 2 * (4 * est.n_max + 1) * 8
+    block = kernel._BLOCK_BYTES // per_centre
+    repeat = (3, 1, 1)
+    assert len(atoms) <= block < len(atoms) * 3  # cell: one block; supercell: several
+    cell_values = est.transform([atoms]).values
+    super_values = est.transform([atoms.repeat(repeat)]).values
+    scale = np.abs(cell_values).max()
+    np.testing.assert_allclose(super_values, np.tile(cell_values, (3, 1)), rtol=0, atol=1e-10 * scale)
