@@ -304,7 +304,10 @@ def soap_batch(
     # coefficients of a block of centres at a time (bounded memory): a pair of
     # centres in the same block is expanded once, since Y_lm(-u) = (-1)^l Y_lm(u)
     per_centre = n_lm * (n_chan + star_stride) * 8
-    block_size = max(1, _BLOCK_BYTES // per_centre)
+    largest = 1
+    for s in range(n_frames):
+        largest = max(largest, offsets[s + 1] - offsets[s])
+    block_size = min(largest, max(1, _BLOCK_BYTES // per_centre))
     coefs = np.empty((block_size, n_lm, n_chan))
     cstars = np.empty((block_size, n_lm, star_stride))
     parity = np.empty(n_lm)
