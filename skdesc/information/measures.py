@@ -8,6 +8,7 @@ from scipy.stats import pearsonr, spearmanr
 from sklearn.utils import check_random_state
 
 from ._ranks import conditional_ranks
+from ._screened import screenable, screened_rank_means
 
 __all__ = [
     "information_imbalance",
@@ -59,6 +60,13 @@ def squared_distance_rows(X, rows, norms=None):
 
 
 def _mean_conditional_rank(A, B, k):
+    if k == 1 and screenable(A) and screenable(B):
+        return screened_rank_means(A, B, TIE_RTOL)
+    return _mean_conditional_rank_float64(A, B, k)
+
+
+def _mean_conditional_rank_float64(A, B, k):
+    """All distances in float64, in blocks of rows (any k)."""
     n = A.shape[0]
     norms_a = np.einsum("ij,ij->i", A, A)
     norms_b = np.einsum("ij,ij->i", B, B)
