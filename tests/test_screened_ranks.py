@@ -83,9 +83,14 @@ def test_row_blocks_equal_the_whole_gram(monkeypatch):
     A = rng.normal(size=(150, 9))
     B = A[:, :3] + 0.2 * rng.normal(size=(150, 3))
     whole = _screened_means(A, B)
-    monkeypatch.setattr(_screened, "_FULL_GRAM_BYTES", 0)
-    monkeypatch.setattr(_screened, "_ROWS_PER_BLOCK", 32)
+    monkeypatch.setattr(_screened, "_ROWS_PER_BLOCK", 32)  # 5 blocks, the last one short
     assert _screened_means(A, B) == whole
+    space = _Space(A)
+    blocks = [block.copy() for _, block in space.gram_blocks(32)]
+    gram = np.vstack(blocks)
+    other_block = (np.arange(150)[:, None] // 32) != (np.arange(150)[None, :] // 32)
+    np.testing.assert_array_equal(gram[other_block], gram.T[other_block])  # computed once, mirrored
+    np.testing.assert_allclose(gram, space.X32.astype(np.float64) @ space.X32.T.astype(np.float64), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("scale", [1e-60, 1.0, 1e60])
@@ -95,7 +100,7 @@ def test_error_bound_holds(scale):
     X = rng.normal(size=(60, 2000)) * np.logspace(0, 6, 2000) * scale
     X[::2] += 1e3 * scale * np.sign(rng.normal(size=2000))
     space = _Space(_as_points(X, "X"))
-    gram = space.gram_full().astype(np.float64)
+    gram = np.vstack([block.astype(np.float64) for _, block in space.gram_blocks(25)])
     norms = space.norms
     screened = norms[:, None] + norms[None, :] - space.gram_scale * gram
     bound = space.coef * (norms[:, None] + norms[None, :]) + space.floor

@@ -27,9 +27,6 @@ norms, of this expression and of the reference distance itself, all
 import numpy as np
 from numba import njit, prange
 
-# float32 Gram matrices of both spaces up to this many bytes are kept whole
-# (symmetric: half the GEMM work); larger data sets use row blocks.
-_FULL_GRAM_BYTES = 600 * 2**20
 _ROWS_PER_BLOCK = 1024
 # squared-distance scales outside this range could overflow or underflow the
 # power-of-two rescaling; such data take the plain float64 path
@@ -57,18 +54,36 @@ class _Space:
         self.coef = 1.01 * (d + 3) * 2.0**-24
         self.floor = d * 2.0**-144 * back
 
-    def gram_rows(self, rows):
-        return self.X32[rows] @ self.X32.T
+    def gram_blocks(self, rows_per_block):
+        """Yield ``(first_row, block)``: the float32 Gram rows of consecutive row blocks.
 
-    def gram_full(self):
-        n = self.X32.shape[0]
-        gram = np.empty((n, n), dtype=np.float32)
-        for start in range(0, n, _ROWS_PER_BLOCK):
-            stop = min(start + _ROWS_PER_BLOCK, n)
-            block = self.X32[start:stop] @ self.X32[start:].T
-            gram[start:stop, start:] = block
-            gram[stop:, start:stop] = block[:, stop - start :].T
-        return gram
+        Each tile of the symmetric Gram matrix is computed once: block b
+        computes its columns from b on with one GEMM and keeps the tiles the
+        later blocks need (transposed there), so the work is half of a full
+        GEMM and at most about N^2 / 4 entries are held at a time.  The
+        yielded array is reused for the next block.
+        """
+        X32 = self.X32
+        n = X32.shape[0]
+        size = rows_per_block
+        starts = list(range(0, n, size))
+        rows = np.empty((size, n), dtype=np.float32)
+        pending = {}  # (c, b) -> tile of rows in block c, columns in block b (c < b)
+        spare = []
+        for b, start in enumerate(starts):
+            stop = min(start + size, n)
+            block = rows[: stop - start]
+            np.matmul(X32[start:stop], X32[start:].T, out=block[:, start:])
+            for c, first in enumerate(starts[:b]):
+                tile = pending.pop((c, b))
+                block[:, first : first + size] = tile[:, : stop - start].T
+                spare.append(tile)
+            for later, first in enumerate(starts[b + 1 :], start=b + 1):
+                last = min(first + size, n)
+                tile = spare.pop() if spare else np.empty((size, size), dtype=np.float32)
+                tile[: stop - start, : last - first] = block[:, first:last]
+                pending[(b, later)] = tile
+            yield start, block
 
 
 def screened_rank_means(A, B, tie_rtol):
@@ -81,16 +96,11 @@ def screened_rank_means(A, B, tie_rtol):
     a, b = _Space(A), _Space(B)
     n = A.shape[0]
     args = (a.X, a.norms, a.gram_scale, a.coef, a.floor, b.X, b.norms, b.gram_scale, b.coef, b.floor)
-    if 2 * 4 * n * n <= _FULL_GRAM_BYTES:
-        ranks_ab, ranks_ba, ties = first_neighbour_ranks(a.gram_full(), b.gram_full(), 0, *args, tie_rtol)
-        return ranks_ab.sum() / n, ranks_ba.sum() / n, int(ties)
+    size = min(_ROWS_PER_BLOCK, n)
     total_ab = total_ba = 0.0
     ties = 0
-    for start in range(0, n, _ROWS_PER_BLOCK):
-        rows = slice(start, min(start + _ROWS_PER_BLOCK, n))
-        ranks_ab, ranks_ba, block_ties = first_neighbour_ranks(
-            a.gram_rows(rows), b.gram_rows(rows), start, *args, tie_rtol
-        )
+    for (start, gram_a), (_, gram_b) in zip(a.gram_blocks(size), b.gram_blocks(size)):
+        ranks_ab, ranks_ba, block_ties = first_neighbour_ranks(gram_a, gram_b, start, *args, tie_rtol)
         total_ab += ranks_ab.sum()
         total_ba += ranks_ba.sum()
         ties += int(block_ties)
@@ -107,34 +117,36 @@ def _exact(X, i, j):
 
 
 @njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
-def _bounds(norms, gram_row, gram_scale, coef, floor, i, low, high):
-    """Lower and upper bounds of the squared distances from point i (screening)."""
+def _bounds(norms, gram_row, gram_scale, coef, floor, i, start, stop, low, high, extremes):
+    """Bounds of the squared distances from point i to points start..stop-1.
+
+    Writes ``low``/``high`` and updates ``extremes`` = (smallest upper bound,
+    largest lower bound, largest upper bound).
+    """
     ni = norms[i]
-    for j in range(norms.shape[0]):
+    best_high, top_low, top_high = extremes
+    for j in range(start, stop):
         approx = ni + norms[j] - gram_scale * gram_row[j]
         err = coef * (ni + norms[j]) + floor
         low[j] = approx - err
         high[j] = approx + err
-
-
-@njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
-def _extremes(low, high, start, stop, best_high, top_low, top_high):
-    for j in range(start, stop):
-        best_high = min(best_high, high[j])
-        top_low = max(top_low, low[j])
-        top_high = max(top_high, high[j])
+        best_high = min(best_high, approx + err)
+        top_low = max(top_low, approx - err)
+        top_high = max(top_high, approx + err)
     return best_high, top_low, top_high
 
 
 @njit(cache=True, nogil=True)
-def _nearest(X, low, high, i, tie_rtol):
+def _nearest(X, norms, gram_row, gram_scale, coef, floor, i, tie_rtol, low, high):
     """Exact nearest neighbours of i (all tied ones) and the row's tie tolerance.
 
+    Fills ``low``/``high`` with the bounds of the row (-inf for i itself).
     Returns (indices, tolerance).
     """
     n = low.shape[0]
-    best_high, top_low, top_high = _extremes(low, high, 0, i, np.inf, 0.0, 0.0)
-    best_high, top_low, top_high = _extremes(low, high, i + 1, n, best_high, top_low, top_high)
+    extremes = _bounds(norms, gram_row, gram_scale, coef, floor, i, 0, i, low, high, (np.inf, 0.0, 0.0))
+    best_high, top_low, top_high = _bounds(norms, gram_row, gram_scale, coef, floor, i, i + 1, n, low, high, extremes)
+    low[i] = high[i] = -np.inf
     # candidates for the largest distance (the tolerance) and for the nearest
     # (within the largest possible tolerance of the smallest upper bound)
     limit = best_high + tie_rtol * top_high
@@ -165,27 +177,37 @@ def _nearest(X, low, high, i, tie_rtol):
     return tied[:count], tol
 
 
+@njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
+def _decided(low, high, below, above):
+    """Points surely closer than ``below``, and points the bounds leave undecided."""
+    closer = 0
+    undecided = 0
+    for m in range(low.shape[0]):
+        closer += high[m] < below
+        undecided += (high[m] >= below) & (low[m] <= above)
+    return closer, undecided
+
+
 @njit(cache=True, nogil=True)
 def _rank(X, low, high, i, j, tol):
-    """Number of points m != i, j strictly closer to i than j, and tied with j."""
+    """Number of points m != i, j strictly closer to i than j, and tied with j.
+
+    ``low``/``high`` bound the squared distances from i, with -inf at i.
+    """
     threshold = _exact(X, i, j)
     below = threshold - tol
     above = threshold + tol
-    closer = 0
+    closer, undecided = _decided(low, high, below, above)
+    closer -= 1  # i itself (its bounds are -inf)
     tied = 0
-    for m in range(low.shape[0]):
-        surely_closer = high[m] < below
-        closer += surely_closer
-        if (not surely_closer) & (low[m] <= above):  # undecided by the bounds: rare
-            if m == i or m == j:
-                continue
-            exact = _exact(X, i, m)
-            if abs(exact - threshold) <= tol:
-                tied += 1
-            elif exact < threshold:
-                closer += 1
-    # i itself was counted if its bounds were decisive (j never is: low_j <= threshold <= high_j)
-    closer -= high[i] < below
+    if undecided > 1:  # more than j itself (low_j <= threshold <= high_j): decide in float64
+        for m in range(low.shape[0]):
+            if (high[m] >= below) & (low[m] <= above) and m != j:
+                exact = _exact(X, i, m)
+                if abs(exact - threshold) <= tol:
+                    tied += 1
+                elif exact < threshold:
+                    closer += 1
     return closer, tied
 
 
@@ -226,10 +248,8 @@ def first_neighbour_ranks(
         high_a = np.empty(n)
         low_b = np.empty(n)
         high_b = np.empty(n)
-        _bounds(norms_a, gram_a[r], scale_a, coef_a, floor_a, i, low_a, high_a)
-        _bounds(norms_b, gram_b[r], scale_b, coef_b, floor_b, i, low_b, high_b)
-        near_a, tol_a = _nearest(XA, low_a, high_a, i, tie_rtol)
-        near_b, tol_b = _nearest(XB, low_b, high_b, i, tie_rtol)
+        near_a, tol_a = _nearest(XA, norms_a, gram_a[r], scale_a, coef_a, floor_a, i, tie_rtol, low_a, high_a)
+        near_b, tol_b = _nearest(XB, norms_b, gram_b[r], scale_b, coef_b, floor_b, i, tie_rtol, low_b, high_b)
         tie_ab = near_a.shape[0] > 1
         total = 0.0
         for j in near_a:
