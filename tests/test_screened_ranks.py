@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from skdesc.information import _screened
+from skdesc.information import _screened, information_imbalance
 from skdesc.information._screened import _Space, screenable, screened_rank_means
 from skdesc.information.measures import TIE_RTOL, _as_points, _mean_conditional_rank_float64
 
@@ -85,6 +85,8 @@ def test_row_blocks_equal_the_whole_gram(monkeypatch):
     whole = _screened_means(A, B)
     monkeypatch.setattr(_screened, "_ROWS_PER_BLOCK", 32)  # 5 blocks, the last one short
     assert _screened_means(A, B) == whole
+    monkeypatch.setattr(_screened, "_SYMMETRIC_BYTES", 0)  # full rows per block
+    assert _screened_means(A, B) == whole
     space = _Space(A)
     blocks = [block.copy() for _, block in space.gram_blocks(32)]
     gram = np.vstack(blocks)
@@ -113,3 +115,11 @@ def test_unscreenable_data_take_the_float64_path():
     assert not screenable(np.array([[1e-200], [0.0]]))
     assert not screenable(np.array([[1e200], [0.0]]))
     assert screenable(np.zeros((3, 2)))
+
+
+def test_public_function_uses_the_screened_ranks():
+    name, A, B = [case for case in _hard_cases() if case[0] == "duplicates"][0]
+    mean_ab, mean_ba, ties = _reference(A, B)
+    assert ties > 0
+    with pytest.warns(UserWarning, match=f"{ties} points have tied"):
+        assert information_imbalance(A, B, normalize=False) == (mean_ab, mean_ba)

@@ -12,7 +12,8 @@ cannot decide.  Every decision is therefore the one the float64 distances
 Error bound.  Let ``u = 2 ** -24`` and ``x``, ``y`` two rows (d values) of
 the data scaled by a power of two so that ``max |x_k| < 2``.  Rounding the
 values to float32 and any order of float32 summation of the d products
-(Higham 2002, eq. 3.5, also with fused multiply-adds) give
+(Higham, Accuracy and Stability of Numerical Algorithms, 2002, section 3.1;
+also with fused multiply-adds) give
 ``|g32 - x.y| <= ((d + 2) u + O(u^2)) sum_k |x_k y_k|
 <= ((d + 2) u + O(u^2)) (|x|^2 + |y|^2) / 2``,
 plus at most ``2 ** -146`` per product from float32 underflow.  The screened
@@ -28,9 +29,13 @@ import numpy as np
 from numba import njit, prange
 
 _ROWS_PER_BLOCK = 1024
+# the symmetric scheme holds up to N^2 / 4 float32 tiles per space; above this many
+# bytes (for both spaces, N > ~16,000) every block computes its full rows instead
+_SYMMETRIC_BYTES = 2**29
 # squared-distance scales outside this range could overflow or underflow the
 # power-of-two rescaling; such data take the plain float64 path
 _MAX_ABS_RANGE = (1e-100, 1e100)
+_ROUNDING = 4 * 2.0**-53
 
 
 def screenable(X):
@@ -54,20 +59,26 @@ class _Space:
         self.coef = 1.01 * (d + 3) * 2.0**-24
         self.floor = d * 2.0**-144 * back
 
-    def gram_blocks(self, rows_per_block):
+    def gram_blocks(self, rows_per_block, symmetric=True):
         """Yield ``(first_row, block)``: the float32 Gram rows of consecutive row blocks.
 
-        Each tile of the symmetric Gram matrix is computed once: block b
-        computes its columns from b on with one GEMM and keeps the tiles the
-        later blocks need (transposed there), so the work is half of a full
-        GEMM and at most about N^2 / 4 entries are held at a time.  The
-        yielded array is reused for the next block.
+        ``symmetric=True``: each tile of the symmetric Gram matrix is computed
+        once; block b computes its columns from b on with one GEMM and keeps
+        the tiles the later blocks need (transposed there), so the work is
+        half of a full GEMM and at most about N^2 / 4 entries are held at a
+        time.  ``symmetric=False``: one full GEMM per block, O(block x N)
+        memory.  The yielded array is reused for the next block.
         """
         X32 = self.X32
         n = X32.shape[0]
         size = rows_per_block
         starts = list(range(0, n, size))
         rows = np.empty((size, n), dtype=np.float32)
+        if not symmetric:
+            for start in starts:
+                stop = min(start + size, n)
+                yield start, np.matmul(X32[start:stop], X32.T, out=rows[: stop - start])
+            return
         pending = {}  # (c, b) -> tile of rows in block c, columns in block b (c < b)
         spare = []
         for b, start in enumerate(starts):
@@ -99,7 +110,9 @@ def screened_rank_means(A, B, tie_rtol):
     size = min(_ROWS_PER_BLOCK, n)
     total_ab = total_ba = 0.0
     ties = 0
-    for (start, gram_a), (_, gram_b) in zip(a.gram_blocks(size), b.gram_blocks(size)):
+    symmetric = 2 * n * n <= _SYMMETRIC_BYTES
+    blocks = zip(a.gram_blocks(size, symmetric), b.gram_blocks(size, symmetric))
+    for (start, gram_a), (_, gram_b) in blocks:
         ranks_ab, ranks_ba, block_ties = first_neighbour_ranks(gram_a, gram_b, start, *args, tie_rtol)
         total_ab += ranks_ab.sum()
         total_ba += ranks_ba.sum()
@@ -150,6 +163,7 @@ def _nearest(X, norms, gram_row, gram_scale, coef, floor, i, tie_rtol, low, high
     # candidates for the largest distance (the tolerance) and for the nearest
     # (within the largest possible tolerance of the smallest upper bound)
     limit = best_high + tie_rtol * top_high
+    limit += _ROUNDING * (abs(best_high) + tie_rtol * top_high)  # rounding of the line above
     top = 0.0
     best = np.inf
     best_index = -1
@@ -195,8 +209,9 @@ def _rank(X, low, high, i, j, tol):
     ``low``/``high`` bound the squared distances from i, with -inf at i.
     """
     threshold = _exact(X, i, j)
-    below = threshold - tol
-    above = threshold + tol
+    # widened by the rounding of these two sums, so that "surely" stays sure
+    below = threshold - tol - _ROUNDING * (threshold + tol)
+    above = threshold + tol + _ROUNDING * (threshold + tol)
     closer, undecided = _decided(low, high, below, above)
     closer -= 1  # i itself (its bounds are -inf)
     tied = 0
