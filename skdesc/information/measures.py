@@ -35,7 +35,7 @@ def _as_points(X, name):
     return np.ascontiguousarray(X - X.mean(axis=0))
 
 
-def squared_distance_rows(X, rows, norms=None):
+def squared_distance_rows(X, rows, norms=None, out=None):
     """Squared Euclidean distances from ``X[rows]`` to every row of ``X``.
 
     Parameters
@@ -44,6 +44,8 @@ def squared_distance_rows(X, rows, norms=None):
     rows : slice or index array
     norms : ndarray of shape (N,), optional
         Precomputed ``(X ** 2).sum(1)``.
+    out : ndarray of shape (n_rows, N), float64, C-contiguous, optional
+        Where to write the result (reusing memory avoids page faults).
 
     Returns
     -------
@@ -51,7 +53,7 @@ def squared_distance_rows(X, rows, norms=None):
     """
     if norms is None:
         norms = np.einsum("ij,ij->i", X, X)
-    block = X[rows] @ X.T
+    block = np.matmul(X[rows], X.T, out=out)
     block *= -2.0
     block += norms[rows][:, None]
     block += norms[None, :]

@@ -250,13 +250,20 @@ class GSDSpaceAnalysis:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="GSD space", unit="chunk")
+        # buffers reused across chunks: fresh memory is slow to fault in
+        size = min(int(self.chunk_size), n)
+        partial_buffer = np.empty((len(keys), size, n))
+        distance_buffer = np.empty((n_spaces, size, n))
         for start in starts:
-            rows = slice(start, min(start + int(self.chunk_size), n))
+            rows = slice(start, min(start + size, n))
             n_rows = rows.stop - rows.start
-            partial = np.empty((len(keys), n_rows, n))
+            if n_rows < size:  # the last chunk: contiguous arrays of its own size
+                partial_buffer = np.empty((len(keys), n_rows, n))
+                distance_buffer = np.empty((n_spaces, n_rows, n))
+            partial = partial_buffer
             for b, (v, norms) in enumerate(zip(block_values, block_norms)):
-                partial[b] = squared_distance_rows(v, rows, norms)
-            distances = np.empty((n_spaces, n_rows, n))
+                squared_distance_rows(v, rows, norms, out=partial[b])
+            distances = distance_buffer
             for s, sources, extra in plan:
                 target = distances[s]
                 target[...] = distances[sources[0]] if sources else partial[extra[0]]
