@@ -92,8 +92,12 @@ def information_imbalance(A, B, k=1, normalize=True):
     ``Delta(A -> B)`` is the mean, over points i, of the rank in space B of
     i's nearest neighbour in space A (Euclidean distances; nearest = rank 1).
     It is small when A's neighbourhoods predict B's.  Ranks are exact: every
-    distance is used (DADApy's ``maxk = N - 1`` setting), computed in blocks
-    of 1,024 rows, so memory stays O(1024 N).
+    distance is used (DADApy's ``maxk = N - 1`` setting).  For ``k = 1`` the
+    comparisons are screened with float32 squared distances that carry a
+    rigorous error bound, and the few the bound cannot decide are recomputed
+    in float64, so every decision is the float64 one (memory about
+    N^2 / 4 float32 values per space up to N ~ 16,000, O(1024 N) above);
+    ``k > 1`` uses float64 distances in blocks of 1,024 rows.
 
     Parameters
     ----------
