@@ -113,3 +113,17 @@ def test_both_rank_counting_methods_agree():
         np.testing.assert_array_equal(within, expected_within)
         np.testing.assert_array_equal(_counts_by_histogram(row, i, targets, tol)[0], expected_closer)
         np.testing.assert_array_equal(_counts_by_histogram(row, i, targets, tol)[1], expected_within)
+
+
+def test_distance_assembly_equals_summing_blocks():
+    from skdesc.information._space_kernel import assemble_distances
+    from skdesc.information.space import _assembly_plan, _plan_arrays
+
+    rng = np.random.default_rng(9)
+    partial = rng.normal(size=(6, 3, 20))  # negative entries check the final clipping
+    members = [{0}, {1, 2}, {0, 1, 2}, {3, 4, 5}, {0, 1, 2, 3, 4, 5}, {2, 5}]
+    distances = np.empty((len(members), 3, 20))
+    assemble_distances(partial, distances, *_plan_arrays(_assembly_plan(members)))
+    for s, blocks in enumerate(members):
+        expected = np.maximum(sum(partial[b] for b in sorted(blocks)), 0.0)
+        np.testing.assert_allclose(distances[s], expected, rtol=1e-14, atol=1e-14)

@@ -147,3 +147,38 @@ def rank_sums(distances, first_row, tie_rtol):
     for r in range(n_rows):
         out += sums[r]
     return out, ties.sum()
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def assemble_distances(partial, distances, plan_spaces, term_start, term_is_space, term_index):
+    """Squared distances of every descriptor as sums of block and earlier descriptor distances.
+
+    Parameters
+    ----------
+    partial : (n_blocks, n_rows, N) float64
+        Squared distances of each feature block.
+    distances : (n_spaces, n_rows, N) float64
+        Output: descriptor ``plan_spaces[p]`` is the sum, in order, of the terms
+        ``term_start[p]:term_start[p + 1]``, each an earlier descriptor
+        (``term_is_space``) or a block, index ``term_index``; then everything
+        is clipped at 0 (the same additions, in the same order, as summing the
+        whole arrays one term at a time).
+    """
+    n_rows, n = partial.shape[1], partial.shape[2]
+    for r in prange(n_rows):
+        for p in range(plan_spaces.shape[0]):
+            out = distances[plan_spaces[p], r]
+            for t in range(term_start[p], term_start[p + 1]):
+                if term_is_space[t]:
+                    source = distances[term_index[t], r]
+                else:
+                    source = partial[term_index[t], r]
+                if t == term_start[p]:
+                    out[:] = source
+                else:
+                    for j in range(n):
+                        out[j] += source[j]
+        for s in range(distances.shape[0]):
+            row = distances[s, r]
+            for j in range(n):
+                row[j] = max(row[j], 0.0)
