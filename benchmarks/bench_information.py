@@ -104,7 +104,13 @@ def child_space(n_structures):
 
 
 def run_child(name, argument):
-    code = f"import json, bench_information as b; print(json.dumps(b.{name}({argument!r})))"
+    # the child runs in benchmarks/, so put this checkout first on its path (a relative
+    # PYTHONPATH would silently import an installed skdesc instead)
+    root = str(Path(__file__).resolve().parents[1])
+    code = (
+        f"import sys; sys.path.insert(0, {root!r}); import json, skdesc, bench_information as b; "
+        f"assert skdesc.__file__.startswith({root!r}), skdesc.__file__; print(json.dumps(b.{name}({argument!r})))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True, text=True, check=True
     )

@@ -94,3 +94,36 @@ def test_bad_input(atomic):
         GSDSpaceAnalysis(scaling="robust").fit(atomic)
     with pytest.raises(ValueError, match="reference"):
         GSDSpaceAnalysis(max_order=3, reference="Sigma555").fit(atomic)
+
+
+def test_both_rank_counting_methods_agree():
+    from skdesc.information._space_kernel import _counts_by_histogram, _counts_per_distinct
+
+    rng = np.random.default_rng(5)
+    row = np.round(rng.uniform(0, 5, size=400), 1)  # many exact ties
+    targets = rng.choice(400, size=60)  # repeated targets, as when spaces share a neighbour
+    for i, tol in ((3, 0.0), (17, 0.05)):
+        distinct = np.unique(targets)
+        position = np.searchsorted(distinct, targets)
+        closer, within = _counts_per_distinct(row, i, distinct, tol, position)
+        others = np.delete(row, i)
+        expected_closer = [(others < row[t] - tol).sum() for t in targets]
+        expected_within = [(others <= row[t] + tol).sum() for t in targets]
+        np.testing.assert_array_equal(closer, expected_closer)
+        np.testing.assert_array_equal(within, expected_within)
+        np.testing.assert_array_equal(_counts_by_histogram(row, i, targets, tol)[0], expected_closer)
+        np.testing.assert_array_equal(_counts_by_histogram(row, i, targets, tol)[1], expected_within)
+
+
+def test_distance_assembly_equals_summing_blocks():
+    from skdesc.information._space_kernel import assemble_distances
+    from skdesc.information.space import _assembly_plan, _plan_arrays
+
+    rng = np.random.default_rng(9)
+    partial = rng.normal(size=(6, 3, 20))  # negative entries check the final clipping
+    members = [{0}, {1, 2}, {0, 1, 2}, {3, 4, 5}, {0, 1, 2, 3, 4, 5}, {2, 5}]
+    distances = np.empty((len(members), 3, 20))
+    assemble_distances(partial, distances, *_plan_arrays(_assembly_plan(members)))
+    for s, blocks in enumerate(members):
+        expected = np.maximum(sum(partial[b] for b in sorted(blocks)), 0.0)
+        np.testing.assert_allclose(distances[s], expected, rtol=1e-14, atol=1e-14)

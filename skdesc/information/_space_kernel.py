@@ -4,6 +4,65 @@ import numpy as np
 from numba import njit, prange
 
 
+# up to this many distinct targets per row, one vectorised counting pass per target
+# beats a binary search of every distance among the sorted thresholds
+_FEW_TARGETS = 24
+
+
+@njit(cache=True, nogil=True)
+def _counts_per_distinct(row, i, distinct, tol, position):
+    """#{m != i: row[m] < row[t] - tol} and #{m != i: row[m] <= row[t] + tol} per target."""
+    closer_distinct = np.empty(distinct.shape[0], dtype=np.int64)
+    within_distinct = np.empty(distinct.shape[0], dtype=np.int64)
+    for u in range(distinct.shape[0]):
+        low = row[distinct[u]] - tol
+        high = row[distinct[u]] + tol
+        closer = 0
+        within = 0
+        for m in range(row.shape[0]):
+            closer += row[m] < low
+            within += row[m] <= high
+        closer_distinct[u] = closer - (row[i] < low)
+        within_distinct[u] = within - (row[i] <= high)
+    return closer_distinct[position], within_distinct[position]
+
+
+@njit(cache=True, nogil=True)
+def _counts_by_histogram(row, i, targets, tol):
+    """The same counts for many targets: each distance binary-searched among the thresholds."""
+    count = targets.shape[0]
+    low = np.empty(count)
+    high = np.empty(count)
+    for t in range(count):
+        low[t] = row[targets[t]] - tol
+        high[t] = row[targets[t]] + tol
+    order_low = np.argsort(low)
+    order_high = np.argsort(high)
+    low_sorted = low[order_low]
+    high_sorted = high[order_high]
+    hist_low = np.zeros(count + 1, dtype=np.int64)
+    hist_high = np.zeros(count + 1, dtype=np.int64)
+    for m in range(row.shape[0]):
+        if m == i:
+            continue
+        x = row[m]
+        # thresholds t with low_t > x count m as strictly closer
+        hist_low[np.searchsorted(low_sorted, x, side="right")] += 1
+        # thresholds t with high_t >= x count m as closer or tied
+        hist_high[np.searchsorted(high_sorted, x, side="left")] += 1
+    closer = np.empty(count, dtype=np.int64)
+    within = np.empty(count, dtype=np.int64)
+    running = 0
+    for s in range(count):
+        running += hist_low[s]
+        closer[order_low[s]] = running
+    running = 0
+    for s in range(count):
+        running += hist_high[s]
+        within[order_high[s]] = running
+    return closer, within
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def rank_sums(distances, first_row, tie_rtol):
     """Sum over a block of rows of the conditional ranks between all spaces.
@@ -35,6 +94,7 @@ def rank_sums(distances, first_row, tie_rtol):
         i = first_row + r
         # nearest neighbours of i in every space (a tied set may hold several)
         n_targets = np.zeros(n_spaces, dtype=np.int64)
+        tops = np.zeros(n_spaces)
         start = np.zeros(n_spaces + 1, dtype=np.int64)
         targets = np.empty(n_spaces * 4, dtype=np.int64)
         count = 0
@@ -48,6 +108,7 @@ def rank_sums(distances, first_row, tie_rtol):
                         best = row[j]
                     if row[j] > top:
                         top = row[j]
+            tops[a] = top
             tol = tie_rtol * top
             start[a] = count
             for j in range(n):
@@ -62,43 +123,18 @@ def rank_sums(distances, first_row, tie_rtol):
             if n_targets[a] > 1:
                 ties[r] += 1
         start[n_spaces] = count
+        # the spaces mostly agree on the nearest neighbour: count once per distinct target
+        distinct = np.unique(targets[:count])
+        n_distinct = distinct.shape[0]
+        position = np.searchsorted(distinct, targets[:count])
         # ranks of all those targets in every space b, in one pass over the row
         for b in range(n_spaces):
             row = distances[b, r]
-            top = 0.0
-            for j in range(n):
-                if j != i and row[j] > top:
-                    top = row[j]
-            tol = tie_rtol * top
-            low = np.empty(count)
-            high = np.empty(count)
-            for t in range(count):
-                low[t] = row[targets[t]] - tol
-                high[t] = row[targets[t]] + tol
-            order_low = np.argsort(low)
-            order_high = np.argsort(high)
-            low_sorted = low[order_low]
-            high_sorted = high[order_high]
-            hist_low = np.zeros(count + 1, dtype=np.int64)
-            hist_high = np.zeros(count + 1, dtype=np.int64)
-            for m in range(n):
-                if m == i:
-                    continue
-                x = row[m]
-                # thresholds t with low_t > x count m as strictly closer
-                hist_low[np.searchsorted(low_sorted, x, side="right")] += 1
-                # thresholds t with high_t >= x count m as closer or tied
-                hist_high[np.searchsorted(high_sorted, x, side="left")] += 1
-            closer = np.empty(count, dtype=np.int64)
-            within = np.empty(count, dtype=np.int64)
-            running = 0
-            for s in range(count):
-                running += hist_low[s]
-                closer[order_low[s]] = running
-            running = 0
-            for s in range(count):
-                running += hist_high[s]
-                within[order_high[s]] = running
+            tol = tie_rtol * tops[b]
+            if n_distinct <= _FEW_TARGETS:
+                closer, within = _counts_per_distinct(row, i, distinct, tol, position)
+            else:
+                closer, within = _counts_by_histogram(row, i, targets[:count], tol)
             for a in range(n_spaces):
                 total = 0.0
                 for t in range(start[a], start[a + 1]):
@@ -111,3 +147,38 @@ def rank_sums(distances, first_row, tie_rtol):
     for r in range(n_rows):
         out += sums[r]
     return out, ties.sum()
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def assemble_distances(partial, distances, plan_spaces, term_start, term_is_space, term_index):
+    """Squared distances of every descriptor as sums of block and earlier descriptor distances.
+
+    Parameters
+    ----------
+    partial : (n_blocks, n_rows, N) float64
+        Squared distances of each feature block.
+    distances : (n_spaces, n_rows, N) float64
+        Output: descriptor ``plan_spaces[p]`` is the sum, in order, of the terms
+        ``term_start[p]:term_start[p + 1]``, each an earlier descriptor
+        (``term_is_space``) or a block, index ``term_index``; then everything
+        is clipped at 0 (the same additions, in the same order, as summing the
+        whole arrays one term at a time).
+    """
+    n_rows, n = partial.shape[1], partial.shape[2]
+    for r in prange(n_rows):
+        for p in range(plan_spaces.shape[0]):
+            out = distances[plan_spaces[p], r]
+            for t in range(term_start[p], term_start[p + 1]):
+                if term_is_space[t]:
+                    source = distances[term_index[t], r]
+                else:
+                    source = partial[term_index[t], r]
+                if t == term_start[p]:
+                    out[:] = source
+                else:
+                    for j in range(n):
+                        out[j] += source[j]
+        for s in range(distances.shape[0]):
+            row = distances[s, r]
+            for j in range(n):
+                row[j] = max(row[j], 0.0)

@@ -8,6 +8,7 @@ from scipy.stats import pearsonr, spearmanr
 from sklearn.utils import check_random_state
 
 from ._ranks import conditional_ranks
+from ._screened import screenable, screened_rank_means
 
 __all__ = [
     "information_imbalance",
@@ -34,7 +35,7 @@ def _as_points(X, name):
     return np.ascontiguousarray(X - X.mean(axis=0))
 
 
-def squared_distance_rows(X, rows, norms=None):
+def squared_distance_rows(X, rows, norms=None, out=None):
     """Squared Euclidean distances from ``X[rows]`` to every row of ``X``.
 
     Parameters
@@ -43,6 +44,8 @@ def squared_distance_rows(X, rows, norms=None):
     rows : slice or index array
     norms : ndarray of shape (N,), optional
         Precomputed ``(X ** 2).sum(1)``.
+    out : ndarray of shape (n_rows, N), float64, C-contiguous, optional
+        Where to write the result (reusing memory avoids page faults).
 
     Returns
     -------
@@ -50,7 +53,7 @@ def squared_distance_rows(X, rows, norms=None):
     """
     if norms is None:
         norms = np.einsum("ij,ij->i", X, X)
-    block = X[rows] @ X.T
+    block = np.matmul(X[rows], X.T, out=out)
     block *= -2.0
     block += norms[rows][:, None]
     block += norms[None, :]
@@ -59,6 +62,13 @@ def squared_distance_rows(X, rows, norms=None):
 
 
 def _mean_conditional_rank(A, B, k):
+    if k == 1 and screenable(A) and screenable(B):
+        return screened_rank_means(A, B, TIE_RTOL)
+    return _mean_conditional_rank_float64(A, B, k)
+
+
+def _mean_conditional_rank_float64(A, B, k):
+    """All distances in float64, in blocks of rows (any k)."""
     n = A.shape[0]
     norms_a = np.einsum("ij,ij->i", A, A)
     norms_b = np.einsum("ij,ij->i", B, B)
@@ -82,8 +92,12 @@ def information_imbalance(A, B, k=1, normalize=True):
     ``Delta(A -> B)`` is the mean, over points i, of the rank in space B of
     i's nearest neighbour in space A (Euclidean distances; nearest = rank 1).
     It is small when A's neighbourhoods predict B's.  Ranks are exact: every
-    distance is used (DADApy's ``maxk = N - 1`` setting), computed in blocks
-    of 1,024 rows, so memory stays O(1024 N).
+    distance is used (DADApy's ``maxk = N - 1`` setting).  For ``k = 1`` the
+    comparisons are screened with float32 squared distances that carry a
+    rigorous error bound, and the few the bound cannot decide are recomputed
+    in float64, so every decision is the float64 one (memory about
+    N^2 / 4 float32 values per space up to N ~ 16,000, O(1024 N) above);
+    ``k > 1`` uses float64 distances in blocks of 1,024 rows.
 
     Parameters
     ----------

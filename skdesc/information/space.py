@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..atomic import AtomicFeatures
 from ..pooling.moments import _WEIGHTINGS, MomentGSD, _parse_sigma, gsd_space
-from ._space_kernel import rank_sums
+from ._space_kernel import assemble_distances, rank_sums
 from .measures import TIE_RTOL, squared_distance_rows
 
 __all__ = ["GSDSpaceAnalysis"]
@@ -79,6 +79,22 @@ def _assembly_plan(member_sets):
         plan.append((s, sources, sorted(remaining)))
         done.append(s)
     return plan
+
+
+def _plan_arrays(plan):
+    """The assembly plan as flat arrays for :func:`assemble_distances`."""
+    spaces, starts, is_space, index = [], [0], [], []
+    for s, sources, extra in plan:
+        spaces.append(s)
+        is_space += [True] * len(sources) + [False] * len(extra)
+        index += list(sources) + list(extra)
+        starts.append(len(index))
+    return (
+        np.array(spaces, dtype=np.int64),
+        np.array(starts, dtype=np.int64),
+        np.array(is_space, dtype=np.bool_),
+        np.array(index, dtype=np.int64),
+    )
 
 
 def _figure_axes(ax, size):
@@ -241,6 +257,7 @@ class GSDSpaceAnalysis:
         block_values = [np.ascontiguousarray(values[:, blocks[key]]) for key in keys]
         block_norms = [np.einsum("ij,ij->i", v, v) for v in block_values]
         plan = _assembly_plan([{index[key] for key in keys_} for keys_ in members])
+        terms = _plan_arrays(plan)
         n = values.shape[0]
         n_spaces = len(members)
         totals = np.zeros((n_spaces, n_spaces))
@@ -250,21 +267,21 @@ class GSDSpaceAnalysis:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="GSD space", unit="chunk")
+        # buffers reused across chunks: fresh memory is slow to fault in
+        size = min(int(self.chunk_size), n)
+        partial_buffer = np.empty((len(keys), size, n))
+        distance_buffer = np.empty((n_spaces, size, n))
         for start in starts:
-            rows = slice(start, min(start + int(self.chunk_size), n))
+            rows = slice(start, min(start + size, n))
             n_rows = rows.stop - rows.start
-            partial = np.empty((len(keys), n_rows, n))
+            if n_rows < size:  # the last chunk: contiguous arrays of its own size
+                partial_buffer = np.empty((len(keys), n_rows, n))
+                distance_buffer = np.empty((n_spaces, n_rows, n))
+            partial = partial_buffer
             for b, (v, norms) in enumerate(zip(block_values, block_norms)):
-                partial[b] = squared_distance_rows(v, rows, norms)
-            distances = np.empty((n_spaces, n_rows, n))
-            for s, sources, extra in plan:
-                target = distances[s]
-                target[...] = distances[sources[0]] if sources else partial[extra[0]]
-                for t in sources[1:]:
-                    target += distances[t]
-                for b in extra[0 if sources else 1 :]:
-                    target += partial[b]
-            np.maximum(distances, 0.0, out=distances)
+                squared_distance_rows(v, rows, norms, out=partial[b])
+            distances = distance_buffer
+            assemble_distances(partial, distances, *terms)
             sums, tie_count = rank_sums(distances, start, TIE_RTOL)
             totals += sums
             ties += tie_count
