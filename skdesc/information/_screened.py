@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 from threadpoolctl import threadpool_limits
 
-_ROWS_PER_BLOCK = 1024
+_ROWS_PER_BLOCK = 512
 # the symmetric scheme holds up to N^2 / 4 float32 tiles per space; above this many
 # bytes (for both spaces, N > ~16,000) every block computes its full rows instead
 _SYMMETRIC_BYTES = 2**29
