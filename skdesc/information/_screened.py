@@ -44,7 +44,7 @@ _ROUNDING = 4 * 2.0**-53
 
 def screenable(X):
     """Whether the centred data ``X`` can be screened in float32."""
-    top = np.abs(X).max()
+    top = np.abs(X).max() if X.size else 0.0
     return top == 0.0 or _MAX_ABS_RANGE[0] <= top <= _MAX_ABS_RANGE[1]
 
 
@@ -54,7 +54,7 @@ class _Space:
     def __init__(self, X):
         self.X = X
         self.norms = np.einsum("ij,ij->i", X, X)
-        top = np.abs(X).max()
+        top = np.abs(X).max() if X.size else 0.0
         power = 0 if top == 0.0 else -int(np.floor(np.log2(top)))
         self.X32 = np.ascontiguousarray(np.ldexp(X, power), dtype=np.float32)
         d = X.shape[1]
