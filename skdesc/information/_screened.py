@@ -25,10 +25,14 @@ norms, of this expression and of the reference distance itself, all
 ``|x|^2 + |y|^2`` close to the distances themselves.
 """
 
-import numpy as np
-from numba import njit, prange
+from concurrent.futures import ThreadPoolExecutor
 
-_ROWS_PER_BLOCK = 1024
+import numba
+import numpy as np
+from numba import njit
+from threadpoolctl import threadpool_limits
+
+_ROWS_PER_BLOCK = 512
 # the symmetric scheme holds up to N^2 / 4 float32 tiles per space; above this many
 # bytes (for both spaces, N > ~16,000) every block computes its full rows instead
 _SYMMETRIC_BYTES = 2**29
@@ -40,7 +44,7 @@ _ROUNDING = 4 * 2.0**-53
 
 def screenable(X):
     """Whether the centred data ``X`` can be screened in float32."""
-    top = np.abs(X).max()
+    top = np.abs(X).max() if X.size else 0.0
     return top == 0.0 or _MAX_ABS_RANGE[0] <= top <= _MAX_ABS_RANGE[1]
 
 
@@ -50,7 +54,7 @@ class _Space:
     def __init__(self, X):
         self.X = X
         self.norms = np.einsum("ij,ij->i", X, X)
-        top = np.abs(X).max()
+        top = np.abs(X).max() if X.size else 0.0
         power = 0 if top == 0.0 else -int(np.floor(np.log2(top)))
         self.X32 = np.ascontiguousarray(np.ldexp(X, power), dtype=np.float32)
         d = X.shape[1]
@@ -111,12 +115,31 @@ def screened_rank_means(A, B, tie_rtol):
     total_ab = total_ba = 0.0
     ties = 0
     symmetric = 2 * n * n <= _SYMMETRIC_BYTES
-    blocks = zip(a.gram_blocks(size, symmetric), b.gram_blocks(size, symmetric))
-    for (start, gram_a), (_, gram_b) in blocks:
-        ranks_ab, ranks_ba, block_ties = first_neighbour_ranks(gram_a, gram_b, start, *args, tie_rtol)
-        total_ab += ranks_ab.sum()
-        total_ba += ranks_ba.sum()
-        ties += int(block_ties)
+    blocks_a, blocks_b = a.gram_blocks(size, symmetric), b.gram_blocks(size, symmetric)
+    n_threads = max(1, min(numba.get_num_threads(), size))
+    ranks_ab, ranks_ba = np.empty(size), np.empty(size)
+    tie_rows = np.empty(size, dtype=np.int64)
+    # single-threaded BLAS, A's and B's GEMMs side by side: no idle BLAS or numba
+    # workers spinning while the other library runs
+    with ThreadPoolExecutor(max(n_threads, 2)) as pool, threadpool_limits(1, user_api="blas"):
+        while True:
+            next_a, next_b = pool.submit(next, blocks_a, None), pool.submit(next, blocks_b, None)
+            block_a, block_b = next_a.result(), next_b.result()
+            if block_a is None:
+                break
+            (start, gram_a), (_, gram_b) = block_a, block_b
+            n_rows = gram_a.shape[0]
+            cuts = np.linspace(0, n_rows, n_threads + 1).astype(np.int64)
+            outputs = (ranks_ab, ranks_ba, tie_rows)
+            jobs = [
+                pool.submit(first_neighbour_ranks, gram_a, gram_b, start, lo, hi, *args, tie_rtol, *outputs)
+                for lo, hi in zip(cuts[:-1], cuts[1:])
+            ]
+            for job in jobs:
+                job.result()
+            total_ab += ranks_ab[:n_rows].sum()
+            total_ba += ranks_ba[:n_rows].sum()
+            ties += int(tie_rows[:n_rows].sum())
     return total_ab / n, total_ba / n, ties
 
 
@@ -226,17 +249,41 @@ def _rank(X, low, high, i, j, tol):
     return closer, tied
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def first_neighbour_ranks(
-    gram_a, gram_b, first_row, XA, norms_a, scale_a, coef_a, floor_a, XB, norms_b, scale_b, coef_b, floor_b, tie_rtol
+    gram_a,
+    gram_b,
+    first_row,
+    row_start,
+    row_stop,
+    XA,
+    norms_a,
+    scale_a,
+    coef_a,
+    floor_a,
+    XB,
+    norms_b,
+    scale_b,
+    coef_b,
+    floor_b,
+    tie_rtol,
+    ranks_ab,
+    ranks_ba,
+    tie_rows,
 ):
     """Rank in the other space of each point's nearest neighbour, both directions.
+
+    Serial over rows ``row_start:row_stop`` of the block (threads share a
+    block by rows: a numba parallel region would leave its workers spinning
+    through the next GEMM).
 
     Parameters
     ----------
     gram_a, gram_b : (n_rows, N) float32
         Scaled float32 inner products of points ``first_row + r`` with all points.
     first_row : int
+    row_start, row_stop : int
+        Rows of the block to process.
     XA, XB : (N, d) float64
         Centred data (for the exact distances).
     norms_a, norms_b : (N,) float64
@@ -247,22 +294,17 @@ def first_neighbour_ranks(
         Error bound ``coef (|x|^2 + |y|^2) + floor`` of a screened squared distance.
     tie_rtol : float
 
-    Returns
-    -------
     ranks_ab, ranks_ba : (n_rows,) float64
-    ties : int
-        Rows (summed over both directions) in which a tie mattered.
+    tie_rows : (n_rows,) int64
+        Output: the ranks, and in how many directions a tie mattered.
     """
-    n_rows, n = gram_a.shape
-    ranks_ab = np.zeros(n_rows)
-    ranks_ba = np.zeros(n_rows)
-    tie_rows = np.zeros(n_rows, dtype=np.int64)
-    for r in prange(n_rows):
+    n = gram_a.shape[1]
+    low_a = np.empty(n)
+    high_a = np.empty(n)
+    low_b = np.empty(n)
+    high_b = np.empty(n)
+    for r in range(row_start, row_stop):
         i = first_row + r
-        low_a = np.empty(n)
-        high_a = np.empty(n)
-        low_b = np.empty(n)
-        high_b = np.empty(n)
         near_a, tol_a = _nearest(XA, norms_a, gram_a[r], scale_a, coef_a, floor_a, i, tie_rtol, low_a, high_a)
         near_b, tol_b = _nearest(XB, norms_b, gram_b[r], scale_b, coef_b, floor_b, i, tie_rtol, low_b, high_b)
         tie_ab = near_a.shape[0] > 1
@@ -280,4 +322,3 @@ def first_neighbour_ranks(
             total += 1.0 + closer + 0.5 * tied
         ranks_ba[r] = total / near_b.shape[0]
         tie_rows[r] = int(tie_ab) + int(tie_ba)
-    return ranks_ab, ranks_ba, tie_rows.sum()

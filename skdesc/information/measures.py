@@ -96,7 +96,7 @@ def information_imbalance(A, B, k=1, normalize=True):
     comparisons are screened with float32 squared distances that carry a
     rigorous error bound, and the few the bound cannot decide are recomputed
     in float64, so every decision is the float64 one (memory about
-    N^2 / 4 float32 values per space up to N ~ 16,000, O(1024 N) above);
+    N^2 / 4 float32 values per space up to N ~ 16,000, O(512 N) above);
     ``k > 1`` uses float64 distances in blocks of 1,024 rows.
 
     Parameters
