@@ -234,3 +234,23 @@ def test_odd_moments_of_symmetric_sets_are_exactly_zero():
     np.testing.assert_allclose(out[3], out[1] ** 2, rtol=1e-12)
     skewed = rng.gamma(1.0, size=(30, 4))
     assert np.all(np.abs(moments(skewed, 3)[2]) > 0)
+
+
+@pytest.mark.parametrize("kind", ["central", "standardized", "cumulant"])
+def test_column_constant_up_to_rounding_has_zero_moments(kind):
+    """0.1 + 0.2 != 0.3 in floating point: such a column's moments are exactly 0, not 1e-35."""
+    from skdesc import AtomicFeatures
+
+    column = np.array([0.1 + 0.2, 0.3, 0.3, 0.3 * (1 + 1e-16)])
+    other = np.array([1.0, 2.0, 4.0, 8.0])
+    values = np.column_stack([column, other])
+    features = AtomicFeatures(values, np.array([0, 4]), np.full(4, 42))
+    out = MomentGSD(n_out=5, n_in=0, weighting="none", moments=kind).fit_transform(features)
+    names = MomentGSD(n_out=5, n_in=0, weighting="none", moments=kind).fit(features).get_feature_names_out()
+    assert out.shape == (1, 10)
+    noisy = [k for k, name in enumerate(names) if name.endswith(":x0") and "out=1" not in name]
+    assert len(noisy) == 4
+    assert np.all(out[0, noisy] == 0.0)
+    # the genuinely varying column keeps its moments
+    varying = [k for k, name in enumerate(names) if name.endswith(":x1") and "out=1" not in name]
+    assert np.all(out[0, varying] != 0.0)

@@ -30,7 +30,8 @@ def column_moments(data, n_rows, order, kind, out):
 
     * ``CENTRAL``: mu_k = mean((x - mean)^k) (population, 1/N); an odd mu_k
       smaller than 1e-10 mean(|x - mean|^k) is rounding noise (e.g. any odd
-      moment of two points) and is set to 0;
+      moment of two points) and is set to 0, and so are all mu_k of a column
+      whose spread is below 1e-10 of its largest |x| (constant up to rounding);
     * ``STANDARDIZED``: the standard deviation for k = 2, mu_k / sigma^k for
       k >= 3 (0 for a constant column);
     * ``CUMULANT``: the population cumulant kappa_k, from the recursion
@@ -70,15 +71,22 @@ def column_moments(data, n_rows, order, kind, out):
             # mean leaves ~1e-16 of |dev|^3, which feature scaling would blow up
             if k % 2 == 0 and abs(out[k, c]) * n_rows <= _ODD_MOMENT_TOL * absolute[k, c]:
                 out[k, c] = 0.0
+    # a column constant up to rounding (spread below 1e-10 of its magnitude) has
+    # exactly zero central moments: its deviations are rounding noise (1e-17 of
+    # the values, moments down to 1e-45) that would otherwise be the only
+    # non-zero entries of a column across structures, and dominate it once scaled
+    for c in range(p):
+        if np.sqrt(out[1, c]) <= _CONSTANT_TOL * scale[c]:
+            for k in range(1, order):
+                out[k, c] = 0.0
     if kind == STANDARDIZED:
         for c in range(p):
             variance = out[1, c]
             sigma = np.sqrt(variance)
             out[1, c] = sigma
-            constant = sigma <= _CONSTANT_TOL * scale[c]
             for k in range(2, order):
-                if constant:
-                    out[k, c] = 0.0
+                if sigma == 0.0:
+                    out[k, c] = 0.0  # constant column (see above)
                 else:
                     out[k, c] = out[k, c] / sigma ** (k + 1)
     elif kind == CUMULANT:
