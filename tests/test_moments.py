@@ -254,3 +254,20 @@ def test_column_constant_up_to_rounding_has_zero_moments(kind):
     # the genuinely varying column keeps its moments
     varying = [k for k, name in enumerate(names) if name.endswith(":x1") and "out=1" not in name]
     assert np.all(out[0, varying] != 0.0)
+
+
+def test_odd_moments_of_two_nearly_equal_points_are_zero():
+    """Two points 1e-8 apart: mu_3 is exactly 0, but rounding leaves ~1e-32 unless it is bounded."""
+    from skdesc import AtomicFeatures
+
+    values = np.array([[1.0, 1.0], [1.0 + 3e-9, 5.0]])
+    features = AtomicFeatures(values, np.array([0, 2]), np.array([42, 42]))
+    estimator = MomentGSD(n_out=5, n_in=0, weighting="none").fit(features)
+    out = estimator.transform(features)[0]
+    names = list(estimator.get_feature_names_out())
+    for column in ("x0", "x1"):
+        for order in (3, 5):
+            (index,) = [k for k, n in enumerate(names) if f"out={order}" in n and n.endswith(":" + column)]
+            assert out[index] == 0.0
+        (variance,) = [k for k, n in enumerate(names) if "out=2" in n and n.endswith(":" + column)]
+        assert out[variance] > 0.0

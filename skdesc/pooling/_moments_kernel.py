@@ -9,8 +9,10 @@ CUMULANT = 2
 
 # A spread below this fraction of the largest |value| counts as a constant feature.
 _CONSTANT_TOL = 1e-10
-# An odd central moment below this fraction of the mean |x - mean|^k is set to 0.
+# An odd central moment below this fraction of the mean |x - mean|^k is set to 0,
+# and so is one below its own rounding error (4 x machine epsilon per operation).
 _ODD_MOMENT_TOL = 1e-10
+_EPS = 4 * 2.0**-52
 
 
 @njit(cache=True, nogil=True)
@@ -29,8 +31,9 @@ def column_moments(data, n_rows, order, kind, out):
     k = 2..order, where the k-th moment is
 
     * ``CENTRAL``: mu_k = mean((x - mean)^k) (population, 1/N); an odd mu_k
-      smaller than 1e-10 mean(|x - mean|^k) is rounding noise (e.g. any odd
-      moment of two points) and is set to 0, and so are all mu_k of a column
+      smaller than 1e-10 mean(|x - mean|^k), or than its first-order rounding
+      error (k (n + 10) 8.9e-16 max|x| mean((x - mean)^(k-1))), is rounding
+      noise (e.g. any odd moment of two points) and is set to 0, and so are all mu_k of a column
       whose spread is below 1e-10 of its largest |x| (constant up to rounding);
     * ``STANDARDIZED``: the standard deviation for k = 2, mu_k / sigma^k for
       k >= 3 (0 for a constant column);
@@ -69,8 +72,16 @@ def column_moments(data, n_rows, order, kind, out):
             out[k, c] /= n_rows
             # e.g. the 3rd moment of two points is exactly 0, but rounding of the
             # mean leaves ~1e-16 of |dev|^3, which feature scaling would blow up
-            if k % 2 == 0 and abs(out[k, c]) * n_rows <= _ODD_MOMENT_TOL * absolute[k, c]:
-                out[k, c] = 0.0
+            if k % 2 == 0:
+                # first-order rounding of mu_{k+1}: the mean is off by up to
+                # ~n eps max|x|, each deviation by as much, and
+                # d(dev^{k+1}) = (k+1) dev^k d(dev), with mean(dev^k) = out[k - 1]
+                rounding = (k + 1) * (n_rows + 10) * _EPS * scale[c] * out[k - 1, c]
+                if (
+                    abs(out[k, c]) * n_rows <= _ODD_MOMENT_TOL * absolute[k, c]
+                    or abs(out[k, c]) <= rounding
+                ):
+                    out[k, c] = 0.0
     # a column constant up to rounding (spread below 1e-10 of its magnitude) has
     # exactly zero central moments: its deviations are rounding noise (1e-17 of
     # the values, moments down to 1e-45) that would otherwise be the only
