@@ -408,17 +408,21 @@ class CompressedSOAP(LocalDescriptor):
         # dscribe keeps neighbours up to r_cut + 3.72 sigma (no smooth cutoff)
         return float(self.r_cut) + float(self.sigma) * _PADDING
 
+    def _density_channels(self, batch):
+        """Each atom's density channel and Gaussian amplitude, and the number of channels.
+
+        Single-density modes (mu2) expand one total density with the element
+        weights as amplitudes; the others one density per element.
+        """
+        weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
+        if self._layout_.single_density:
+            return np.zeros_like(batch.species_index), np.ascontiguousarray(weights[batch.species_index]), 1
+        return batch.species_index, np.ones(len(batch.species_index)), len(self.species_)
+
     def _compute_batch(self, batch, out=None):
         layout = self._layout_
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
-        if layout.single_density:
-            channel = np.zeros_like(batch.species_index)
-            atom_weight = np.ascontiguousarray(weights[batch.species_index])
-            n_channels = 1
-        else:
-            channel = batch.species_index
-            atom_weight = np.ones(len(batch.species_index))
-            n_channels = len(self.species_)
+        channel, atom_weight, n_channels = self._density_channels(batch)
         values = np.empty((len(channel), self.n_features_out_)) if out is None else out
         shortest = kernel.soap_batch(
             batch.positions,
@@ -456,14 +460,7 @@ class CompressedSOAP(LocalDescriptor):
         layout = self._layout_
         empty = np.zeros((1, 1, 1))
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
-        if layout.single_density:
-            channel = np.zeros_like(batch.species_index)
-            atom_weight = np.ascontiguousarray(weights[batch.species_index])
-            n_channels = 1
-        else:
-            channel = batch.species_index
-            atom_weight = np.ones(len(batch.species_index))
-            n_channels = len(self.species_)
+        channel, atom_weight, n_channels = self._density_channels(batch)
         cutoff = self._cutoff()
         counts = count_pairs(batch.positions, batch.offsets, batch.cells, batch.pbc, cutoff, float(self.min_distance))
         pair_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
