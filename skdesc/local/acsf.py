@@ -5,7 +5,6 @@ import numpy as np
 from ..elements import resolve_element_weights, warn_zero_weights
 from ._kernels.acsf import MU2, NU1MU1, NU2, WEIGHTED, acsf_batch, n_acsf_features
 from ._kernels.acsf_derivatives import acsf_derivatives_batch
-from ._kernels.pairs import count_pairs
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["ACSF"]
@@ -265,8 +264,9 @@ class ACSF(LocalDescriptor):
         return names
 
     # ----------------------------------------------------------- computation
-    def _compute_batch(self, batch):
-        return acsf_batch(
+    def _kernel_arguments(self, batch):
+        """Arguments shared by the value and derivative kernels."""
+        return (
             batch.positions,
             batch.species_index,
             batch.offsets,
@@ -284,29 +284,11 @@ class ACSF(LocalDescriptor):
             float(self.min_distance),
         )
 
+    def _compute_batch(self, batch):
+        return acsf_batch(*self._kernel_arguments(batch))
+
     def _compute_batch_derivatives(self, batch):
         values, shortest = self._compute_batch(batch)
-        counts = count_pairs(
-            batch.positions, batch.offsets, batch.cells, batch.pbc, float(self.r_cut), float(self.min_distance)
-        )
-        pair_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(counts, out=pair_offsets[1:])
-        atom, dvalues = acsf_derivatives_batch(
-            batch.positions,
-            batch.species_index,
-            batch.offsets,
-            batch.cells,
-            batch.pbc,
-            float(self.r_cut),
-            self._g2,
-            self._g3,
-            self._g4,
-            self._g5,
-            len(self.species_),
-            self._mode,
-            np.ascontiguousarray(self.element_weights_, dtype=np.float64),
-            self._weighted_copy,
-            float(self.min_distance),
-            pair_offsets,
-        )
+        pair_offsets = self._pair_offsets(batch, float(self.r_cut))
+        atom, dvalues = acsf_derivatives_batch(*self._kernel_arguments(batch), pair_offsets)
         return values, shortest, pair_offsets, atom, dvalues

@@ -13,6 +13,7 @@ from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
 from ..structures import as_structure_list, atomic_numbers, atomic_symbol, to_frames
+from ._kernels.pairs import count_pairs
 
 __all__ = ["LocalDescriptor"]
 
@@ -383,6 +384,13 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         if out is None:
             return self._compute_batch(batch)
         return self._compute_batch(batch, out=out)
+
+    def _pair_offsets(self, batch, cutoff):
+        """CSR pointer, by centre, of a batch's (centre, atom) derivative pairs within ``cutoff`` (Å)."""
+        counts = count_pairs(batch.positions, batch.offsets, batch.cells, batch.pbc, cutoff, float(self.min_distance))
+        pair_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=pair_offsets[1:])
+        return pair_offsets
 
     def _run_batch_derivatives(self, structures, start, lookup):
         return self._compute_batch_derivatives(self._frame_batch(structures, start, lookup))

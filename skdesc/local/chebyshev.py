@@ -6,7 +6,6 @@ import numpy as np
 from ..elements import resolve_element_weights
 from ._kernels.chebyshev import chebyshev_batch
 from ._kernels.chebyshev_derivatives import chebyshev_derivatives_batch
-from ._kernels.pairs import count_pairs
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["ChebyshevLAED"]
@@ -139,8 +138,9 @@ class ChebyshevLAED(LocalDescriptor):
             names += [f"cheb[ang_w,n={n}]" for n in range(self.ang_order + 1)]
         return names
 
-    def _compute_batch(self, batch):
-        return chebyshev_batch(
+    def _kernel_arguments(self, batch):
+        """Arguments shared by the value and derivative kernels."""
+        return (
             batch.positions,
             batch.species_index,
             batch.offsets,
@@ -156,26 +156,11 @@ class ChebyshevLAED(LocalDescriptor):
             float(self.min_distance),
         )
 
+    def _compute_batch(self, batch):
+        return chebyshev_batch(*self._kernel_arguments(batch))
+
     def _compute_batch_derivatives(self, batch):
         values, shortest = self._compute_batch(batch)
-        cutoff = max(float(self.rad_cutoff), float(self.ang_cutoff))
-        counts = count_pairs(batch.positions, batch.offsets, batch.cells, batch.pbc, cutoff, float(self.min_distance))
-        pair_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(counts, out=pair_offsets[1:])
-        atom, dvalues = chebyshev_derivatives_batch(
-            batch.positions,
-            batch.species_index,
-            batch.offsets,
-            batch.cells,
-            batch.pbc,
-            np.ascontiguousarray(self.element_weights_, dtype=np.float64),
-            float(self.rad_cutoff),
-            int(self.rad_order),
-            float(self.ang_cutoff),
-            int(self.ang_order),
-            float(self.min_cutoff),
-            self._weighted,
-            float(self.min_distance),
-            pair_offsets,
-        )
+        pair_offsets = self._pair_offsets(batch, max(float(self.rad_cutoff), float(self.ang_cutoff)))
+        atom, dvalues = chebyshev_derivatives_batch(*self._kernel_arguments(batch), pair_offsets)
         return values, shortest, pair_offsets, atom, dvalues

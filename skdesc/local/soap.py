@@ -10,7 +10,6 @@ from sklearn.utils.validation import check_is_fitted
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights
 from ._kernels import soap as kernel
-from ._kernels.pairs import count_pairs
 from ._kernels.soap_derivatives import soap_derivatives_batch
 from ._kernels.spherical import real_harmonics_norm
 from .base import LocalDescriptor, _check_positive
@@ -462,9 +461,7 @@ class CompressedSOAP(LocalDescriptor):
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
         channel, atom_weight, n_channels = self._density_channels(batch)
         cutoff = self._cutoff()
-        counts = count_pairs(batch.positions, batch.offsets, batch.cells, batch.pbc, cutoff, float(self.min_distance))
-        pair_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(counts, out=pair_offsets[1:])
+        pair_offsets = self._pair_offsets(batch, cutoff)
         raw, atom, dvalues = soap_derivatives_batch(
             batch.positions, channel, batch.offsets, batch.cells, batch.pbc, cutoff,
             float(self.min_distance), n_channels, int(self.l_max), self._norm,
@@ -479,7 +476,7 @@ class CompressedSOAP(LocalDescriptor):
         )
         if self.normalize == "l2":
             # d(x / |x|) = (dx - x_hat (x_hat . dx)) / |x|, per centre
-            center = np.repeat(np.arange(len(counts)), counts)
+            center = np.repeat(np.arange(len(pair_offsets) - 1), np.diff(pair_offsets))
             norm = np.linalg.norm(raw, axis=1)
             unit = raw / norm[:, None]
             along = np.einsum("pcf,pf->pc", dvalues, unit[center])
