@@ -13,7 +13,10 @@ b = R / sigma^2), so a neighbour at distance R along unit vector u adds
     4 pi sqrt(pi/2) (2a)^{-(l+3/2)} sigma^{-2l} R^l exp(-R^2 alpha / (2 sigma^2 alpha + 1)) Y_lm(u)
 
 to the primitive coefficient (l, k); the orthonormal GTO coefficients follow
-from the Loewdin matrix beta_l.  Every output feature is then
+from the Loewdin matrix beta_l.  The kernel does not evaluate this closed form
+per neighbour: the combined radial functions are tabulated once
+(:func:`radial_table`, checked against :func:`radial_exact`).  Every output
+feature is then
 ``pref[p] * sum_m A[l m, a] B[l m, b]`` for a table of (l, a, b) triples, where
 the channel matrices A and B are linear maps of the coefficients (identity,
 element sums, embeddings, random projections) chosen by the compression.
@@ -97,27 +100,6 @@ def radial_constants(alpha, sigma):
     const = 4.0 * np.pi * np.sqrt(np.pi / 2.0) * (2.0 * a) ** (-(l + 1.5)) * sigma ** (-2.0 * l)
     decay = alpha / (2.0 * sigma**2 * alpha + 1.0)
     return np.ascontiguousarray(const), np.ascontiguousarray(decay)
-
-
-@njit(cache=True, nogil=True)
-def _add_primitives(prim, row, harmonics, const, decay, r, weight, l_max, n_prim, radial):
-    """prim[row, lm, k] += weight * const[l, k] r^l exp(-r^2 decay[l, k]) Y_lm.
-
-    The innermost loop runs over k, contiguous in ``prim``, so it vectorises;
-    ``radial`` is scratch space of length >= const.shape[1].
-    """
-    r_power = 1.0
-    r2 = r * r
-    for l in range(l_max + 1):
-        count = n_prim[l]
-        for k in range(count):
-            radial[k] = weight * const[l, k] * r_power * np.exp(-r2 * decay[l, k])
-        for lm in range(l * l, (l + 1) * (l + 1)):
-            y = harmonics[lm]
-            target = prim[row, lm]
-            for k in range(count):
-                target[k] += radial[k] * y
-        r_power *= r
 
 
 def radial_exact(r, alpha, beta, counts, sigma, magnitude=False):
