@@ -306,9 +306,23 @@ def soap_batch(
     n_cols = max(n_chan, star_stride, map_b.shape[1], map_a.shape[1] if use_map_a else 0)
     gram = np.empty((l_max + 1, n_cols, n_cols))
     flat_gram = gram.reshape(-1)
+    n_left = map_a.shape[1] if use_map_a else n_chan
+    n_right = n_left
+    if b_kind == B_MAPPED:
+        n_right = map_b.shape[1]
+    elif b_kind == B_STAR:
+        n_right = star_stride
+    elif b_kind == B_RAW:
+        n_right = n_chan
+    # the Gram matrix's inner loop runs over the right-hand channels: make
+    # it the longer side (a loop of n_max = 8 barely vectorises)
+    swap = n_right < n_left
     position = np.empty(n_features, dtype=np.int64)
     for q in range(n_features):
-        position[q] = (table_l[q] * n_cols + table_a[q]) * n_cols + table_b[q]
+        if swap:
+            position[q] = (table_l[q] * n_cols + table_b[q]) * n_cols + table_a[q]
+        else:
+            position[q] = (table_l[q] * n_cols + table_a[q]) * n_cols + table_b[q]
 
     for s in range(n_frames):
         a0 = offsets[s]
@@ -382,7 +396,10 @@ def soap_batch(
                     right = cstars[i - c0]
                 elif b_kind == B_RAW:
                     right = coef
-                _channel_gram(left, right, l_max, gram)
+                if swap:
+                    _channel_gram(right, left, l_max, gram)
+                else:
+                    _channel_gram(left, right, l_max, gram)
                 row = out[a0 - offsets[0] + i]
                 for q in range(n_features):
                     row[q] = pref[q] * flat_gram[position[q]]
