@@ -59,11 +59,12 @@ class Frame:
 
 
 def _frame_from_ase(atoms):
+    # one copy of each array (the get_* accessors copy, and so would np.array)
     return (
-        np.array(atoms.get_positions(), dtype=np.float64),
-        np.array(atoms.get_atomic_numbers(), dtype=np.int64),
-        np.array(atoms.get_cell().array, dtype=np.float64),
-        np.array(atoms.get_pbc(), dtype=bool),
+        np.array(atoms.positions, dtype=np.float64),
+        np.array(atoms.numbers, dtype=np.int64),
+        np.array(atoms.cell.array, dtype=np.float64),
+        np.array(atoms.pbc, dtype=bool),
     )
 
 
@@ -146,13 +147,15 @@ def _check_frame(positions, numbers, cell, pbc, index):
         raise _empty_error(index)
     if positions.shape != (numbers.shape[0], 3):
         raise ValueError(f"structure {index}: positions must have shape (n_atoms, 3)")
-    if not np.all(np.isfinite(positions)):
+    # a finite sum means finite entries (one reduction for the common case);
+    # an overflowing sum of finite values falls through to the exact test
+    if not np.isfinite(positions.sum()) and not np.all(np.isfinite(positions)):
         bad = np.flatnonzero(~np.all(np.isfinite(positions), axis=1))
         raise ValueError(
             f"structure {index}: positions of atoms {bad[:10].tolist()} are NaN or inf; "
             "fix or drop this structure"
         )
-    if np.any(numbers < 1) or np.any(numbers > 118):
+    if numbers.min() < 1 or numbers.max() > 118:
         raise _numbers_error(index)
     if pbc.any():
         if not np.all(np.isfinite(cell)):

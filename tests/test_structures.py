@@ -44,6 +44,16 @@ def test_non_finite_positions(bad):
         _laed().fit([molecule("H2O"), atoms])
 
 
+def test_frames_are_copies_and_huge_finite_positions_pass():
+    atoms = molecule("H2O")
+    frame = to_frames(atoms)[0]
+    frame.positions[0] = 99.0
+    assert atoms.positions[0, 0] != 99.0  # a copy, not the caller's array
+    # finite coordinates whose sum overflows are still finite
+    atoms.positions[:] = 1.5e308
+    assert np.isfinite(to_frames(atoms)[0].positions).all()
+
+
 def test_empty_structure_and_empty_input():
     with pytest.raises(ValueError, match="structure 0: it has no atoms"):
         _laed().fit([ase.Atoms()])

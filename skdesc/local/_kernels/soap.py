@@ -410,8 +410,10 @@ def soap_batch(
 def _channel_gram(left, right, l_max, gram):
     """gram[l, a, b] = sum_m left[lm, a] right[lm, b] for all channel pairs.
 
-    Rank-1 updates with a fixed-length contiguous inner loop vectorise best;
-    summing only a triangle or skipping zero channels adds variable-length
+    Rank-4 updates (four m at a time) with a fixed-length contiguous inner
+    loop: each pass over a Gram row then does four multiply-adds per load and
+    store of the row (rank-1 updates were bound by those loads and stores).
+    Summing only a triangle or skipping zero channels adds variable-length
     loops and branches that made it two to three times slower.
     """
     n_left = left.shape[1]
@@ -422,13 +424,30 @@ def _channel_gram(left, right, l_max, gram):
             target = block[ca]
             for cb in range(n_right):
                 target[cb] = 0.0
-        for lm in range(l * l, (l + 1) * (l + 1)):
+        lm = l * l
+        end = (l + 1) * (l + 1)
+        while lm + 4 <= end:
+            s0 = right[lm]
+            s1 = right[lm + 1]
+            s2 = right[lm + 2]
+            s3 = right[lm + 3]
+            for ca in range(n_left):
+                x0 = left[lm, ca]
+                x1 = left[lm + 1, ca]
+                x2 = left[lm + 2, ca]
+                x3 = left[lm + 3, ca]
+                target = block[ca]
+                for cb in range(n_right):
+                    target[cb] += x0 * s0[cb] + x1 * s1[cb] + x2 * s2[cb] + x3 * s3[cb]
+            lm += 4
+        while lm < end:
             source = right[lm]
             for ca in range(n_left):
                 x = left[lm, ca]
                 target = block[ca]
                 for cb in range(n_right):
                     target[cb] += x * source[cb]
+            lm += 1
 
 
 @njit(cache=True, nogil=True, fastmath=True)
