@@ -221,6 +221,37 @@ def _accumulate(coef, column, yw, radial, stride, counts, l_max):
                 target[n] += y * source[n]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _outer_products(harmonics, radial, n_max, l_max, products):
+    """products[lm * n_max + n] = Y_lm * radial[l * n_max + n] (one pair's expansion terms)."""
+    for l in range(l_max + 1):
+        source = radial[l * n_max : (l + 1) * n_max]
+        for lm in range(l * l, (l + 1) * (l + 1)):
+            y = harmonics[lm]
+            row = products[lm * n_max : (lm + 1) * n_max]
+            for n in range(n_max):
+                row[n] = y * source[n]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_products(target, products, weight, n_max, l_max, parity):
+    """target += weight * products, times (-1)^l on block l if ``parity``.
+
+    One long contiguous loop (or one per l): it vectorises fully, where a
+    loop of n_max per (l, m) row spent most of its time entering the loop.
+    """
+    if not parity:
+        for k in range(products.shape[0]):
+            target[k] += weight * products[k]
+        return
+    for l in range(l_max + 1):
+        factor = -weight if l % 2 else weight
+        block = target[l * l * n_max : (l + 1) * (l + 1) * n_max]
+        source = products[l * l * n_max : (l + 1) * (l + 1) * n_max]
+        for k in range(block.shape[0]):
+            block[k] += factor * source[k]
+
+
 @njit(cache=True, nogil=True)
 def soap_batch(
     positions,
@@ -295,7 +326,10 @@ def soap_batch(
     for s in range(n_frames):
         largest = max(largest, offsets[s + 1] - offsets[s])
     block_size = min(largest, max(1, _BLOCK_BYTES // per_centre))
-    coefs = np.empty((block_size, n_lm, n_chan))
+    # per centre and element, the coefficients (lm, n) as one contiguous block
+    coefs = np.empty((block_size, n_species, n_lm * n_max))
+    products = np.empty(n_lm * n_max)
+    coef_matrix = np.empty((n_lm, n_chan))
     cstars = np.empty((block_size, n_lm, star_stride))
     parity = np.empty(n_lm)
     for l in range(l_max + 1):
@@ -340,12 +374,11 @@ def soap_batch(
             if use_star:
                 cstars[: c1 - c0] = 0.0
             for i in range(c0, c1):
-                coef = coefs[i - c0]
                 e_i = species_index[a0 + i]
                 # the centre itself: r = 0, only l = 0 survives
                 weight = center_weight * atom_weight[a0 + i] * y00
                 for n in range(n_max):
-                    coef[0, e_i * n_max + n] += weight * radial_zero[n]
+                    coefs[i - c0, e_i, n] += weight * radial_zero[n]
                 if use_star:
                     weight = center_weight * element_weight[e_i] * y00
                     for n in range(star_counts[0]):
@@ -362,15 +395,10 @@ def soap_batch(
                     )
                     _radial_values(radial_tab, radial_inv_width, r, radial)
                     e_j = species_index[a0 + j]
-                    weight = atom_weight[a0 + j]
-                    for lm in range(n_lm):
-                        yw[lm] = weight * harmonics[lm]
-                    _accumulate(coef, e_j * n_max, yw, radial, stride, counts, l_max)
+                    _outer_products(harmonics, radial, n_max, l_max, products)
+                    _add_products(coefs[i - c0, e_j], products, atom_weight[a0 + j], n_max, l_max, False)
                     if both:
-                        weight = atom_weight[a0 + i]
-                        for lm in range(n_lm):
-                            yw[lm] = weight * parity[lm] * harmonics[lm]
-                        _accumulate(coefs[j - c0], e_i * n_max, yw, radial, stride, counts, l_max)
+                        _add_products(coefs[j - c0, e_i], products, atom_weight[a0 + i], n_max, l_max, True)
                     if use_star:
                         _radial_values(star_tab, star_inv_width, r, star_radial)
                         weight = element_weight[e_j]
@@ -383,7 +411,17 @@ def soap_batch(
                                 yw[lm] = weight * parity[lm] * harmonics[lm]
                             _accumulate(cstars[j - c0], 0, yw, star_radial, star_stride, star_counts, l_max)
             for i in range(c0, c1):
-                coef = coefs[i - c0]
+                # (lm, element channel) matrix of this centre
+                if n_species == 1:
+                    coef = coefs[i - c0, 0].reshape((n_lm, n_max))
+                else:
+                    coef = coef_matrix
+                    for lm in range(n_lm):
+                        row = coef[lm]
+                        for e in range(n_species):
+                            block = coefs[i - c0, e]
+                            for n in range(n_max):
+                                row[e * n_max + n] = block[lm * n_max + n]
                 left = coef
                 if use_map_a:
                     _apply_map(coef, map_a, chan_a, l_max)
