@@ -306,7 +306,6 @@ def soap_batch(
     n_frames = offsets.shape[0] - 1
     shortest = np.empty(n_frames)
 
-    counts = np.full(l_max + 1, n_max)
     star_counts = np.empty(l_max + 1, dtype=np.int64)
     for l in range(l_max + 1):
         star_counts[l] = min(2 * l + 1, star_stride)
