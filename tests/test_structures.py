@@ -95,3 +95,25 @@ def test_disordered_pymatgen_structure():
     disordered = Structure(Lattice.cubic(3.0), [{"Cu": 0.5, "Au": 0.5}], [[0, 0, 0]])
     with pytest.raises(ValueError, match="structure 0: .*disordered"):
         _laed().fit([disordered])
+
+
+def test_periodic_size_matches_numpy():
+    from skdesc.structures import _periodic_size
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(300):
+        cell = rng.normal(scale=4.0, size=(3, 3))
+        pbc = rng.random(3) < 0.6
+        vectors = cell[pbc]
+        if len(vectors) == 0:
+            continue
+        if len(vectors) == 3:
+            expected = abs(np.linalg.det(vectors))
+        elif len(vectors) == 2:
+            expected = np.linalg.norm(np.cross(vectors[0], vectors[1]))
+        else:
+            expected = np.linalg.norm(vectors[0])
+        assert _periodic_size(cell.tolist(), pbc.tolist()) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        checked += 1
+    assert checked > 200
