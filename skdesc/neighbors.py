@@ -146,25 +146,28 @@ def _neighbor_list(positions, cell, pbc, cutoff, half=False):
     wrapped = frac @ full_cell
 
     # periodic images that can lie within the cutoff of the home cell
-    n_shift = (2 * n_img[0] + 1) * (2 * n_img[1] + 1) * (2 * n_img[2] + 1)
-    capacity = n_atoms * n_shift
-    img_pos = np.empty((capacity, 3))
-    img_atom = np.empty(capacity, dtype=np.int64)
-    img_shift = np.empty((capacity, 3), dtype=np.int64)
+    # per atom, the shifts s with frac + s in [-pad, 1 + pad] along each
+    # periodic axis (a hair wider: a boundary image is beyond the cutoff anyway)
+    lo = np.zeros((n_atoms, 3), dtype=np.int64)
+    hi = np.zeros((n_atoms, 3), dtype=np.int64)
     n_images = 0
-    for s0 in range(-n_img[0], n_img[0] + 1):
-        for s1 in range(-n_img[1], n_img[1] + 1):
-            for s2 in range(-n_img[2], n_img[2] + 1):
-                for i in range(n_atoms):
-                    f0 = frac[i, 0] + s0
-                    f1 = frac[i, 1] + s1
+    for i in range(n_atoms):
+        for k in range(3):
+            if pbc[k]:
+                lo[i, k] = max(np.int64(np.ceil(-pad[k] - frac[i, k] - 1e-9)), -n_img[k])
+                hi[i, k] = min(np.int64(np.floor(1.0 + pad[k] - frac[i, k] + 1e-9)), n_img[k])
+        n_images += (hi[i, 0] - lo[i, 0] + 1) * (hi[i, 1] - lo[i, 1] + 1) * (hi[i, 2] - lo[i, 2] + 1)
+    img_pos = np.empty((n_images, 3))
+    img_atom = np.empty(n_images, dtype=np.int64)
+    img_shift = np.empty((n_images, 3), dtype=np.int64)
+    n_images = 0
+    for i in range(n_atoms):
+        for s0 in range(lo[i, 0], hi[i, 0] + 1):
+            f0 = frac[i, 0] + s0
+            for s1 in range(lo[i, 1], hi[i, 1] + 1):
+                f1 = frac[i, 1] + s1
+                for s2 in range(lo[i, 2], hi[i, 2] + 1):
                     f2 = frac[i, 2] + s2
-                    if pbc[0] and (f0 < -pad[0] or f0 > 1.0 + pad[0]):
-                        continue
-                    if pbc[1] and (f1 < -pad[1] or f1 > 1.0 + pad[1]):
-                        continue
-                    if pbc[2] and (f2 < -pad[2] or f2 > 1.0 + pad[2]):
-                        continue
                     for k in range(3):
                         img_pos[n_images, k] = (
                             f0 * full_cell[0, k] + f1 * full_cell[1, k] + f2 * full_cell[2, k]
