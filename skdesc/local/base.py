@@ -5,10 +5,11 @@ from abc import abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, cpu_count, delayed
+from joblib import cpu_count
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._parallel import ordered_map
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
@@ -327,19 +328,17 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         spans = self._batches(np.diff(offsets), cpu_count() if n_jobs < 0 else n_jobs)
         values = None
         if derivatives:
-            tasks = (delayed(self._run_batch_derivatives)(structures[a:b], a, lookup) for a, b in spans)
+            calls = [(self._run_batch_derivatives, (structures[a:b], a, lookup)) for a, b in spans]
         elif self._writes_into_output and not getattr(self, "sparse", False):
             values = np.empty((offsets[-1], self.n_features_out_))
-            tasks = (
-                delayed(self._run_batch)(structures[a:b], a, lookup, values[offsets[a] : offsets[b]])
-                for a, b in spans
-            )
+            calls = [
+                (self._run_batch, (structures[a:b], a, lookup, values[offsets[a] : offsets[b]])) for a, b in spans
+            ]
         else:
-            tasks = (delayed(self._run_batch)(structures[a:b], a, lookup) for a, b in spans)
+            calls = [(self._run_batch, (structures[a:b], a, lookup)) for a, b in spans]
         # batches arrive in order; dense results are copied into one preallocated
         # array so that peak memory is the output plus the batches in flight
-        parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
-        results = parallel(tasks)
+        results = ordered_map(calls, n_jobs)
         if self.verbose:
             from tqdm.auto import tqdm
 

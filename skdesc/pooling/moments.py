@@ -24,10 +24,10 @@ import re
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._parallel import ordered_map
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights, resolve_species, warn_zero_weights
 from ..structures import atomic_symbol
@@ -392,7 +392,7 @@ class MomentGSD(TransformerMixin, BaseEstimator):
         if len(spans) == 1 or n_jobs == 1:
             parts = [run(lo, hi) for lo, hi in spans]
         else:
-            parts = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(run)(lo, hi) for lo, hi in spans)
+            parts = list(ordered_map([(run, span) for span in spans], n_jobs))
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def derivatives(self, features, atomic_derivatives):
