@@ -329,6 +329,8 @@ def soap_batch(
     coefs = np.empty((block_size, n_species, n_lm * n_max))
     products = np.empty(n_lm * n_max)
     coef_matrix = np.empty((n_lm, n_chan))
+    present = np.zeros((block_size, n_species), dtype=np.bool_)
+    element_rows = np.ones(n_chan, dtype=np.bool_)
     cstars = np.empty((block_size, n_lm, star_stride))
     parity = np.empty(n_lm)
     for l in range(l_max + 1):
@@ -338,6 +340,7 @@ def soap_batch(
     chan_b = np.empty((n_lm, map_b.shape[1]))
     n_cols = max(n_chan, star_stride, map_b.shape[1], map_a.shape[1] if use_map_a else 0)
     gram = np.empty((l_max + 1, n_cols, n_cols))
+    all_rows = np.ones(n_cols, dtype=np.bool_)
     flat_gram = gram.reshape(-1)
     n_left = map_a.shape[1] if use_map_a else n_chan
     n_right = n_left
@@ -370,6 +373,7 @@ def soap_batch(
         for c0 in range(0, a1 - a0, block_size):
             c1 = min(c0 + block_size, a1 - a0)
             coefs[: c1 - c0] = 0.0
+            present[: c1 - c0] = False
             if use_star:
                 cstars[: c1 - c0] = 0.0
             for i in range(c0, c1):
@@ -378,6 +382,7 @@ def soap_batch(
                 weight = center_weight * atom_weight[a0 + i] * y00
                 for n in range(n_max):
                     coefs[i - c0, e_i, n] += weight * radial_zero[n]
+                present[i - c0, e_i] = True
                 if use_star:
                     weight = center_weight * element_weight[e_i] * y00
                     for n in range(star_counts[0]):
@@ -396,8 +401,10 @@ def soap_batch(
                     e_j = species_index[a0 + j]
                     _outer_products(harmonics, radial, n_max, l_max, products)
                     _add_products(coefs[i - c0, e_j], products, atom_weight[a0 + j], n_max, l_max, False)
+                    present[i - c0, e_j] = True
                     if both:
                         _add_products(coefs[j - c0, e_i], products, atom_weight[a0 + i], n_max, l_max, True)
+                        present[j - c0, e_i] = True
                     if use_star:
                         _radial_values(star_tab, star_inv_width, r, star_radial)
                         weight = element_weight[e_j]
@@ -433,10 +440,14 @@ def soap_batch(
                     right = cstars[i - c0]
                 elif b_kind == B_RAW:
                     right = coef
+                # Gram rows of raw element channels of absent elements are zero
+                for e in range(n_species):
+                    for n in range(n_max):
+                        element_rows[e * n_max + n] = present[i - c0, e]
                 if swap:
-                    _channel_gram(right, left, l_max, gram)
+                    _channel_gram(right, left, l_max, element_rows if b_kind == B_RAW else all_rows, gram)
                 else:
-                    _channel_gram(left, right, l_max, gram)
+                    _channel_gram(left, right, l_max, all_rows if use_map_a else element_rows, gram)
                 row = out[a0 - offsets[0] + i]
                 for q in range(n_features):
                     row[q] = pref[q] * flat_gram[position[q]]
@@ -444,8 +455,11 @@ def soap_batch(
 
 
 @njit(cache=True, nogil=True)
-def _channel_gram(left, right, l_max, gram):
+def _channel_gram(left, right, l_max, rows, gram):
     """gram[l, a, b] = sum_m left[lm, a] right[lm, b] for all channel pairs.
+
+    Rows ``a`` with ``rows[a]`` False are known to be zero (channels of
+    elements absent from the environment) and are only cleared.
 
     Rank-4 updates (four m at a time) with a fixed-length contiguous inner
     loop: each pass over a Gram row then does four multiply-adds per load and
@@ -469,6 +483,8 @@ def _channel_gram(left, right, l_max, gram):
             s2 = right[lm + 2]
             s3 = right[lm + 3]
             for ca in range(n_left):
+                if not rows[ca]:
+                    continue
                 x0 = left[lm, ca]
                 x1 = left[lm + 1, ca]
                 x2 = left[lm + 2, ca]
@@ -480,6 +496,8 @@ def _channel_gram(left, right, l_max, gram):
         while lm < end:
             source = right[lm]
             for ca in range(n_left):
+                if not rows[ca]:
+                    continue
                 x = left[lm, ca]
                 target = block[ca]
                 for cb in range(n_right):
