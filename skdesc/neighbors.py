@@ -123,12 +123,41 @@ def _complete_cell(cell, pbc):
 
 
 @njit(cache=True, nogil=True)
+def _inverse3(m):
+    """Inverse of a 3x3 matrix by cofactors (a LAPACK call costs more for one cell)."""
+    out = np.empty((3, 3))
+    out[0, 0] = m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1]
+    out[0, 1] = m[0, 2] * m[2, 1] - m[0, 1] * m[2, 2]
+    out[0, 2] = m[0, 1] * m[1, 2] - m[0, 2] * m[1, 1]
+    out[1, 0] = m[1, 2] * m[2, 0] - m[1, 0] * m[2, 2]
+    out[1, 1] = m[0, 0] * m[2, 2] - m[0, 2] * m[2, 0]
+    out[1, 2] = m[0, 2] * m[1, 0] - m[0, 0] * m[1, 2]
+    out[2, 0] = m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0]
+    out[2, 1] = m[0, 1] * m[2, 0] - m[0, 0] * m[2, 1]
+    out[2, 2] = m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
+    det = m[0, 0] * out[0, 0] + m[0, 1] * out[1, 0] + m[0, 2] * out[2, 0]
+    if det == 0.0:
+        raise ValueError("the cell has zero volume along its periodic axes")
+    return out / det
+
+
+@njit(cache=True, nogil=True)
+def _times3(rows, m):
+    """rows @ m for an (n, 3) array and a 3x3 matrix."""
+    out = np.empty((rows.shape[0], 3))
+    for i in range(rows.shape[0]):
+        for k in range(3):
+            out[i, k] = rows[i, 0] * m[0, k] + rows[i, 1] * m[1, k] + rows[i, 2] * m[2, k]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _neighbor_list(positions, cell, pbc, cutoff, half=False):
     # half=True keeps one of (i, j, S) and (j, i, -S): j > i, or j == i with S > 0 lexicographically
     n_atoms = positions.shape[0]
     full_cell = _complete_cell(cell, pbc)
-    inverse = np.linalg.inv(full_cell)
-    frac = positions @ inverse
+    inverse = _inverse3(full_cell)
+    frac = _times3(positions, inverse)
 
     # wrap into the home cell along periodic axes; remember the integer shift
     wrap = np.zeros((n_atoms, 3), dtype=np.int64)
@@ -143,7 +172,7 @@ def _neighbor_list(positions, cell, pbc, cutoff, half=False):
                 w = np.floor(frac[i, k])
                 frac[i, k] -= w
                 wrap[i, k] = np.int64(w)
-    wrapped = frac @ full_cell
+    wrapped = _times3(frac, full_cell)
 
     # periodic images that can lie within the cutoff of the home cell
     # per atom, the shifts s with frac + s in [-pad, 1 + pad] along each
@@ -303,7 +332,7 @@ def _grow(a, capacity):
 @njit(cache=True, nogil=True)
 def _count_shifts(cell, pbc, cutoff):
     """Number of periodic image shifts a search with ``cutoff`` would visit."""
-    inverse = np.linalg.inv(_complete_cell(cell, pbc))
+    inverse = _inverse3(_complete_cell(cell, pbc))
     count = 1
     for k in range(3):
         if pbc[k]:
