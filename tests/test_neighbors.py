@@ -106,3 +106,12 @@ def test_half_list_holds_each_pair_once(seed):
     theirs, _ = _as_sorted_table(full.centers, full.index, full.shifts, full.distances)
     np.testing.assert_array_equal(ours, theirs)
     assert shortest == pytest.approx(full.distances.min())
+
+
+def test_singular_periodic_cell_is_an_error():
+    positions = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    flat = np.array([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [3.0, 3.0, 0.0]])  # third vector in the plane
+    with pytest.raises(ValueError, match="zero volume"):
+        neighbor_list(positions, flat, [True, True, True], 2.0)
+    # the same cell is fine when the degenerate axis is not periodic
+    assert len(neighbor_list(positions, flat, [True, True, False], 2.0).index) > 0
