@@ -61,12 +61,13 @@ class Frame:
 
 
 def _frame_from_ase(atoms):
-    # one copy of each array (the get_* accessors copy, and so would np.array)
+    # one copy of each of the Atoms' arrays (the get_* accessors copy first);
+    # astype copies twice as fast as np.array for these small arrays
     return (
-        np.array(atoms.positions, dtype=np.float64),
-        np.array(atoms.numbers, dtype=np.int64),
-        np.array(atoms.cell.array, dtype=np.float64),
-        np.array(atoms.pbc, dtype=bool),
+        atoms.positions.astype(np.float64),
+        atoms.numbers.astype(np.int64),
+        atoms.cell.array.astype(np.float64),
+        atoms.pbc.astype(bool),
     )
 
 
