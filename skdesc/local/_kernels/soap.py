@@ -20,6 +20,14 @@ feature is then
 ``pref[p] * sum_m A[l m, a] B[l m, b]`` for a table of (l, a, b) triples, where
 the channel matrices A and B are linear maps of the coefficients (identity,
 element sums, embeddings, random projections) chosen by the compression.
+
+Per structure the kernel builds one neighbour list (a half list, each pair
+once, when all centres fit in one block of coefficients), forms each pair's
+products Y_lm R_nl once and adds them to both centres (Y_lm(-u) =
+(-1)^l Y_lm(u)), then per centre maps the channels, builds one Gram matrix
+per l and gathers the output columns.  The loops are shaped for LLVM's loop
+vectoriser (numba leaves the SLP vectoriser off): long contiguous inner
+loops; an inner loop of n_max = 8 runs mostly in its scalar remainder.
 """
 
 import numpy as np
@@ -208,7 +216,10 @@ def _radial_values(table, inv_width, r, out):
 
 @njit(cache=True, nogil=True, inline="always")
 def _accumulate(coef, column, yw, radial, stride, counts, l_max):
-    """coef[lm, column + n] += yw[lm] * radial[l * stride + n] for n < counts[l]."""
+    """coef[lm, column + n] += yw[lm] * radial[l * stride + n] for n < counts[l].
+
+    Used for the (2l+1)-function basis of nu,mu*, whose row length varies with l.
+    """
     for l in range(l_max + 1):
         count = counts[l]
         # slices with their own bounds let LLVM vectorise (indexing one long
