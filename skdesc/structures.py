@@ -124,6 +124,19 @@ def _raw_arrays(obj, index):
         raise _disordered_error(index) from exc
 
 
+def _input_arrays(obj, index):
+    """(positions, numbers, cell, pbc) of one input object, without copying where possible."""
+    kind = _kind(obj, index)
+    if kind == "frame":
+        return np.asarray(obj.positions), np.asarray(obj.numbers), np.asarray(obj.cell), np.asarray(obj.pbc)
+    if kind == "ase":
+        return obj.positions, obj.numbers, obj.cell.array, obj.pbc
+    try:
+        return _frame_from_pymatgen(obj)
+    except AttributeError as exc:  # e.g. a disordered site without .specie
+        raise _disordered_error(index) from exc
+
+
 def _numbers(obj, index):
     """Atomic numbers of one input object, without copying its positions."""
     kind = _kind(obj, index)
@@ -208,6 +221,56 @@ def _check_frames(frames, start):
         for index, frame in enumerate(frames, start=start):
             _check_values(frame.positions, frame.numbers, index)
         raise  # unreachable: some frame fails on its own
+
+
+def structure_arrays(X, start=0):
+    """Validated arrays of several structures, concatenated (one copy of the input data).
+
+    What :func:`to_frames` followed by concatenation gives, without a copy
+    per structure (for small molecules the per-structure numpy calls cost
+    as much as a fast descriptor).
+
+    Parameters
+    ----------
+    X : structure or sequence of structures
+        As for :func:`to_frames`.
+    start : int, default=0
+        Index of ``X[0]`` in a longer input, for error messages.
+
+    Returns
+    -------
+    positions : ndarray of shape (n_atoms, 3), float64, Å
+    numbers : ndarray of shape (n_atoms,), int64
+    offsets : ndarray of shape (n_structures + 1,), int64
+        Atoms of structure ``s`` are rows ``offsets[s]:offsets[s + 1]``.
+    cells : ndarray of shape (n_structures, 3, 3), float64, Å
+    pbc : ndarray of shape (n_structures, 3), bool
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`to_frames`, naming the structure.
+    """
+    parts = []
+    for index, obj in enumerate(as_structure_list(X), start=start):
+        arrays = _input_arrays(obj, index)
+        _check_layout(*arrays, index)
+        parts.append(arrays)
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([part[0].shape[0] for part in parts], out=offsets[1:])
+    positions = np.concatenate([part[0] for part in parts], dtype=np.float64)
+    numbers = np.concatenate([part[1] for part in parts]).astype(np.int64, copy=False)
+    cells = np.array([part[2] for part in parts], dtype=np.float64)
+    pbc = np.array([part[3] for part in parts], dtype=bool)
+    try:
+        _check_values(positions, numbers, None)
+    except ValueError:
+        # name the first failing structure
+        for s in range(len(parts)):
+            a, b = offsets[s], offsets[s + 1]
+            _check_values(positions[a:b], numbers[a:b], start + s)
+        raise  # unreachable: some structure fails on its own
+    return positions, numbers, offsets, cells, pbc
 
 
 def _is_single_structure(X):

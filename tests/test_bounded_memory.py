@@ -2,7 +2,7 @@
 
 ``transform`` reads only the atomic numbers of the whole input
 (``skdesc.structures.atomic_numbers``); each batch converts and validates its
-own structures (``to_frames`` on a slice), so errors still name the index of
+own structures (``structure_arrays`` on a slice), so errors still name the index of
 the structure in the whole input.
 """
 
@@ -14,8 +14,8 @@ import pytest
 from ase.build import molecule
 
 import skdesc.local.base as base
-from skdesc import SOAP, ChebyshevLAED, Frame, to_frames
-from skdesc.structures import atomic_numbers
+from skdesc import SOAP, ChebyshevLAED, Frame
+from skdesc.structures import atomic_numbers, structure_arrays
 
 N_STRUCTURES = 300
 
@@ -37,15 +37,15 @@ def _laed(**params):
 
 @pytest.fixture
 def small_batches(monkeypatch):
-    """Batches of at most 16 atoms, and a record of the sizes of all ``to_frames`` calls."""
+    """Batches of at most 16 atoms, and a record of the sizes of all ``structure_arrays`` calls."""
     calls = []
 
     def spy(structures, start=0):
         calls.append((start, len(structures)))
-        return to_frames(structures, start=start)
+        return structure_arrays(structures, start=start)
 
     monkeypatch.setattr(base, "_ATOMS_PER_BATCH", 16)
-    monkeypatch.setattr(base, "to_frames", spy)
+    monkeypatch.setattr(base, "structure_arrays", spy)
     return calls
 
 

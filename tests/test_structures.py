@@ -117,3 +117,35 @@ def test_periodic_size_matches_numpy():
         assert _periodic_size(cell.tolist(), pbc.tolist()) == pytest.approx(expected, rel=1e-12, abs=1e-12)
         checked += 1
     assert checked > 200
+
+
+def test_structure_arrays_equal_concatenated_frames():
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from skdesc.structures import structure_arrays
+
+    inputs = [bulk("Si"), molecule("H2O"), AseAtomsAdaptor.get_structure(bulk("NaCl", "rocksalt", a=5.6))]
+    inputs.append(to_frames(molecule("CH4"))[0])
+    positions, numbers, offsets, cells, pbc = structure_arrays(inputs)
+    frames = to_frames(inputs)
+    np.testing.assert_array_equal(positions, np.concatenate([f.positions for f in frames]))
+    np.testing.assert_array_equal(numbers, np.concatenate([f.numbers for f in frames]))
+    np.testing.assert_array_equal(offsets, np.cumsum([0] + [len(f) for f in frames]))
+    np.testing.assert_array_equal(cells, np.stack([f.cell for f in frames]))
+    np.testing.assert_array_equal(pbc, np.stack([f.pbc for f in frames]))
+    assert positions.dtype == np.float64 and numbers.dtype == np.int64 and pbc.dtype == bool
+    assert not np.shares_memory(positions, inputs[0].positions)  # a copy of the caller's data
+
+
+def test_structure_arrays_name_the_failing_structure():
+    from skdesc.structures import structure_arrays
+
+    good = [molecule("H2O") for _ in range(4)]
+    bad = molecule("H2O")
+    bad.positions[2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"structure 12: positions of atoms \[2\] are NaN or inf"):
+        structure_arrays(good[:2] + [bad] + good[2:], start=10)
+    unknown = molecule("H2O")
+    unknown.numbers[0] = 0
+    with pytest.raises(ValueError, match="structure 11: atomic numbers must lie in 1..118"):
+        structure_arrays([good[0], unknown], start=10)

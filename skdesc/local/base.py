@@ -13,7 +13,7 @@ from .._parallel import ordered_map
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
-from ..structures import as_structure_list, atomic_numbers, atomic_symbol, to_frames
+from ..structures import as_structure_list, atomic_numbers, atomic_symbol, structure_arrays
 from ._kernels.pairs import count_pairs
 
 __all__ = ["LocalDescriptor"]
@@ -48,10 +48,28 @@ class FrameBatch:
     """
 
     def __init__(self, frames, lookup):
-        self.offsets = np.zeros(len(frames) + 1, dtype=np.int64)
-        np.cumsum([len(f) for f in frames], out=self.offsets[1:])
-        self.positions = np.ascontiguousarray(np.concatenate([f.positions for f in frames]))
-        self.numbers = np.concatenate([f.numbers for f in frames])
+        offsets = np.zeros(len(frames) + 1, dtype=np.int64)
+        np.cumsum([len(f) for f in frames], out=offsets[1:])
+        self._set(
+            np.concatenate([f.positions for f in frames]),
+            np.concatenate([f.numbers for f in frames]),
+            offsets,
+            np.stack([f.cell for f in frames]),
+            np.stack([f.pbc for f in frames]),
+            lookup,
+        )
+
+    @classmethod
+    def from_structures(cls, structures, start, lookup):
+        """Batch of input structures, validated (``start``: index of the first, for errors)."""
+        batch = cls.__new__(cls)
+        batch._set(*structure_arrays(structures, start=start), lookup)
+        return batch
+
+    def _set(self, positions, numbers, offsets, cells, pbc, lookup):
+        self.offsets = offsets
+        self.positions = np.ascontiguousarray(positions, dtype=np.float64)
+        self.numbers = numbers
         self.species_index = np.ascontiguousarray(lookup[self.numbers])
         known = self.species_index >= 0
         if not known.all():
@@ -59,8 +77,8 @@ class FrameBatch:
             self.positions = self.positions[known]
             self.numbers = self.numbers[known]
             self.species_index = self.species_index[known]
-        self.cells = np.ascontiguousarray(np.stack([f.cell for f in frames]))
-        self.pbc = np.ascontiguousarray(np.stack([f.pbc for f in frames]))
+        self.cells = np.ascontiguousarray(cells, dtype=np.float64)
+        self.pbc = np.ascontiguousarray(pbc, dtype=bool)
 
 
 class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -147,7 +165,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         structures = as_structure_list(X)
         numbers, offsets = atomic_numbers(structures)
         for a, b in self._batches(np.diff(offsets), 1):
-            to_frames(structures[a:b], start=a)  # validate, one batch of copies at a time
+            structure_arrays(structures[a:b], start=a)  # validate, one batch of copies at a time
         self._fit(numbers, offsets)
         return self
 
@@ -376,7 +394,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
     @staticmethod
     def _frame_batch(structures, start, lookup):
         """Copy, validate and flatten one batch of structures (``start``: index of the first)."""
-        return FrameBatch(to_frames(structures, start=start), lookup)
+        return FrameBatch.from_structures(structures, start, lookup)
 
     def _run_batch(self, structures, start, lookup, out=None):
         batch = self._frame_batch(structures, start, lookup)
