@@ -28,7 +28,15 @@ import math
 
 import numpy as np
 
-__all__ = ["Frame", "to_frames", "as_structure_list", "atomic_numbers", "atomic_number", "atomic_symbol"]
+__all__ = [
+    "Frame",
+    "to_frames",
+    "structure_arrays",
+    "as_structure_list",
+    "atomic_numbers",
+    "atomic_number",
+    "atomic_symbol",
+]
 
 # Smallest volume (Å^3), area (Å^2) or length (Å) a periodic cell may span.
 _DEGENERATE_CELL_TOL = 1e-8
