@@ -417,7 +417,7 @@ def profile_split(name, structures, repeat, max_env=12_800):
     """Split of the single-threaded nu2 transform time, using transform's own batches."""
     from skdesc.local.base import FrameBatch
     from skdesc.neighbors import guarded_neighbor_list
-    from skdesc.structures import to_frames
+    from skdesc.structures import structure_arrays
 
     keep, total = [], 0
     for atoms in structures:
@@ -431,9 +431,9 @@ def profile_split(name, structures, repeat, max_env=12_800):
     est.transform(structures[:2])
     lookup = np.full(119, -1, dtype=np.int64)
     lookup[list(est.species_)] = np.arange(len(est.species_))
-    frames = to_frames(structures)
-    spans = est._batches([len(f) for f in frames], 1)
-    batches = [FrameBatch(frames[a:b], lookup) for a, b in spans]
+    lengths = [len(atoms) for atoms in structures]
+    spans = est._batches(lengths, 1)
+    batches = [FrameBatch.from_structures(structures[a:b], a, lookup) for a, b in spans]
     n_env = sum(b.positions.shape[0] for b in batches)
     one = (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1))
     _kernel_call(est, batches[0], one)  # compile this signature
@@ -453,8 +453,8 @@ def profile_split(name, structures, repeat, max_env=12_800):
     t_transform, t_frames, t_batch, t_nl, t_expand, t_full = best_times(
         [
             lambda: est.transform(structures),
-            lambda: to_frames(structures),
-            lambda: [FrameBatch(frames[a:b], lookup) for a, b in spans],
+            lambda: [structure_arrays(structures[a:b], start=a) for a, b in spans],
+            lambda: [FrameBatch.from_structures(structures[a:b], a, lookup) for a, b in spans],
             neighbours,
             lambda: [_kernel_call(est, batch, one) for batch in batches],
             lambda: [_kernel_call(est, batch) for batch in batches],
@@ -468,14 +468,14 @@ def profile_split(name, structures, repeat, max_env=12_800):
           f"({n_pairs / n_env:.1f} per environment), {est.n_features_out_} features, best of {repeat}")
     rows = [
         ("transform() end to end", t_transform),
-        ("  to_frames (input conversion)", t_frames),
-        ("  FrameBatch (flattening)", t_batch),
+        ("  FrameBatch.from_structures (input)", t_batch),
+        ("    structure_arrays (copy + checks)", t_frames),
         ("  soap_batch, 1-feature table", t_expand),
         ("    neighbour lists", t_nl),
         ("    density expansion + channel Gram (difference)", t_expansion),
         ("  soap_batch, full nu2 table", t_full),
         ("    writing the features (full - 1-feature)", t_spectrum),
-        ("  rest: output array, joblib (transform - above)", t_transform - t_frames - t_batch - t_full),
+        ("  rest: output array, batching (transform - above)", t_transform - t_batch - t_full),
     ]
     for label, t in rows:
         print(f"  {label:<56}{t:8.3f} s {100 * t / t_transform:5.1f} %  {1e6 * t / n_env:7.2f} us/env")
