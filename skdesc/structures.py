@@ -68,17 +68,6 @@ class Frame:
         return len(self.numbers)
 
 
-def _frame_from_ase(atoms):
-    # one copy of each of the Atoms' arrays (the get_* accessors copy first);
-    # astype copies twice as fast as np.array for these small arrays
-    return (
-        atoms.positions.astype(np.float64),
-        atoms.numbers.astype(np.int64),
-        atoms.cell.array.astype(np.float64),
-        atoms.pbc.astype(bool),
-    )
-
-
 def _frame_from_pymatgen(obj):
     numbers = np.array([site.specie.Z for site in obj], dtype=np.int64)
     positions = np.array(obj.cart_coords, dtype=np.float64).reshape(-1, 3)
@@ -112,24 +101,6 @@ def _disordered_error(index):
         f"structure {index}: pymatgen object with disordered (partial "
         "occupancy) sites is not supported; order the structure first"
     )
-
-
-def _raw_arrays(obj, index):
-    """Return (positions, numbers, cell, pbc) copies for one input object."""
-    kind = _kind(obj, index)
-    if kind == "frame":
-        return (
-            np.array(obj.positions, dtype=np.float64),
-            np.array(obj.numbers, dtype=np.int64),
-            np.array(obj.cell, dtype=np.float64),
-            np.array(obj.pbc, dtype=bool),
-        )
-    if kind == "ase":
-        return _frame_from_ase(obj)
-    try:
-        return _frame_from_pymatgen(obj)
-    except AttributeError as exc:  # e.g. a disordered site without .specie
-        raise _disordered_error(index) from exc
 
 
 def _input_arrays(obj, index):
@@ -216,27 +187,12 @@ def _check_values(positions, numbers, index):
         raise _numbers_error(index)
 
 
-def _check_frames(frames, start):
-    """Value checks of all frames at once (numpy calls cost microseconds each);
-    on a failure the frames are checked one by one to name the structure."""
-    if not frames:
-        return
-    try:
-        _check_values(
-            np.concatenate([f.positions for f in frames]), np.concatenate([f.numbers for f in frames]), None
-        )
-    except ValueError:
-        for index, frame in enumerate(frames, start=start):
-            _check_values(frame.positions, frame.numbers, index)
-        raise  # unreachable: some frame fails on its own
-
-
 def structure_arrays(X, start=0):
     """Validated arrays of several structures, concatenated (one copy of the input data).
 
-    What :func:`to_frames` followed by concatenation gives, without a copy
-    per structure (for small molecules the per-structure numpy calls cost
-    as much as a fast descriptor).
+    The conversion behind :func:`to_frames` and the descriptors' batches: one
+    concatenated copy and value checks once for all structures (for small
+    molecules, numpy calls per structure cost as much as a fast descriptor).
 
     Parameters
     ----------
@@ -380,7 +336,8 @@ def to_frames(X, start=0):
     -------
     frames : list of Frame
         Copies of the input data (float64 positions and cell in Å, int64
-        atomic numbers, boolean pbc).
+        atomic numbers, boolean pbc), as views into the arrays of
+        :func:`structure_arrays`.
 
     Raises
     ------
@@ -390,13 +347,11 @@ def to_frames(X, start=0):
         If a structure is empty, has NaN/inf positions, or a periodic cell with
         zero volume.  The message names the index of the structure.
     """
-    frames = []
-    for index, obj in enumerate(as_structure_list(X), start=start):
-        positions, numbers, cell, pbc = _raw_arrays(obj, index)
-        _check_layout(positions, numbers, cell, pbc, index)
-        frames.append(Frame(positions, numbers, cell, pbc))
-    _check_frames(frames, start)
-    return frames
+    positions, numbers, offsets, cells, pbc = structure_arrays(X, start=start)
+    return [
+        Frame(positions[a:b], numbers[a:b], cells[s], pbc[s])
+        for s, (a, b) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist()))
+    ]
 
 
 def atomic_number(species):
