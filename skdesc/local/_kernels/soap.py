@@ -215,24 +215,6 @@ def _radial_values(table, inv_width, r, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _accumulate(coef, column, yw, radial, stride, counts, l_max):
-    """coef[lm, column + n] += yw[lm] * radial[l * stride + n] for n < counts[l].
-
-    Used for the (2l+1)-function basis of nu,mu*, whose row length varies with l.
-    """
-    for l in range(l_max + 1):
-        count = counts[l]
-        # slices with their own bounds let LLVM vectorise (indexing one long
-        # row with an offset ran 2x slower)
-        source = radial[l * stride : l * stride + count]
-        for lm in range(l * l, (l + 1) * (l + 1)):
-            y = yw[lm]
-            target = coef[lm, column : column + count]
-            for n in range(count):
-                target[n] += y * source[n]
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _outer_products(harmonics, radial, n_max, l_max, products):
     """products[lm * n_max + n] = Y_lm * radial[l * n_max + n] (one pair's expansion terms)."""
     for l in range(l_max + 1):
@@ -317,11 +299,7 @@ def soap_batch(
     n_frames = offsets.shape[0] - 1
     shortest = np.empty(n_frames)
 
-    star_counts = np.empty(l_max + 1, dtype=np.int64)
-    for l in range(l_max + 1):
-        star_counts[l] = min(2 * l + 1, star_stride)
     harmonics = np.empty(n_lm)
-    yw = np.empty(n_lm)
     radial = np.empty(radial_tab.shape[2])
     star_radial = np.empty(star_tab.shape[2])
     radial_zero = np.empty(radial_tab.shape[2])
@@ -342,11 +320,10 @@ def soap_batch(
     coef_matrix = np.empty((n_lm, n_chan))
     present = np.zeros((block_size, n_species), dtype=np.bool_)
     element_rows = np.ones(n_chan, dtype=np.bool_)
-    cstars = np.empty((block_size, n_lm, star_stride))
-    parity = np.empty(n_lm)
-    for l in range(l_max + 1):
-        for lm in range(l * l, (l + 1) * (l + 1)):
-            parity[lm] = 1.0 - 2.0 * (l % 2)
+    # nu,mu* total density on the (2l+1)-function basis, rows padded to
+    # star_stride (its radial functions beyond 2l + 1 are exactly zero)
+    cstars = np.empty((block_size, n_lm * star_stride))
+    star_products = np.empty(n_lm * star_stride)
     chan_a = np.empty((n_lm, map_a.shape[1] if use_map_a else n_chan))
     chan_b = np.empty((n_lm, map_b.shape[1]))
     n_cols = max(n_chan, star_stride, map_b.shape[1], map_a.shape[1] if use_map_a else 0)
@@ -396,8 +373,8 @@ def soap_batch(
                 present[i - c0, e_i] = True
                 if use_star:
                     weight = center_weight * element_weight[e_i] * y00
-                    for n in range(star_counts[0]):
-                        cstars[i - c0, 0, n] += weight * star_zero[n]
+                    for n in range(star_stride):
+                        cstars[i - c0, n] += weight * star_zero[n]
                 for p in range(first[i], first[i + 1]):
                     j = nbr[p]
                     both = c0 <= j < c1
@@ -418,15 +395,10 @@ def soap_batch(
                         present[j - c0, e_i] = True
                     if use_star:
                         _radial_values(star_tab, star_inv_width, r, star_radial)
-                        weight = element_weight[e_j]
-                        for lm in range(n_lm):
-                            yw[lm] = weight * harmonics[lm]
-                        _accumulate(cstars[i - c0], 0, yw, star_radial, star_stride, star_counts, l_max)
+                        _outer_products(harmonics, star_radial, star_stride, l_max, star_products)
+                        _add_products(cstars[i - c0], star_products, element_weight[e_j], star_stride, l_max, False)
                         if both:
-                            weight = element_weight[e_i]
-                            for lm in range(n_lm):
-                                yw[lm] = weight * parity[lm] * harmonics[lm]
-                            _accumulate(cstars[j - c0], 0, yw, star_radial, star_stride, star_counts, l_max)
+                            _add_products(cstars[j - c0], star_products, element_weight[e_i], star_stride, l_max, True)
             for i in range(c0, c1):
                 # (lm, element channel) matrix of this centre
                 if n_species == 1:
@@ -448,7 +420,7 @@ def soap_batch(
                     _apply_map(coef, map_b, chan_b, l_max)
                     right = chan_b
                 elif b_kind == B_STAR:
-                    right = cstars[i - c0]
+                    right = cstars[i - c0].reshape((n_lm, star_stride))
                 elif b_kind == B_RAW:
                     right = coef
                 # Gram rows of raw element channels of absent elements are zero
