@@ -176,7 +176,10 @@ def test_acsf_matches_finite_differences(compression, structure, request):
 
 
 # ------------------------------------------------------------ MomentGSD chain rule
-@pytest.mark.parametrize("label,moments", [("300", "central"), ("331", "standardized"), ("555", "cumulant")])
+@pytest.mark.parametrize(
+    "label,moments",
+    [("300", "central"), ("331", "standardized"), ("555", "cumulant"), ("300", "root"), ("332", "root"), ("555", "root")],
+)
 def test_moment_gsd_chain_rule_matches_finite_differences(label, moments, ethanol, small_cell):
     import warnings
 
