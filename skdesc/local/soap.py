@@ -470,7 +470,8 @@ class CompressedSOAP(LocalDescriptor):
             # an all-zero row (no density, e.g. center_weight=0 and no neighbours)
             # has no direction: it stays zero instead of 0/0
             norm = np.linalg.norm(values, axis=1, keepdims=True)
-            np.divide(values, norm, out=values, where=norm > 0.0)
+            norm[norm == 0.0] = 1.0
+            values /= norm
         if self.sparse:
             values = sp.csr_matrix(values)
         return values, shortest
