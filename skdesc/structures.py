@@ -12,6 +12,10 @@ modified).  :func:`to_frames` accepts
 * a :class:`Frame`,
 * or a list / tuple mixing any of them.
 
+Subclasses of these classes are accepted too (e.g. pymatgen's ``MSONAtoms``,
+an ``ase.Atoms`` returned by ``AseAtomsAdaptor.get_atoms``): the type is
+decided by ``isinstance`` (:func:`is_structure`), never by module names.
+
 :func:`atomic_numbers` is the cheap first pass of the local descriptors: it
 reads only the atomic numbers (views of the caller's arrays for ASE and
 frames), so that the positions of a long list of structures are copied one
