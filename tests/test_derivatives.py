@@ -110,7 +110,8 @@ def test_parallel_batches_identical(tio2_small):
 
 # ----------------------------------------------------------------------- SOAP
 SOAP_MODES = [
-    "nu2", "crossover", "mu2", "nu1mu1", "nu1mu1*", "nu1nu1hat", "nu1mu1hat", "embedding", "random", "random_symmetric",
+    "nu2", "crossover", "mu2", "nu1mu1", "nu1mu1*", "nu1nu1hat", "nu1nu1hat_crossover", "nu1mu1hat", "embedding",
+    "random", "random_symmetric",
 ]
 
 

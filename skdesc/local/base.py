@@ -378,7 +378,8 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
                 values[offsets[a] : offsets[b]] = part
         if sparse_parts:
             values = sp.vstack(sparse_parts, format="csr")
-        too_close = np.flatnonzero(shortest < self.min_distance)
+        # coincident atoms (distance 0) overlap even with min_distance=0
+        too_close = np.flatnonzero((shortest < self.min_distance) | (shortest <= 0.0))
         if too_close.size:
             s = int(too_close[0])
             raise ValueError(

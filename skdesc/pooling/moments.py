@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._parallel import ordered_map
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights, resolve_species, warn_zero_weights
-from ..structures import atomic_symbol
+from ..structures import atomic_symbol, is_structure
 from . import _moments_kernel as kernel
 
 __all__ = ["MomentGSD", "gsd_space", "stacked_moments"]
@@ -296,7 +296,7 @@ class MomentGSD(TransformerMixin, BaseEstimator):
     def _as_atomic(self, X):
         if isinstance(X, AtomicFeatures):
             return X
-        if isinstance(X, (list, tuple)) and X and type(X[0]).__module__.startswith(("ase", "pymatgen")):
+        if isinstance(X, (list, tuple)) and X and is_structure(X[0]):
             raise TypeError("MomentGSD takes per-atom descriptors: put a local descriptor such as ChebyshevLAED before it")
         return None
 
