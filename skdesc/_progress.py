@@ -27,7 +27,8 @@ class _CompileNotice(event.Listener):
         if self.said:  # nested compilations (kernels calling kernels) and later ones
             return
         self.said = True
-        self.bar.write(f"{self.desc}: compiling numba kernels (first use only; cached on disk afterwards)", file=sys.stderr)
+        message = f"{self.desc}: compiling numba kernels (first use only; cached on disk afterwards)"
+        self.bar.write(message, file=sys.stderr)
 
     def on_end(self, ev):
         pass

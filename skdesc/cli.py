@@ -68,7 +68,7 @@ arrays: features, feature_names and the index columns."""
 _ANALYZE_EXAMPLES = """examples:
   skdesc analyze data.extxyz --output-dir gsd_space
   skdesc analyze a.extxyz b.extxyz --descriptor soap --r-cut 5 --max-order 3 \\
-      --reference Sigma332 --output-dir gsd_space
+      --reference 332 --output-dir gsd_space
 
 Writes imbalance.csv (Delta(row -> column), raw mean ranks), srim.csv,
 summary.csv (Tables B.1-B.3 of Gharakhanyan et al. 2023), pairs_similar.csv,
@@ -432,8 +432,15 @@ def _add_descriptor_options(parser, required):
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in two lines (the error and where to get help), not the whole usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n(see {self.prog} --help)\n")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(prog="skdesc", description="Atomic-structure descriptors for scikit-learn.")
+    parser = _Parser(prog="skdesc", description="Atomic-structure descriptors for scikit-learn.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -487,7 +494,11 @@ def _parser():
     _add_descriptor_options(analyze, required=False)
     analyze.add_argument("--max-order", type=int, default=5, help="highest inner/outer moment (default: 5)")
     analyze.add_argument("--reference", default=None, help="reference GSD (default: Sigma_mm5, the largest)")
-    analyze.add_argument("--tolerance", type=float, default=0.01, help="normalised SRIM for best_ (default: 0.01)")
+    analyze.add_argument(
+        "--tolerance", type=float, default=None,
+        help="recommend the least complex GSD whose SRIM to the reference exceeds the reference's own (1) by at "
+        "most this fraction of N/2 - 1 (default: 0.01)",
+    )
     analyze.add_argument("--n-pairs", type=int, default=10, help="rows of the pair tables (default: 10)")
     analyze.add_argument("--output-dir", required=True, metavar="DIR", help="directory for the tables and plots")
     analyze.set_defaults(func=_analyze)

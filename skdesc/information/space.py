@@ -217,12 +217,21 @@ class GSDSpaceAnalysis:
         descriptors): z-score, range to [0, 1], or none.  Constant features
         are left at zero.
     tolerance : float, default=0.01
-        ``best_`` is the lowest-complexity GSD whose symmetric imbalance to
-        the reference, normalised (2/N times the mean rank: independent of the
-        data-set size; 0.01 means the neighbours keep, on average, ranks
-        within the closest 0.5 % of the data), is at most this.
+        ``best_`` is the lowest-complexity GSD whose symmetric imbalance (SRIM,
+        a mean rank) to the reference exceeds the reference's own, 1, by at
+        most this fraction of what an uninformative descriptor adds, ``N/2 - 1``:
+        ``excess = (SRIM - 1) / (N/2 - 1) <= tolerance``.  0.01 means that the
+        nearest neighbours of either descriptor lie, on average, within the
+        closest 1 % of the data set in the other, beyond the nearest itself,
+        at any N.  (Bounding ``2 SRIM / N`` instead, DADApy's normalisation,
+        fails at small N: its floor, 2/N, is 0.01 at N = 200, where only the
+        reference itself qualifies.)  Data sets of a few hundred structures
+        sample the neighbourhoods more coarsely, so their excess is larger and
+        the recommendation richer than for thousands of structures of the same
+        kind (TiO2, Chebyshev LAED: complexity 5-10 at N = 200, 3 at 1,000, 2 at 6,000).
     reference : str, default=None
-        Reference descriptor for ``best_`` and the default of the plots;
+        Reference descriptor for ``best_`` and the default of the plots
+        (``"Sigma554"``, ``"Σ554"`` or ``"554"``);
         ``None`` is the largest one, ``Sigma_mm5`` (``"Sigma555"`` for m = 5;
         ``"Sigma554"`` is the paper's other choice).
     chunk_size : int, default=64
@@ -240,8 +249,14 @@ class GSDSpaceAnalysis:
         The same in DADApy's convention, ``2 / N`` times the mean rank.
     reference_ : str
         The reference descriptor used.
+    srim_to_reference_ : pandas.DataFrame
+        One row per GSD: ``srim`` (mean rank) to the reference, ``excess``
+        (the quantity ``tolerance`` bounds), ``dimension``, ``complexity`` and
+        ``within_tolerance``.
     best_ : str
-        Label of the lowest-complexity GSD within ``tolerance`` of the reference.
+        Label of the lowest-complexity GSD within ``tolerance`` of the
+        reference (the reference itself if no other is); see
+        :meth:`recommendation`.
     n_ties_ : int
         Number of (descriptor, point) cases where tied distances mattered.
     """
@@ -372,9 +387,9 @@ class GSDSpaceAnalysis:
         ties = 0
         starts = range(0, n, int(self.chunk_size))
         if self.verbose:
-            from tqdm.auto import tqdm
+            from .._progress import progress
 
-            starts = tqdm(starts, desc="GSD space", unit="chunk")
+            starts = progress(starts, len(starts), "GSD space", unit="chunk")
         # buffers reused across chunks: fresh memory is slow to fault in
         size = min(int(self.chunk_size), n)
         partial_buffer = np.empty((len(keys), size, n))
@@ -478,7 +493,9 @@ class GSDSpaceAnalysis:
         except (TypeError, ValueError):
             label = None
         if label not in self.imbalance_.index:
-            raise ValueError(f"reference {reference!r} is not one of the fitted GSDs (e.g. {_display(self.reference_)!r})")
+            raise ValueError(
+                f"reference {reference!r} is not one of the fitted GSDs (e.g. {_display(self.reference_)!r})"
+            )
         return label
 
     def _best_for(self, reference):
