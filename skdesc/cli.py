@@ -1,7 +1,6 @@
 """Command-line interface: ``skdesc demo``, ``skdesc featurize``, ``skdesc analyze``."""
 
 import argparse
-import os
 import sys
 import tempfile
 import time

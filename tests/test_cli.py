@@ -282,3 +282,15 @@ def test_help_and_version_return_0(capsys):
     assert main(["featurize", "--help"]) == 0
     assert "examples:" in capsys.readouterr().out
     assert main(["--version"]) == 0
+
+
+def test_compressed_input_reads_like_the_plain_file(files, tmp_path):
+    import gzip
+
+    folder, _ = files
+    packed = tmp_path / "a.extxyz.gz"
+    packed.write_bytes(gzip.compress((folder / "a.extxyz").read_bytes()))
+    for name, source in (("plain.csv", folder / "a.extxyz"), ("packed.csv", packed)):
+        assert main(["featurize", str(source), *CHEB, "--quiet", "-o", str(tmp_path / name)]) == 0
+    plain, unpacked = pd.read_csv(tmp_path / "plain.csv"), pd.read_csv(tmp_path / "packed.csv")
+    pd.testing.assert_frame_equal(plain.drop(columns="source"), unpacked.drop(columns="source"))

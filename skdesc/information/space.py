@@ -220,10 +220,11 @@ class GSDSpaceAnalysis:
         ``best_`` is the lowest-complexity GSD whose symmetric imbalance (SRIM,
         a mean rank) to the reference exceeds the reference's own, 1, by at
         most this fraction of what an uninformative descriptor adds, ``N/2 - 1``:
-        ``excess = (SRIM - 1) / (N/2 - 1) <= tolerance``.  0.01 means that the
-        nearest neighbours of either descriptor lie, on average, within the
-        closest 1 % of the data set in the other, beyond the nearest itself,
-        at any N.  (Bounding ``2 SRIM / N`` instead, DADApy's normalisation,
+        ``excess = (SRIM - 1) / (N/2 - 1) <= tolerance``.  At any N, 0.01
+        means that the nearest neighbour in either descriptor is, on average,
+        ranked in the other at most 1 % of the way from first place to where
+        a random structure would be (mean rank N/2): among the closest 0.5 %
+        of the data set.  (Bounding ``2 SRIM / N`` instead, DADApy's normalisation,
         fails at small N: its floor, 2/N, is 0.01 at N = 200, where only the
         reference itself qualifies.)  Data sets of a few hundred structures
         sample the neighbourhoods more coarsely, so their excess is larger and
@@ -452,7 +453,7 @@ class GSDSpaceAnalysis:
     def min_srim_by_complexity(self, reference=None):
         """Lowest SRIM to ``reference`` among the GSDs of each complexity (Fig. 1b)."""
         self._check_fitted()
-        reference = reference or self.reference_
+        reference = self._reference_label(reference)
         srim = self.srim()[reference].drop(reference)
         table = pd.DataFrame({"srim": srim}).join(self.descriptors_["complexity"])
         best = table.loc[table.groupby("complexity")["srim"].idxmin()]
