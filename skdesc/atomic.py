@@ -165,6 +165,17 @@ class AtomicFeatures:
         )
 
     # ------------------------------------------------------------ conversions
+    def __array__(self, dtype=None, copy=None):
+        # Without this, NumPy treats the object as a sequence of structures and
+        # fails with "setting an array element with a sequence" when a model
+        # that needs one row per structure receives per-atom rows.
+        raise TypeError(
+            f"{self!r} holds one row per atom, not one per structure, and cannot become a "
+            "2-D sample array: add a pooling step such as MomentGSD or MeanPooling after the "
+            "local descriptor, e.g. make_pipeline(ChebyshevLAED(), MomentGSD(), Ridge()); "
+            "use .values for the per-atom array itself"
+        )
+
     @classmethod
     def concatenate(cls, parts):
         """Stack several ``AtomicFeatures`` with equal columns along structures."""

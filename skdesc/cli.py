@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+import tempfile
 import time
 import warnings
 from functools import partial
@@ -45,6 +46,10 @@ class CommandError(Exception):
 
 _DESCRIPTORS = ("chebyshev", "soap", "acsf")
 _OUTPUTS = (".parquet", ".npz", ".csv")
+_ANALYZE_OUTPUTS = (
+    "imbalance.csv", "srim.csv", "summary.csv", "descriptors.csv", "pairs_similar.csv", "pairs_dissimilar.csv",
+    "min_srim.csv", "correlation.png", "min_srim.png",
+)
 
 _FEATURIZE_EXAMPLES = """examples:
   skdesc featurize data.extxyz --descriptor chebyshev --rad-cutoff 6 --rad-order 10 \\
@@ -62,7 +67,7 @@ arrays: features, feature_names and the index columns."""
 _ANALYZE_EXAMPLES = """examples:
   skdesc analyze data.extxyz --output-dir gsd_space
   skdesc analyze a.extxyz b.extxyz --descriptor soap --r-cut 5 --max-order 3 \\
-      --reference Sigma332 --output-dir gsd_space
+      --reference 332 --output-dir gsd_space
 
 Writes imbalance.csv (Delta(row -> column), raw mean ranks), srim.csv,
 summary.csv (Tables B.1-B.3 of Gharakhanyan et al. 2023), pairs_similar.csv,
@@ -77,10 +82,15 @@ def _read_structures(files):
     structures, sources = [], []
     for name in files:
         path = Path(name)
+        if path.is_dir():
+            raise CommandError(f"cannot read {name}: it is a directory, not a structure file")
         if not path.is_file():
-            raise CommandError(f"cannot read {name}: no such file")
+            hint = ""
+            if _is_element(name):
+                hint = f" (an element? --species takes one comma-separated list, e.g. --species Ti,{name})"
+            raise CommandError(f"cannot read {name}: no such file{hint}")
         try:
-            frames = ase.io.read(path, index=":")
+            frames = _read_file(path)
         except Exception as exc:  # ASE raises many types for unreadable files
             raise CommandError(f"cannot read {name} with ase.io.read ({type(exc).__name__}: {exc})") from None
         if not isinstance(frames, list):
@@ -92,7 +102,111 @@ def _read_structures(files):
     return structures, sources
 
 
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+
+
+def _read_file(path):
+    """All frames of one file; compressed files are decompressed in memory first.
+
+    ASE reads a compressed file by seeking in the decompressed stream, which
+    restarts decompression: reading all 7,815 frames of a 5 MB .extxyz.gz took
+    over ten minutes, the plain file well under one.
+    """
+    import importlib
+    import io
+
+    import ase.io
+    from ase.io.formats import filetype
+
+    module = _COMPRESSION.get(path.suffix.lower())
+    if module is None:
+        return ase.io.read(path, index=":")
+    try:
+        with importlib.import_module(module).open(path, "rt") as handle:
+            text = handle.read()
+        form = filetype(path.with_suffix("").name, read=False)
+    except (UnicodeDecodeError, ValueError):  # binary or unguessable: let ASE try
+        return ase.io.read(path, index=":")
+    return ase.io.read(io.StringIO(text), index=":", format=form)
+
+
+def _is_element(name):
+    from ase.data import atomic_numbers
+
+    return name in atomic_numbers and name != "X"
+
+
+def _species_list(text):
+    """``--species Ti,O`` (one argument, so that the files after it stay files)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if not _is_element(name)]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give chemical symbols separated by commas, e.g. --species Ti,O"
+            + (f" ({', '.join(map(repr, unknown))} is not an element)" if unknown else "")
+        )
+    return names
+
+
+def _try_write(path, what):
+    """Open ``path`` for appending (creating it if needed, then removing it): fail now, not after the work."""
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"{what}: cannot write {path} ({exc.strerror or exc})") from None
+    if not existed:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def _check_output_file(name):
+    path = Path(name)
+    if path.is_dir():
+        raise CommandError(f"--output {name} is a directory: give a file name, e.g. {path / 'features.csv'}")
+    parent = path.parent
+    if not parent.exists():
+        raise CommandError(f"--output {name}: the directory {parent} does not exist; create it first")
+    if not parent.is_dir():
+        raise CommandError(f"--output {name}: {parent} is not a directory")
+    _try_write(path, "--output")
+
+
+def _check_output_dir(name):
+    path = Path(name)
+    if path.exists() and not path.is_dir():
+        raise CommandError(
+            f"--output-dir {name} is an existing file, not a directory: choose another name or remove the file"
+        )
+    existing = path
+    while not existing.exists():  # the directory will be created inside the nearest existing ancestor
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CommandError(f"--output-dir {name}: {existing} is a file, not a directory")
+    blocked = [out for out in _ANALYZE_OUTPUTS if (path / out).is_dir()]
+    if blocked:
+        raise CommandError(f"--output-dir {name}: {path / blocked[0]} is a directory; cannot write the table there")
+    try:
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError as exc:
+        raise CommandError(f"--output-dir {name}: cannot write in {existing} ({exc.strerror or exc})") from None
+
+
 def _build_descriptor(args):
+    """The local descriptor of the options, with its parameters checked (before any file is read)."""
+    descriptor = _make_descriptor(args)
+    import ase
+
+    # a one-atom fit checks every parameter now, not after reading and featurising the files
+    first = args.species[0] if args.species else "H"
+    descriptor.set_params(verbose=0).fit(ase.Atoms(first, pbc=False))
+    return descriptor.set_params(verbose=int(not args.quiet))
+
+
+def _make_descriptor(args):
     from .local import ACSF, ChebyshevLAED, CompressedSOAP
 
     if args.descriptor not in _DESCRIPTORS:
@@ -169,15 +283,50 @@ def _write_table(index, names, values, path, kind):
         table.to_parquet(path, index=False)
 
 
+def _targets(structures, sources, keys):
+    """Per-structure values of ``--target`` keys: ``atoms.info`` first, then the calculator's results."""
+    import numpy as np
+
+    columns = {}
+    for key in keys:
+        if key in ("structure", "source", "atom", "element", "n_atoms"):
+            raise CommandError(f"--target {key}: the output already has an index column {key!r}")
+        values = []
+        for index, atoms in enumerate(structures):
+            results = getattr(atoms.calc, "results", {}) if atoms.calc is not None else {}
+            if key in atoms.info:
+                value = atoms.info[key]
+            elif key in results:
+                value = results[key]
+            else:
+                local = index - sources.index(sources[index])
+                available = sorted(set(atoms.info) | set(results))
+                raise CommandError(
+                    f"--target {key}: structure {local} of {sources[index]} has no {key!r} "
+                    f"(it has: {', '.join(available) or 'no per-structure properties'})"
+                )
+            value = np.asarray(value)
+            if value.ndim != 0 or not np.issubdtype(value.dtype, np.number):
+                raise CommandError(
+                    f"--target {key}: structure {index - sources.index(sources[index])} of {sources[index]} "
+                    f"has a {key!r} that is not one number (shape {value.shape}, {value.dtype})"
+                )
+            values.append(value.item())
+        columns[key] = np.asarray(values)
+    return columns
+
+
 def _featurize(args):
     import numpy as np
 
     from .structures import atomic_symbol
 
     kind = _output_kind(args.output)
+    _check_output_file(args.output)
     gsd = _parse_gsd(args.gsd)
     descriptor = _build_descriptor(args)
     structures, sources = _read_structures(args.files)
+    targets = _targets(structures, sources, args.target or [])
     atomic = descriptor.fit_transform(structures)
     if gsd is None:
         values = atomic.values.toarray() if hasattr(atomic.values, "toarray") else atomic.values
@@ -189,6 +338,7 @@ def _featurize(args):
             "atom": np.arange(atomic.n_atoms) - np.repeat(atomic.offsets[:-1], counts),
             "element": np.array([atomic_symbol(z) for z in atomic.numbers], dtype=object),
         }
+        index.update({key: column[structure] for key, column in targets.items()})
         names = descriptor.get_feature_names_out()
     else:
         values = gsd.fit_transform(atomic)
@@ -196,6 +346,7 @@ def _featurize(args):
             "structure": np.arange(len(structures)),
             "source": np.asarray(sources, dtype=object),
             "n_atoms": atomic.n_atoms_per_structure,
+            **targets,
         }
         names = gsd.get_feature_names_out()
     _write_table(index, names, values, args.output, kind)
@@ -219,13 +370,18 @@ def _analyze(args):
     from .information import GSDSpaceAnalysis
 
     out = Path(args.output_dir)
+    _check_output_dir(out)
+    if args.n_pairs < 1:
+        raise CommandError(f"--n-pairs must be at least 1, got {args.n_pairs}")
+    analysis = GSDSpaceAnalysis(
+        max_order=args.max_order, reference=args.reference, verbose=int(not args.quiet),
+        **_given(tolerance=args.tolerance),
+    )
+    analysis._validate_params()  # before the files are read and featurised
     descriptor = _build_descriptor(args)
     structures, _ = _read_structures(args.files)
     if len(structures) < 3:
         raise CommandError(f"analyze needs at least 3 structures, the files hold {len(structures)}")
-    analysis = GSDSpaceAnalysis(
-        max_order=args.max_order, reference=args.reference, tolerance=args.tolerance, verbose=int(not args.quiet)
-    )
     analysis.fit(descriptor.fit_transform(structures))
     out.mkdir(parents=True, exist_ok=True)
     analysis.imbalance_.rename_axis("from").to_csv(out / "imbalance.csv")
@@ -237,10 +393,8 @@ def _analyze(args):
     analysis.min_srim_by_complexity().to_csv(out / "min_srim.csv", index=False)
     analysis.plot_correlation(path=out / "correlation.png")
     analysis.plot_min_srim(path=out / "min_srim.png")
-    print(
-        f"{len(structures)} structures, {len(analysis.imbalance_)} GSDs; lowest-complexity GSD within "
-        f"{args.tolerance} of {analysis.reference_}: {analysis.best_}\nwrote tables and plots to {out}/"
-    )
+    print(f"{len(structures)} structures, {len(analysis.imbalance_)} GSDs\n{analysis.recommendation()}\n"
+          f"wrote tables and plots to {out}/")
     return 0
 
 
@@ -251,7 +405,9 @@ def _add_descriptor_options(parser, required):
         "--descriptor", required=required, default=None if required else "chebyshev", metavar="NAME",
         help=f"local descriptor: {', '.join(_DESCRIPTORS)}" + ("" if required else " (default: chebyshev)"),
     )
-    group.add_argument("--species", nargs="+", metavar="EL", help="element order, e.g. --species Ti O")
+    group.add_argument(
+        "--species", type=_species_list, metavar="EL,EL", help="element order, comma-separated, e.g. --species Ti,O"
+    )
     group.add_argument(
         "--r-cut", "--rad-cutoff", dest="r_cut", type=float, metavar="Å",
         help="cutoff radius (chebyshev: the radial one; default 6 for chebyshev and acsf, 5 for soap)",
@@ -275,8 +431,15 @@ def _add_descriptor_options(parser, required):
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in two lines (the error and where to get help), not the whole usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n(see {self.prog} --help)\n")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(prog="skdesc", description="Atomic-structure descriptors for scikit-learn.")
+    parser = _Parser(prog="skdesc", description="Atomic-structure descriptors for scikit-learn.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -312,6 +475,11 @@ def _parser():
     featurize.add_argument(
         "--output", "-o", required=True, metavar="PATH", help="output file: .parquet, .npz or .csv"
     )
+    featurize.add_argument(
+        "--target", action="append", metavar="KEY",
+        help="add a column of the per-structure property KEY (atoms.info, or the calculator's results such as "
+        "energy); repeatable",
+    )
     featurize.set_defaults(func=_featurize)
 
     analyze = commands.add_parser(
@@ -325,7 +493,11 @@ def _parser():
     _add_descriptor_options(analyze, required=False)
     analyze.add_argument("--max-order", type=int, default=5, help="highest inner/outer moment (default: 5)")
     analyze.add_argument("--reference", default=None, help="reference GSD (default: Sigma_mm5, the largest)")
-    analyze.add_argument("--tolerance", type=float, default=0.01, help="normalised SRIM for best_ (default: 0.01)")
+    analyze.add_argument(
+        "--tolerance", type=float, default=None,
+        help="recommend the least complex GSD whose SRIM to the reference exceeds the reference's own (1) by at "
+        "most this fraction of N/2 - 1 (default: 0.01)",
+    )
     analyze.add_argument("--n-pairs", type=int, default=10, help="rows of the pair tables (default: 10)")
     analyze.add_argument("--output-dir", required=True, metavar="DIR", help="directory for the tables and plots")
     analyze.set_defaults(func=_analyze)
@@ -351,9 +523,13 @@ def main(argv=None):
         unknown descriptor, invalid parameters, unsupported output).
     """
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (argparse printed them; code 2), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command == "demo" and args.max_structures is not None and args.max_structures < 10:
-        parser.error("--max-structures must be at least 10")
+        print("skdesc demo: error: --max-structures must be at least 10", file=sys.stderr)
+        return 2
     try:
         with warnings.catch_warnings():
             warnings.showwarning = partial(_show_warning, args.command)
@@ -367,3 +543,9 @@ def main(argv=None):
         # invalid descriptor parameters or structures: the estimators' messages say what to change
         print(f"skdesc {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. the disk filled up while writing
+        print(f"skdesc {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"skdesc {args.command}: interrupted", file=sys.stderr)
+        return 130

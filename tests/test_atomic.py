@@ -4,10 +4,14 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.model_selection import KFold
+import scipy.sparse as sp
+from ase.build import bulk
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
 from sklearn.utils import _safe_indexing
 
-from skdesc import AtomicFeatures
+from skdesc import AtomicFeatures, ChebyshevLAED, MeanPooling
 
 
 @pytest.fixture
@@ -72,3 +76,36 @@ def test_invalid_construction():
         AtomicFeatures(np.zeros((3, 2)), [0, 3], [1, 1])
     with pytest.raises(ValueError, match="2-D"):
         AtomicFeatures(np.zeros(3), [0, 3], [1, 1, 1])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_no_numpy_conversion_names_the_pooling_step(atomic, sparse):
+    if sparse:
+        atomic = AtomicFeatures(sp.csr_matrix(atomic.values), atomic.offsets, atomic.numbers)
+    for convert in (np.asarray, np.array, lambda a: np.asarray(a, dtype=float)):
+        with pytest.raises(TypeError, match="pooling step such as MomentGSD or MeanPooling"):
+            convert(atomic)
+
+
+def test_forgotten_pooling_step_in_a_pipeline():
+    structures = [bulk("Cu", "fcc", a=3.6 + 0.05 * k, cubic=True) for k in range(4)]
+    pipe = make_pipeline(ChebyshevLAED(rad_order=3, ang_order=2), Ridge())
+    with pytest.raises(TypeError, match="add a pooling step such as MomentGSD or MeanPooling"):
+        pipe.fit(structures, np.arange(4.0))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_model_selection_splits_atomic_features(atomic, sparse):
+    rng = np.random.default_rng(0)
+    counts = rng.integers(1, 5, size=24)
+    offsets = np.r_[0, np.cumsum(counts)]
+    values = rng.normal(size=(offsets[-1], 3))
+    values[values < 0.3] = 0.0
+    values = sp.csr_matrix(values) if sparse else values
+    data = AtomicFeatures(values, offsets, rng.choice([1, 8], size=offsets[-1]))
+    y = rng.normal(size=24)
+    scores = cross_val_score(make_pipeline(MeanPooling(), Ridge()), data, y, cv=KFold(3))
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    grid = GridSearchCV(make_pipeline(MeanPooling(), Ridge()), {"ridge__alpha": [0.1, 10.0]}, cv=KFold(3))
+    assert grid.fit(data, y).best_params_["ridge__alpha"] in (0.1, 10.0)
+    assert grid.predict(data[:5]).shape == (5,)

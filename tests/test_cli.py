@@ -140,3 +140,157 @@ def test_module_entry_point_and_help(files):
          str(folder / "x.csv")], capture_output=True, text=True, env=env,
     )
     assert run.returncode == 2 and "Traceback" not in run.stderr and "no such file" in run.stderr
+
+
+def _unwritable(tmp_path):
+    """A path that cannot be written, even by root (for whom permission bits do not count)."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    target = locked / "x.csv"
+    try:
+        target.open("ab").close()
+    except PermissionError:
+        return target
+    target.unlink()
+    for candidate in (Path("/sys/skdesc-test.csv"), Path("/proc/skdesc-test.csv")):
+        try:
+            candidate.open("ab").close()
+        except OSError:
+            if candidate.parent.is_dir():
+                return candidate
+        else:
+            candidate.unlink()
+    pytest.skip("no unwritable location on this machine")
+
+
+def _fails(args, capsys, *messages):
+    assert main([str(a) for a in args]) == 2
+    err = capsys.readouterr().err
+    for message in messages:
+        assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 3
+    return err
+
+
+@pytest.mark.parametrize("case", ["missing_dir", "is_dir", "unwritable"])
+def test_featurize_output_checked_before_reading(files, tmp_path, capsys, case):
+    folder, _ = files
+    (tmp_path / "dir.csv").mkdir()
+    output = {
+        "missing_dir": tmp_path / "no" / "such" / "atoms.csv",
+        "is_dir": tmp_path / "dir.csv",
+        "unwritable": None,
+    }[case] or _unwritable(tmp_path)
+    # the input file does not exist either: the output must be refused first, before any work
+    err = _fails(["featurize", folder / "missing.xyz", *CHEB, "--quiet", "-o", output], capsys, "--output")
+    assert "no such file" not in err
+    assert {"missing_dir": "does not exist", "is_dir": "is a directory", "unwritable": "cannot write"}[case] in err
+
+
+@pytest.mark.parametrize("case", ["file", "unwritable"])
+def test_analyze_output_dir_checked_before_reading(files, tmp_path, capsys, case):
+    folder, _ = files
+    if case == "file":
+        target = tmp_path / "existing.csv"
+        target.write_text("keep me\n")
+        message = "is an existing file"
+    else:
+        target = _unwritable(tmp_path).with_suffix("")
+        message = "cannot write"
+    args = ["analyze", folder / "missing.xyz", "--quiet", "--output-dir", target]
+    err = _fails(args, capsys, "--output-dir", message)
+    assert "no such file" not in err
+    if case == "file":
+        assert target.read_text() == "keep me\n"
+
+
+def test_species_is_one_comma_separated_argument(files, capsys):
+    folder, small = files
+    out = folder / "species.csv"
+    present = sorted({s for atoms in small[:5] for s in atoms.get_chemical_symbols()}, reverse=True)
+    args = ["featurize", "--species", ",".join(present), str(folder / "a.extxyz"), *CHEB, "--quiet", "-o", str(out)]
+    assert main(args) == 0
+    expected = ChebyshevLAED(species=present, rad_cutoff=4.5, rad_order=4, ang_cutoff=3.0, ang_order=2)
+    assert list(pd.read_csv(out).columns[4:]) == list(expected.fit(small[:5]).get_feature_names_out())
+    # the old grammar: the second symbol is now a file name, and the message says what went wrong
+    _fails(["featurize", "--species", "Nb", "Mo", folder / "a.extxyz", *CHEB, "-o", folder / "y.csv"], capsys,
+           "cannot read Mo: no such file", "--species Ti,Mo")
+    _fails(["featurize", "--species", "Nb,Qq", folder / "a.extxyz", *CHEB, "-o", folder / "y.csv"], capsys,
+           "'Qq' is not an element")
+
+
+def test_target_columns(tmp_path, capsys):
+    structures, _ = load_demo()
+    small = []
+    for k, atoms in enumerate([atoms for atoms in structures if len(atoms) <= 8][:4]):
+        copy = atoms.copy()  # without the calculator; the energy goes through the file
+        copy.info.update(label=10.0 * k, energy=atoms.get_potential_energy())
+        small.append(copy)
+    path = tmp_path / "t.extxyz"
+    ase.io.write(path, small)
+    out = tmp_path / "gsd.csv"
+    assert main(["featurize", str(path), *CHEB, "--gsd", "110", "--target", "energy", "--target", "label", "--quiet",
+                 "-o", str(out)]) == 0
+    table = pd.read_csv(out)
+    np.testing.assert_allclose(table["energy"], [atoms.info["energy"] for atoms in small], rtol=1e-12)
+    np.testing.assert_array_equal(table["label"], [0.0, 10.0, 20.0, 30.0])
+    assert list(table.columns[:5]) == ["structure", "source", "n_atoms", "energy", "label"]
+    err = _fails(["featurize", path, *CHEB, "--target", "band_gap", "-o", tmp_path / "u.csv"], capsys,
+                 "--target band_gap: structure 0 of", "has no 'band_gap'", "energy")
+    assert not (tmp_path / "u.csv").exists() and "label" in err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["featurize", "{a}", "--descriptor", "chebyshev", "--rad-order", "-1", "-o", "{out}"], "rad_order"),
+        (["featurize", "{a}", "--descriptor", "chebyshev", "--r-cut", "abc", "-o", "{out}"], "invalid float value"),
+        (["featurize", "{a}", "--descriptor", "soap", "--sigma", "-0.5", "-o", "{out}"], "sigma"),
+        (["featurize", "{a}", "--descriptor", "acsf", "--g2", "1", "-o", "{out}"], "expected 2 arguments"),
+        (["featurize", "{a}", "--descriptor", "soap", "--n-jobs", "0", "-o", "{out}"], "n_jobs"),
+        (["featurize", "{a}", "--descriptor", "soap", "--gsd", "339", "-o", "{out}"], "--gsd 339"),
+        (["featurize", "{dir}", "--descriptor", "soap", "-o", "{out}"], "is a directory, not a structure file"),
+        (["featurize", "{foo}", "--descriptor", "soap", "-o", "{out}"], "cannot read"),
+        (["featurize", "{empty}", "--descriptor", "soap", "-o", "{out}"], "{empty}"),
+        (["featurize", "{a}", "-o", "{out}"], "--descriptor"),
+        (["analyze", "{a}", "--reference", "Sigma999", "--output-dir", "{dir}/an"], "reference 'Sigma999'"),
+        (["analyze", "{a}", "--tolerance", "2", "--output-dir", "{dir}/an"], "tolerance"),
+        (["analyze", "{a}", "--max-order", "0", "--output-dir", "{dir}/an"], "max_order"),
+        (["analyze", "{a}", "--n-pairs", "0", "--output-dir", "{dir}/an"], "--n-pairs"),
+        (["analyze", "{a}", "--species", "Xx", "--output-dir", "{dir}/an"], "'Xx' is not an element"),
+        (["demo", "--max-structures", "3"], "--max-structures"),
+    ],
+)
+def test_user_errors_exit_2_before_work(files, tmp_path, capsys, monkeypatch, args, message):
+    folder, _ = files
+    (tmp_path / "x.foo").write_text("what is this\n")
+    (tmp_path / "empty.xyz").write_text("")
+    names = {"a": folder / "a.extxyz", "out": tmp_path / "x.csv", "dir": tmp_path, "foo": tmp_path / "x.foo",
+             "empty": tmp_path / "empty.xyz"}
+    from skdesc.local.base import LocalDescriptor
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("featurised before the arguments were checked")
+
+    monkeypatch.setattr(LocalDescriptor, "_transform_structures", no_work)
+    _fails([a.format(**names) for a in args], capsys, message.format(**names))
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "an").exists()
+
+
+def test_help_and_version_return_0(capsys):
+    assert main(["featurize", "--help"]) == 0
+    assert "examples:" in capsys.readouterr().out
+    assert main(["--version"]) == 0
+
+
+def test_compressed_input_reads_like_the_plain_file(files, tmp_path):
+    import gzip
+
+    folder, _ = files
+    packed = tmp_path / "a.extxyz.gz"
+    packed.write_bytes(gzip.compress((folder / "a.extxyz").read_bytes()))
+    for name, source in (("plain.csv", folder / "a.extxyz"), ("packed.csv", packed)):
+        assert main(["featurize", str(source), *CHEB, "--quiet", "-o", str(tmp_path / name)]) == 0
+    plain, unpacked = pd.read_csv(tmp_path / "plain.csv"), pd.read_csv(tmp_path / "packed.csv")
+    pd.testing.assert_frame_equal(plain.drop(columns="source"), unpacked.drop(columns="source"))

@@ -74,13 +74,16 @@ def test_tables_and_selection(analysis, atomic):
     assert len(pairs) == 5 and pairs["srim"].is_monotonic_increasing
     curve = analysis.min_srim_by_complexity("Sigma335")
     assert curve["complexity"].is_monotonic_increasing and "Sigma335" not in set(curve["descriptor"])
-    srim = analysis.srim()["Sigma335"] * 2 / 60  # normalised, as the tolerance
-    tolerance = float(srim.drop("Sigma335").median())
+    # the tolerance bounds the excess over the reference's own SRIM (1) in units of N/2 - 1
+    excess = (analysis.srim()["Sigma335"] - 1) / (60 / 2 - 1)
+    np.testing.assert_allclose(analysis.srim_to_reference_["excess"], excess, rtol=1e-12)
+    tolerance = float(excess.drop("Sigma335").median())
     relaxed = GSDSpaceAnalysis(max_order=3, element_weights={"Li": -1, "P": 0.5, "S": 1}, tolerance=tolerance)
     best = relaxed.fit(atomic).best_
-    assert best != "Sigma335" and srim[best] <= tolerance
+    assert best != "Sigma335" and excess[best] <= tolerance
     cheaper = analysis.descriptors_["complexity"] < analysis.descriptors_.loc[best, "complexity"]
-    assert not np.any(srim[cheaper] <= tolerance)
+    assert not np.any(excess[cheaper] <= tolerance)
+    assert "Σ" in relaxed.recommendation() and best[5:] in relaxed.recommendation()
 
 
 def test_plots_are_written(analysis, tmp_path):
@@ -88,6 +91,56 @@ def test_plots_are_written(analysis, tmp_path):
     analysis.plot_min_srim("Sigma335", path=tmp_path / "fig1b.png")
     assert (tmp_path / "fig1a.png").stat().st_size > 10_000
     assert (tmp_path / "fig1b.png").stat().st_size > 10_000
+
+
+def _texts(fig):
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+@pytest.mark.parametrize("plot", ["plot_correlation", "plot_min_srim"])
+def test_plots_mark_the_recommendation_with_one_naming_and_no_overlaps(atomic, plot):
+    weights = {"Li": -1, "P": 0.5, "S": 1}
+    fitted = GSDSpaceAnalysis(max_order=3, element_weights=weights, tolerance=0.05).fit(atomic)
+    assert fitted.best_ != fitted.reference_
+    fig = getattr(fitted, plot)()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = _texts(fig)
+    assert not [t.get_text() for t in texts if "Sigma" in t.get_text()]  # Σ332 everywhere, never Sigma332
+    best = fitted.best_.replace("Sigma", "Σ")
+    ax = fig.axes[0]
+    notes = [t for t in ax.texts if t.get_text()]
+    assert any(best in t.get_text() for t in notes)  # the recommended GSD is labelled on the axes
+    boxes = [t.get_window_extent(renderer) for t in notes]
+    overlapping = [
+        (notes[i].get_text(), notes[j].get_text())
+        for i in range(len(boxes)) for j in range(i) if boxes[i].overlaps(boxes[j])
+    ]
+    assert not overlapping
+
+
+def _template_structures(n, seed):
+    """Structures whose atoms are a fixed template moved by one latent t: every moment is a function of t."""
+    rng = np.random.default_rng(seed)
+    t = np.repeat(rng.uniform(0, 1, size=n), 4)
+    u = np.tile([-1.0, -0.4, 0.5, 1.0], n)
+    values = np.c_[t + 0.3 * t * u, np.cos(3 * t) + 0.2 * u**2, t**2 * u]
+    return AtomicFeatures(values, np.arange(0, 4 * n + 1, 4), np.where(u > 0, 8, 22))
+
+
+def test_tolerance_means_the_same_at_two_sizes():
+    # The mean of the atoms (complexity 1) keeps every nearest neighbour of the reference,
+    # at any N.  The old tolerance bounded 2/N x SRIM, whose floor 2/N is 0.02 at N = 100:
+    # above the default 0.01, so only the reference itself qualified there.
+    for n in (100, 400):
+        fitted = GSDSpaceAnalysis(max_order=2).fit(_template_structures(n, seed=n))
+        table = fitted.srim_to_reference_
+        assert table.loc[fitted.reference_, "excess"] == 0.0
+        assert fitted.best_ != fitted.reference_
+        assert table.loc[fitted.best_, "complexity"] == 1.0
+        assert table.loc[fitted.best_, "excess"] <= 0.01
 
 
 def test_bad_input(atomic):

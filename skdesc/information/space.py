@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import AtomicFeatures
-from ..pooling.moments import _WEIGHTINGS, MomentGSD, _parse_sigma, gsd_space
+from ..pooling.moments import _WEIGHTINGS, MomentGSD, _parse_sigma, _sigma, gsd_space
 from ._space_kernel import assemble_distances, rank_sums
 from .measures import TIE_RTOL, squared_distance_rows
 
@@ -97,6 +97,11 @@ def _plan_arrays(plan):
     )
 
 
+def _display(label):
+    """The paper's typography for labels in plots and messages: ``Sigma332`` -> ``Σ332``."""
+    return str(label).replace("Sigma", "Σ")
+
+
 def _figure_axes(ax, size):
     """The given axes, or a new pyplot-free figure (no global backend state)."""
     if ax is not None:
@@ -105,6 +110,87 @@ def _figure_axes(ax, size):
 
     fig = Figure(figsize=size)
     return fig, fig.subplots()
+
+
+_OFFSETS = (  # label positions around a point, in points: (dx, dy, ha, va)
+    (4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right", "bottom"), (-4, -3, "right", "top"),
+    (0, 6, "center", "bottom"), (0, -6, "center", "top"), (7, 0, "left", "center"), (-7, 0, "right", "center"),
+    (10, 10, "left", "bottom"), (-10, -10, "right", "top"), (10, -10, "left", "top"), (-10, 10, "right", "bottom"),
+)
+
+
+def _log_axis(ax, which):
+    """Logarithmic x or y axis with plain tick labels (1, 2, 5, 10, ...), never crowded minor labels."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    getattr(ax, f"set_{which}scale")("log")
+    axis = getattr(ax, f"{which}axis")
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _renderer(fig):
+    if fig.canvas is None or not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
+def _place_labels(ax, xy, labels, order, fontsize=6, color="black"):
+    """Label the points ``xy[order]`` (``labels``: one string per point) without overlaps.
+
+    Greedy: each label takes the first position around its point where it
+    lies inside the axes and overlaps neither an earlier label nor any point;
+    labels with no such position are left out, except the first of ``order``,
+    which then moves further out on a leader line (or, failing that, may cover
+    points, never another label).  Call after the final layout
+    (``tight_layout``): positions are checked in display coordinates.
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+        The labels drawn.
+    """
+    renderer = _renderer(ax.figure)
+    centres = ax.transData.transform(xy)
+    radius = 3.5 * ax.figure.dpi / 72  # a marker of about 7 points
+    area = ax.get_window_extent(renderer)
+    legend = ax.get_legend()
+    placed = [legend.get_window_extent(renderer)] if legend is not None else []
+    notes = []
+    far = [(dx * 4, dy * 6, ha, va) for dx, dy, ha, va in _OFFSETS[:6]]
+
+    def attempt(index, dx, dy, ha, va, arrow, check_points):
+        arrowprops = {"arrowstyle": "-", "color": color, "lw": 0.5} if arrow else None
+        note = ax.annotate(
+            labels[index], xy[index], xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+            fontsize=fontsize, color=color, zorder=4, arrowprops=arrowprops,
+        )
+        box = note.get_window_extent(renderer)
+        inside = area.x0 <= box.x0 and box.x1 <= area.x1 and area.y0 <= box.y0 and box.y1 <= area.y1
+        others = ~np.all(centres == centres[index], axis=1)
+        hits_point = check_points and np.any(
+            others
+            & (centres[:, 0] + radius > box.x0) & (centres[:, 0] - radius < box.x1)
+            & (centres[:, 1] + radius > box.y0) & (centres[:, 1] - radius < box.y1)
+        )
+        if inside and not hits_point and not any(box.overlaps(other) for other in placed):
+            placed.append(box)
+            notes.append(note)
+            return True
+        note.remove()
+        return False
+
+    for rank, index in enumerate(order):
+        if not labels[index]:
+            continue
+        if any(attempt(index, *offset, False, True) for offset in _OFFSETS):
+            continue
+        if rank == 0 and not any(attempt(index, *offset, True, True) for offset in far):
+            any(attempt(index, *offset, False, False) for offset in _OFFSETS + tuple(far))
+    return notes
 
 
 class GSDSpaceAnalysis:
@@ -131,12 +217,22 @@ class GSDSpaceAnalysis:
         descriptors): z-score, range to [0, 1], or none.  Constant features
         are left at zero.
     tolerance : float, default=0.01
-        ``best_`` is the lowest-complexity GSD whose symmetric imbalance to
-        the reference, normalised (2/N times the mean rank: independent of the
-        data-set size; 0.01 means the neighbours keep, on average, ranks
-        within the closest 0.5 % of the data), is at most this.
+        ``best_`` is the lowest-complexity GSD whose symmetric imbalance (SRIM,
+        a mean rank) to the reference exceeds the reference's own, 1, by at
+        most this fraction of what an uninformative descriptor adds, ``N/2 - 1``:
+        ``excess = (SRIM - 1) / (N/2 - 1) <= tolerance``.  At any N, 0.01
+        means that the nearest neighbour in either descriptor is, on average,
+        ranked in the other at most 1 % of the way from first place to where
+        a random structure would be (mean rank N/2): among the closest 0.5 %
+        of the data set.  (Bounding ``2 SRIM / N`` instead, DADApy's normalisation,
+        fails at small N: its floor, 2/N, is 0.01 at N = 200, where only the
+        reference itself qualifies.)  Data sets of a few hundred structures
+        sample the neighbourhoods more coarsely, so their excess is larger and
+        the recommendation richer than for thousands of structures of the same
+        kind (TiO2, Chebyshev LAED: complexity 5-10 at N = 200, 3 at 1,000, 2 at 6,000).
     reference : str, default=None
-        Reference descriptor for ``best_`` and the default of the plots;
+        Reference descriptor for ``best_`` and the default of the plots
+        (``"Sigma554"``, ``"Σ554"`` or ``"554"``);
         ``None`` is the largest one, ``Sigma_mm5`` (``"Sigma555"`` for m = 5;
         ``"Sigma554"`` is the paper's other choice).
     chunk_size : int, default=64
@@ -154,8 +250,14 @@ class GSDSpaceAnalysis:
         The same in DADApy's convention, ``2 / N`` times the mean rank.
     reference_ : str
         The reference descriptor used.
+    srim_to_reference_ : pandas.DataFrame
+        One row per GSD: ``srim`` (mean rank) to the reference, ``excess``
+        (the quantity ``tolerance`` bounds), ``dimension``, ``complexity`` and
+        ``within_tolerance``.
     best_ : str
-        Label of the lowest-complexity GSD within ``tolerance`` of the reference.
+        Label of the lowest-complexity GSD within ``tolerance`` of the
+        reference (the reference itself if no other is); see
+        :meth:`recommendation`.
     n_ties_ : int
         Number of (descriptor, point) cases where tied distances mattered.
     """
@@ -198,18 +300,8 @@ class GSDSpaceAnalysis:
             raise TypeError("GSDSpaceAnalysis takes AtomicFeatures from a local descriptor")
         if X.n_structures < 3:
             raise ValueError("at least 3 structures are needed")
-        if self.scaling not in _SCALINGS:
-            raise ValueError(f"scaling must be one of {_SCALINGS}, got {self.scaling!r}")
-        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, numbers.Integral) or self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
-        space = gsd_space(self.max_order, element_weights=self.element_weights, moments=self.moments)
+        space, self.reference_ = self._validate_params()
         m = int(self.max_order)
-        self.reference_ = list(space)[-1] if self.reference is None else self.reference
-        if self.reference_ not in space:
-            raise ValueError(
-                f"reference {self.reference_!r} is not in the GSD space of max_order={m} "
-                f"(e.g. {list(space)[-2]!r}, {list(space)[-1]!r})"
-            )
         full = MomentGSD.from_sigma((m, m, 5), element_weights=self.element_weights, moments=self.moments).fit(X)
         values = self._normalise(full.transform(X))
         blocks = _atomic_blocks(full)
@@ -233,8 +325,40 @@ class GSDSpaceAnalysis:
         self.imbalance_normalized_ = self.imbalance_ * (2.0 / n)
         self.n_ties_ = int(ties)
         self.n_structures_ = n
-        self.best_ = self._best()
+        self.srim_to_reference_ = self._srim_to_reference()
+        within = self.srim_to_reference_[self.srim_to_reference_["within_tolerance"]]
+        self.best_ = str(within.sort_values(["complexity", "excess"]).index[0])
         return self
+
+    def _validate_params(self):
+        """Check the parameters (no data needed); return the GSD space and the reference label."""
+        if self.scaling not in _SCALINGS:
+            raise ValueError(f"scaling must be one of {_SCALINGS}, got {self.scaling!r}")
+        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, numbers.Integral) or self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
+        if (
+            isinstance(self.tolerance, bool)
+            or not isinstance(self.tolerance, numbers.Real)
+            or not 0 <= self.tolerance < 1
+        ):
+            raise ValueError(
+                f"tolerance must be a number in [0, 1) (a fraction of the way from the reference itself "
+                f"to an uninformative descriptor, e.g. 0.01), got {self.tolerance!r}"
+            )
+        space = gsd_space(self.max_order, element_weights=self.element_weights, moments=self.moments)
+        labels = list(space)
+        if self.reference is None:
+            return space, labels[-1]
+        try:
+            reference = _sigma(*_parse_sigma(self.reference))
+        except (TypeError, ValueError):
+            reference = None
+        if reference not in space:
+            raise ValueError(
+                f"reference {self.reference!r} is not in the GSD space of max_order={self.max_order} "
+                f"(e.g. {_display(labels[-2])!r}, {_display(labels[-1])!r}, {_display(labels[0])!r})"
+            )
+        return space, reference
 
     def _normalise(self, values):
         values = np.array(values, dtype=np.float64)
@@ -264,9 +388,9 @@ class GSDSpaceAnalysis:
         ties = 0
         starts = range(0, n, int(self.chunk_size))
         if self.verbose:
-            from tqdm.auto import tqdm
+            from .._progress import progress
 
-            starts = tqdm(starts, desc="GSD space", unit="chunk")
+            starts = progress(starts, len(starts), "GSD space", unit="chunk")
         # buffers reused across chunks: fresh memory is slow to fault in
         size = min(int(self.chunk_size), n)
         partial_buffer = np.empty((len(keys), size, n))
@@ -329,50 +453,142 @@ class GSDSpaceAnalysis:
     def min_srim_by_complexity(self, reference=None):
         """Lowest SRIM to ``reference`` among the GSDs of each complexity (Fig. 1b)."""
         self._check_fitted()
-        reference = reference or self.reference_
+        reference = self._reference_label(reference)
         srim = self.srim()[reference].drop(reference)
         table = pd.DataFrame({"srim": srim}).join(self.descriptors_["complexity"])
         best = table.loc[table.groupby("complexity")["srim"].idxmin()]
         return best.rename_axis("descriptor").reset_index().sort_values("complexity").reset_index(drop=True)
 
-    def _best(self):
-        srim = self.srim()[self.reference_] * (2.0 / self.n_structures_)
-        table = pd.DataFrame({"srim": srim}).join(self.descriptors_["complexity"])
-        within = table[table["srim"] <= self.tolerance].sort_values(["complexity", "srim"])
-        return str(within.index[0]) if len(within) else self.reference_
+    def _srim_to_reference(self):
+        n = self.n_structures_
+        srim = self.srim()[self.reference_]
+        table = pd.DataFrame({"srim": srim, "excess": (srim - 1.0) / (0.5 * n - 1.0)})
+        table = table.join(self.descriptors_[["dimension", "complexity"]])
+        # rounding of the mean of exact ranks must not decide membership
+        table["within_tolerance"] = table["excess"] <= self.tolerance + 1e-12
+        return table
+
+    def recommendation(self):
+        """One sentence on ``best_``: its complexity, SRIM to the reference and the tolerance."""
+        self._check_fitted()
+        row = self.srim_to_reference_.loc[self.best_]
+        best, reference = _display(self.best_), _display(self.reference_)
+        if self.best_ == self.reference_:
+            return (
+                f"recommended GSD: {best} (the reference itself; no less complex GSD is within "
+                f"tolerance {self.tolerance:g} of it)"
+            )
+        return (
+            f"recommended GSD: {best} (complexity {row['complexity']:g}, {int(row['dimension'])} features), "
+            f"the least complex within tolerance {self.tolerance:g} of {reference}: SRIM {row['srim']:.3g} "
+            f"(mean rank), {row['excess']:.3g} of the way from {reference} itself (1) to an "
+            f"uninformative descriptor ({self.n_structures_ / 2:g})"
+        )
 
     # ---------------------------------------------------------------- plots
+    def _reference_label(self, reference):
+        if reference is None:
+            return self.reference_
+        try:
+            label = _sigma(*_parse_sigma(reference))
+        except (TypeError, ValueError):
+            label = None
+        if label not in self.imbalance_.index:
+            raise ValueError(
+                f"reference {reference!r} is not one of the fitted GSDs (e.g. {_display(self.reference_)!r})"
+            )
+        return label
+
+    def _best_for(self, reference):
+        """``best_`` for another reference, with the same tolerance."""
+        if reference == self.reference_:
+            return self.best_
+        srim = self.srim()[reference]
+        excess = (srim - 1.0) / (0.5 * self.n_structures_ - 1.0)
+        table = pd.DataFrame({"excess": excess}).join(self.descriptors_["complexity"])
+        table = table[table["excess"] <= self.tolerance + 1e-12]
+        return str(table.sort_values(["complexity", "excess"]).index[0])
+
     def plot_correlation(self, reference=None, path=None, ax=None):
-        """Delta(reference -> other) against Delta(other -> reference), coloured by complexity (Fig. 1a)."""
+        """Delta(reference -> other) against Delta(other -> reference), coloured by complexity (Fig. 1a).
+
+        Both axes are raw mean ranks on log scales (1 = every nearest neighbour
+        kept); the recommended GSD for this reference is ringed and labelled.
+        """
         self._check_fitted()
-        reference = reference or self.reference_
+        reference = self._reference_label(reference)
+        best = self._best_for(reference)
         others = self.imbalance_.index.drop(reference)
         x = self.imbalance_.loc[reference, others]
         y = self.imbalance_.loc[others, reference]
-        fig, ax = _figure_axes(ax, (5, 4.2))
-        points = ax.scatter(x, y, c=self.descriptors_.loc[others, "complexity"], cmap="viridis", s=18)
-        fig.colorbar(points, ax=ax, label="complexity")
-        ax.set_xlabel(f"ΔR({reference} → Σ)")
-        ax.set_ylabel(f"ΔR(Σ → {reference})")
-        ax.set_title(f"N = {self.n_structures_}")
-        return self._finish(fig, path)
+        fig, ax = _figure_axes(ax, (5.4, 4.4))
+        points = ax.scatter(x, y, c=self.descriptors_.loc[others, "complexity"], cmap="viridis", s=18, zorder=2)
+        fig.colorbar(points, ax=ax, label="complexity (d / d_LAED)")
+        _log_axis(ax, "x")
+        _log_axis(ax, "y")
+        ax.set_xlabel(f"ΔR({_display(reference)} → Σ), mean rank")
+        ax.set_ylabel(f"ΔR(Σ → {_display(reference)}), mean rank")
+        ax.set_title(f"N = {self.n_structures_}; ringed: recommended GSD")
+        if best != reference:
+            ax.scatter([x[best]], [y[best]], s=90, facecolors="none", edgecolors="red", linewidths=1.5, zorder=3)
+        fig.tight_layout()
+        if best != reference:
+            where = others.get_loc(best)
+            labels = [""] * len(others)
+            labels[where] = f"{_display(best)} (recommended)"
+            _place_labels(ax, np.c_[x.values, y.values], labels, [where], color="red", fontsize=7)
+        return self._finish(fig, path, layout=False)
 
     def plot_min_srim(self, reference=None, path=None, ax=None):
-        """Minimum SRIM to ``reference`` against complexity (Fig. 1b)."""
+        """Lowest SRIM to ``reference`` at each complexity (Fig. 1b), with the tolerance and ``best_``.
+
+        The SRIM is shown as the excess over the reference itself,
+        ``(SRIM - 1) / (N/2 - 1)`` (0: every nearest neighbour kept, 1: no
+        information), the quantity ``tolerance`` bounds; the y axis is
+        logarithmic above the smallest positive value and linear below it, so
+        that exact zeros are shown.  Labels that would overlap another label or
+        point are left out (the recommended GSD's label always stays).
+        """
         self._check_fitted()
-        reference = reference or self.reference_
+        reference = self._reference_label(reference)
+        best = self._best_for(reference)
         table = self.min_srim_by_complexity(reference)
-        fig, ax = _figure_axes(ax, (6, 4))
-        ax.plot(table["complexity"], table["srim"], "o-", ms=4)
-        for _, row in table.iterrows():
-            ax.annotate(row["descriptor"].replace("Sigma", "Σ"), (row["complexity"], row["srim"]), fontsize=6)
+        excess = (table["srim"].to_numpy() - 1.0) / (0.5 * self.n_structures_ - 1.0)
+        complexity = table["complexity"].to_numpy()
+        fig, ax = _figure_axes(ax, (6.4, 4.4))
+        ax.plot(complexity, excess, "o-", ms=4, color="tab:blue", zorder=2)
+        ax.axhline(self.tolerance, color="0.4", ls="--", lw=0.8, zorder=1, label=f"tolerance {self.tolerance:g}")
+        _log_axis(ax, "x")
+        positive = excess[excess > 0]
+        if positive.size == excess.size:
+            _log_axis(ax, "y")
+        else:  # exact zeros (GSDs with the reference's ranks): linear near 0, logarithmic above
+            from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+            floor = 10.0 ** np.floor(np.log10(min(positive.min() if positive.size else 1.0, self.tolerance or 1.0)))
+            ax.set_yscale("symlog", linthresh=floor, linscale=0.5)
+            ax.set_ylim(bottom=0.0)
+            ax.yaxis.set_major_locator(FixedLocator([0.0] + list(10.0 ** np.arange(np.log10(floor), 0.5))))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("complexity (d / d_LAED)")
-        ax.set_ylabel(f"min SRIM to {reference}")
-        return self._finish(fig, path)
+        ax.set_ylabel(f"min (SRIM − 1) / (N/2 − 1) to {_display(reference)}")
+        ax.set_title(f"N = {self.n_structures_}; recommended: {_display(best)}")
+        chosen = np.flatnonzero(table["descriptor"].to_numpy() == best)
+        if chosen.size:
+            ax.plot(complexity[chosen], excess[chosen], "*", ms=13, color="red", zorder=3,
+                    label=f"recommended {_display(best)}")
+        ax.legend(loc="upper right", fontsize=7, frameon=False)
+        fig.tight_layout()
+        labels = [_display(label) for label in table["descriptor"]]
+        order = list(chosen) + [i for i in range(len(labels)) if i not in chosen]
+        _place_labels(ax, np.c_[complexity, excess], labels, order)
+        return self._finish(fig, path, layout=False)
 
     @staticmethod
-    def _finish(fig, path):
-        fig.tight_layout()
+    def _finish(fig, path, layout=True):
+        if layout:
+            fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=150)
         return fig

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import ordered_map
+from .._progress import progress
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
@@ -358,13 +359,11 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         # array so that peak memory is the output plus the batches in flight
         results = ordered_map(calls, n_jobs)
         if self.verbose:
-            from tqdm.auto import tqdm
-
-            results = tqdm(results, total=len(spans), desc=type(self).__name__, unit="batch")
+            results = progress(results, len(spans), type(self).__name__, unit="batch")
         sparse_parts = []
         shortest = np.empty(len(structures))
         derivative_parts = []
-        for (a, b), result in zip(spans, results):
+        for result, (a, b) in zip(results, spans):
             part, part_shortest = result[:2]
             shortest[a:b] = part_shortest
             if derivatives:
