@@ -27,6 +27,8 @@ up to +22 eV/atom); the other sets are used as they are.
 """
 
 import argparse
+import gzip
+import io
 import time
 import warnings
 from pathlib import Path
@@ -59,7 +61,9 @@ def load(name, n_structures, seed=0):
             return None
         import ase.io
 
-        structures = ase.io.read(path, index=":", format="extxyz")
+        # decompressed in memory first: ASE's own gzip reading is slow on large files
+        with gzip.open(path, "rt") as handle:
+            structures = ase.io.read(io.StringIO(handle.read()), index=":", format="extxyz")
         y = np.array([atoms.get_potential_energy() / len(atoms) for atoms in structures])
         if name == "tio2":
             keep = _robust_window(structures, y)
