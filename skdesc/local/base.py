@@ -7,9 +7,9 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import cpu_count
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import ordered_map
+from .._validation import FittedParamsMixin, check_n_jobs, check_shape
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
@@ -81,7 +81,7 @@ class FrameBatch:
         self.pbc = np.ascontiguousarray(pbc, dtype=bool)
 
 
-class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Base class of per-atom descriptors: structures in, :class:`AtomicFeatures` out.
 
     Subclasses implement ``_validate_hyperparameters``, ``_n_features``,
@@ -144,10 +144,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         _check_positive(self.min_distance, "min_distance", allow_zero=True)
         if self.handle_unknown not in ("error", "ignore"):
             raise ValueError(f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}")
-        if self.n_jobs is not None and (
-            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, numbers.Integral) or self.n_jobs == 0
-        ):
-            raise ValueError(f"n_jobs must be None, a positive integer or -1, got {self.n_jobs!r}")
+        check_n_jobs(self.n_jobs)
 
     def fit(self, X, y=None):
         """Learn the element order from the training structures.
@@ -170,6 +167,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         return self
 
     def _fit(self, numbers, offsets):
+        self._forget_fit_params()
         self._validate_common()
         self._validate_hyperparameters()
         self.species_ = resolve_species(self.species, np.unique(numbers))
@@ -177,6 +175,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             self._check_unknown(numbers, offsets, self.species_, "species")
         self._prepare()
         self.n_features_out_ = self._n_features()
+        self._record_fit_params()
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit to ``X`` and return its per-atom descriptors (converts ``X`` once)."""
@@ -204,7 +203,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             atoms closer than ``min_distance`` and, with
             ``handle_unknown="error"``, elements not seen in ``fit``.
         """
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         structures = as_structure_list(X)
         return self._transform_structures(structures, *atomic_numbers(structures))
 
@@ -224,7 +223,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             structure within the cutoff (periodic images summed), in feature
             units per Å.
         """
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         structures = as_structure_list(X)
         return self._transform_structures(structures, *atomic_numbers(structures), derivatives=True)
 
@@ -234,7 +233,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
 
     def get_feature_names_out(self, input_features=None):
         """Names of the per-atom features, ndarray of str."""
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         return np.asarray(self._feature_names(), dtype=object)
 
     def __init_subclass__(cls, **kwargs):
@@ -271,7 +270,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
 
     def get_number_of_features(self):
         """Length of the per-atom vector (dscribe's name for ``n_features_out_``)."""
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         return self.n_features_out_
 
     def __sklearn_tags__(self):
@@ -366,6 +365,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         derivative_parts = []
         for (a, b), result in zip(spans, results):
             part, part_shortest = result[:2]
+            check_shape(part, (offsets[b] - offsets[a], self.n_features_out_), f"{type(self).__name__} batch output")
             shortest[a:b] = part_shortest
             if derivatives:
                 derivative_parts.append(self._batch_derivatives(result[2:], offsets[a : b + 1]))

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights
 from ._kernels import soap as kernel
 from ._kernels.soap_derivatives import soap_derivatives_batch
 from ._kernels.spherical import real_harmonics_norm
+from .._validation import check_shape
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["SOAP", "CompressedSOAP", "COMPRESSIONS"]
@@ -389,7 +389,7 @@ class CompressedSOAP(LocalDescriptor):
             The full spectrum in dscribe's layout and this estimator's normalisation
             (``SOAP`` with the same parameters gives the same values).
         """
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         if self.compression_ not in ("random", "random_symmetric"):
             raise ValueError(f"compression {self.compression_!r} is not lossless; use 'random' or 'random_symmetric'")
         if self.normalize == "l2":
@@ -418,11 +418,38 @@ class CompressedSOAP(LocalDescriptor):
             return np.zeros_like(batch.species_index), np.ascontiguousarray(weights[batch.species_index]), 1
         return batch.species_index, np.ones(len(batch.species_index)), len(self.species_)
 
+    def _check_kernel_inputs(self, batch, channel, atom_weight, n_channels, values):
+        """Shapes the numba kernels trust, checked against the fitted layout (ValueError if not)."""
+        n_atoms, n_features = len(batch.species_index), self.n_features_out_
+        L, N = int(self.l_max), int(self.n_max)
+        check_shape(values, (n_atoms, n_features), "SOAP output")
+        for name, array in zip(("table_l", "table_a", "table_b"), self._table):
+            check_shape(array, (n_features,), f"SOAP feature {name}")
+        check_shape(self._pref, (n_features,), "SOAP feature prefactors")
+        check_shape(self._radial[0], (None, None, (L + 1) * N), "SOAP radial table")
+        check_shape(self._norm, (L + 1, L + 1), "SOAP harmonics norm")
+        check_shape(self.element_weights_, (len(self.species_),), "element_weights_")
+        check_shape(channel, (n_atoms,), "SOAP density channels")
+        check_shape(atom_weight, (n_atoms,), "SOAP atom weights")
+        if n_features and not (0 <= self._table[0].min() and self._table[0].max() <= L):
+            raise ValueError("internal shape check failed: SOAP feature table has l outside 0..l_max")
+        if n_atoms and not (0 <= channel.min() and channel.max() < n_channels):
+            raise ValueError("internal shape check failed: SOAP density channel outside the fitted elements")
+        for name, used, array, column in (
+            ("map_a", self._layout_.map_a is not None, self._maps_t[0], self._table[1]),
+            ("map_b", self._layout_.map_b is not None, self._maps_t[1], self._table[2]),
+        ):
+            if used:
+                check_shape(array, (L + 1, None, n_channels * N), f"SOAP channel {name}")
+                if n_features and column.max() >= array.shape[1]:
+                    raise ValueError(f"internal shape check failed: SOAP feature table exceeds {name}")
+
     def _compute_batch(self, batch, out=None):
         layout = self._layout_
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
         channel, atom_weight, n_channels = self._density_channels(batch)
         values = np.empty((len(channel), self.n_features_out_)) if out is None else out
+        self._check_kernel_inputs(batch, channel, atom_weight, n_channels, values)
         shortest = kernel.soap_batch(
             batch.positions,
             channel,
