@@ -76,7 +76,8 @@ def _freeze(value):
     if isinstance(value, dict):
         return ("dict", tuple(sorted(((repr(k), _freeze(v)) for k, v in value.items()), key=lambda kv: kv[0])))
     if isinstance(value, BaseEstimator):
-        return ("estimator", type(value), _freeze(value.get_params(deep=False)))
+        params = value.get_params(deep=False)
+        return ("estimator", type(value), _freeze({k: v for k, v in params.items() if k not in RESULT_NEUTRAL_PARAMS}))
     if isinstance(value, (np.random.RandomState, np.random.Generator)):
         return ("rng", id(value))  # the same generator object (its state moves when it is used)
     try:
