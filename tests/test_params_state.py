@@ -1,0 +1,247 @@
+"""Parameters after fit, parameter errors and rejected inputs, for every public estimator.
+
+* Fitted state: after ``fit``, ``set_params`` of any parameter other than
+  n_jobs/verbose must either leave ``transform`` unchanged (the fitted state
+  is used) or raise "parameters changed since fit"; never a different width,
+  NaN or a crash.  The MomentGSD case that wrote past a numba buffer runs in
+  a subprocess, so an abort is a test failure, not a dead pytest.
+* Parameter errors: every invalid value raises ValueError/TypeError whose
+  message names the parameter, whatever the input size.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from ase.build import molecule
+
+import skdesc
+from skdesc import (
+    ACSF,
+    SOAP,
+    AtomicFeatures,
+    BondAngleStatistics,
+    BondLengthStatistics,
+    ChebyshevLAED,
+    CompressedSOAP,
+    CoordinationNumber,
+    Frame,
+    FunctionalIndependenceSelector,
+    HistogramPooling,
+    MaxPooling,
+    MeanPooling,
+    MinPooling,
+    MomentGSD,
+    SpeciesPooling,
+    StatisticPooling,
+    StructureKernel,
+    StructureKernelRidge,
+    SumPooling,
+)
+from skdesc.local.soap import COMPRESSIONS
+
+STRUCTURES = [molecule("H2O"), molecule("H2O2"), molecule("CH3OH")]
+NEUTRAL = {"n_jobs", "verbose", "progress"}
+
+
+def _laed():
+    return ChebyshevLAED(rad_cutoff=3.0, rad_order=3, ang_cutoff=2.0, ang_order=2)
+
+
+def _soap_kwargs():
+    return dict(r_cut=3.0, n_max=2, l_max=2, sigma=0.5)
+
+
+# name -> (factory, input kind); "structures" estimators take molecules,
+# "atomic" ones the ChebyshevLAED features of the same molecules
+ESTIMATORS = {
+    "ChebyshevLAED": (_laed, "structures"),
+    "SOAP": (lambda: SOAP(**_soap_kwargs()), "structures"),
+    **{
+        f"CompressedSOAP[{mode}]": (
+            (lambda mode=mode: CompressedSOAP(compression=mode, random_state=0, **_soap_kwargs())),
+            "structures",
+        )
+        for mode in COMPRESSIONS
+    },
+    "ACSF": (lambda: ACSF(r_cut=3.0, g2_params=[[1.0, 0.0]], g3_params=[1.0], g4_params=[[0.1, 1.0, 1.0]]), "structures"),
+    "ACSF[weighted]": (lambda: ACSF(r_cut=3.0, g2_params=[[1.0, 0.0]], compression="weighted"), "structures"),
+    "CoordinationNumber": (lambda: CoordinationNumber(cutoff=1.6), "structures"),
+    "BondLengthStatistics": (lambda: BondLengthStatistics(cutoff=1.6), "structures"),
+    "BondAngleStatistics": (lambda: BondAngleStatistics(cutoff=1.6, n_bins=2), "structures"),
+    "FunctionalIndependenceSelector": (
+        lambda: FunctionalIndependenceSelector(_laed(), n_environments=5, random_state=0),
+        "structures",
+    ),
+    "MomentGSD": (lambda: MomentGSD(n_out=2, n_in=1), "atomic"),
+    "MomentGSD[555]": (lambda: MomentGSD.from_sigma("555"), "atomic"),
+    "StatisticPooling": (lambda: StatisticPooling(["mean", "max"]), "atomic"),
+    "MeanPooling": (MeanPooling, "atomic"),
+    "SumPooling": (SumPooling, "atomic"),
+    "MaxPooling": (MaxPooling, "atomic"),
+    "MinPooling": (MinPooling, "atomic"),
+    "HistogramPooling": (lambda: HistogramPooling(n_bins=3), "atomic"),
+    "SpeciesPooling": (lambda: SpeciesPooling("mean"), "atomic"),
+    "StructureKernel": (lambda: StructureKernel(zeta=2), "atomic"),
+    "StructureKernelRidge": (lambda: StructureKernelRidge(zeta=2), "atomic"),
+}
+
+
+@pytest.fixture(scope="module")
+def atomic():
+    return _laed().fit_transform(STRUCTURES)
+
+
+def _data(kind, atomic):
+    return STRUCTURES if kind == "structures" else atomic
+
+
+def _fit(estimator, X):
+    if isinstance(estimator, StructureKernelRidge):
+        return estimator.fit(X, -np.asarray(X.n_atoms_per_structure, dtype=float))
+    return estimator.fit(X)
+
+
+def _apply(estimator, X):
+    if isinstance(estimator, StructureKernelRidge):
+        return estimator.predict(X)
+    result = estimator.transform(X)
+    return result.values if isinstance(result, AtomicFeatures) else result
+
+
+def _dense(values):
+    return values.toarray() if hasattr(values, "toarray") else np.asarray(values)
+
+
+# a valid value different from the constructor's, per parameter name
+_ALTERNATIVES = {
+    "species": ["O", "H", "C"],
+    "element_weights": {"H": 1.0, "C": 2.0, "O": 3.0},
+    "embedding": "dJ3",
+    "random_state": 1,
+    "handle_unknown": "ignore",
+    "g2_params": [[0.5, 1.0], [1.0, 0.0]],
+    "g3_params": [1.0, 2.0],
+    "g4_params": [[0.1, 2.0, -1.0]],
+    "g5_params": [[0.1, 1.0, 1.0]],
+    "quantile_range": (1.0, 99.0),
+    "method": "pairs",
+    "noise_scaling": "none",
+    "weighting": "element",
+    "moments": "standardized",
+    "statistic": "sum",
+    "rule": "sum",
+    "composition": "count",
+    "descriptor": ChebyshevLAED(rad_cutoff=3.0, rad_order=5, ang_cutoff=2.0, ang_order=1),
+    "n_environments": 7,
+    "tol": 1e-3,
+}
+
+
+def _alternative(name, value, estimator):
+    if name == "compression":
+        options = ["nu1mu1", "mu2"] if isinstance(estimator, ACSF) else ["mu2", "nu1mu1*"]
+        return options[0] if value != options[0] else options[1]
+    if name == "normalize":
+        return {True: False, False: True, "fraction": "count", "dscribe": "kernel"}[value]
+    if name in _ALTERNATIVES and _ALTERNATIVES[name] != value:
+        return _ALTERNATIVES[name]
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value * 1.5 if value else 0.2
+    raise AssertionError(f"no alternative value for {name}={value!r}")
+
+
+def _cases():
+    for key, (factory, kind) in ESTIMATORS.items():
+        for name in sorted(factory().get_params(deep=False)):
+            if name not in NEUTRAL:
+                yield pytest.param(key, name, id=f"{key}-{name}")
+
+
+@pytest.mark.parametrize("key, name", list(_cases()))
+def test_set_params_after_fit_never_mixes_state(key, name, atomic):
+    factory, kind = ESTIMATORS[key]
+    X = _data(kind, atomic)
+    estimator = _fit(factory(), X)
+    before = _dense(_apply(estimator, X))
+    value = estimator.get_params(deep=False)[name]
+    estimator.set_params(**{name: _alternative(name, value, estimator)})
+    try:
+        after = _dense(_apply(estimator, X))
+    except ValueError as error:
+        assert "parameters changed since fit" in str(error) and name in str(error)
+        assert "call fit again" in str(error)
+    else:
+        assert after.shape == before.shape
+        np.testing.assert_allclose(after, before)
+    # refitting with the new value works and gives a consistent width
+    refit = _fit(estimator, X)
+    out = _dense(_apply(refit, X))
+    width = getattr(refit, "n_features_out_", None)
+    if width is not None and not isinstance(refit, FunctionalIndependenceSelector):
+        assert out.shape[1] == width
+
+
+@pytest.mark.parametrize("key", sorted(ESTIMATORS))
+def test_neutral_params_may_change_after_fit(key, atomic):
+    factory, kind = ESTIMATORS[key]
+    X = _data(kind, atomic)
+    estimator = _fit(factory(), X)
+    before = _dense(_apply(estimator, X))
+    neutral = {k: 1 for k in NEUTRAL & set(estimator.get_params(deep=False))}
+    neutral = {k: (2 if k == "n_jobs" else 0) for k in neutral}
+    estimator.set_params(**neutral)
+    np.testing.assert_array_equal(_dense(_apply(estimator, X)), before)
+
+
+def test_in_place_edit_of_a_parameter_is_seen():
+    weights = {"H": 1.0, "C": 2.0, "O": 3.0}
+    laed = ChebyshevLAED(rad_cutoff=3.0, rad_order=2, ang_cutoff=2.0, ang_order=1, element_weights=weights)
+    laed.fit(STRUCTURES)
+    weights["H"] = -1.0
+    with pytest.raises(ValueError, match="element_weights"):
+        laed.transform(STRUCTURES)
+
+
+def test_get_feature_names_after_set_params_is_refused():
+    laed = _laed().fit(STRUCTURES)
+    laed.set_params(rad_order=6)
+    with pytest.raises(ValueError, match="parameters changed since fit"):
+        laed.get_feature_names_out()
+
+
+_MOMENT_CRASH = textwrap.dedent(
+    """
+    import numpy as np
+    from skdesc import AtomicFeatures, MomentGSD
+    rng = np.random.default_rng(0)
+    af = AtomicFeatures(rng.random((40, 5)), np.arange(0, 41, 4), rng.choice([1, 8], 40))
+    m = MomentGSD(n_out=2, n_in=1).fit(af)
+    m.set_params(include_element_stack=True)
+    try:
+        out = m.transform(af)
+    except ValueError as error:
+        assert "parameters changed since fit" in str(error), error
+        print("refused")
+    else:
+        assert out.shape[1] == m.n_features_out_, (out.shape, m.n_features_out_)
+        print("fitted state")
+    """
+)
+
+
+def test_moment_gsd_set_params_after_fit_does_not_crash():
+    # was: malloc(): invalid size, SIGABRT (the kernel wrote past a buffer sized
+    # from the stale n_features_out_); a subprocess turns a crash into a failure
+    root = str(__import__("pathlib").Path(skdesc.__file__).resolve().parents[1])
+    result = subprocess.run(
+        [sys.executable, "-c", _MOMENT_CRASH], capture_output=True, text=True, cwd=root, timeout=600
+    )
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    assert result.stdout.strip() in ("refused", "fitted state")
