@@ -18,7 +18,14 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["FittedParamsMixin", "check_bool", "check_n_jobs", "check_shape"]
+__all__ = [
+    "FittedParamsMixin",
+    "check_bool",
+    "check_n_jobs",
+    "check_random_state_param",
+    "check_shape",
+    "check_verbose",
+]
 
 #: Parameters that cannot change what ``transform`` returns (only how fast or
 #: how verbosely it runs): they may be changed freely after ``fit``.
@@ -42,6 +49,27 @@ def check_bool(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def check_random_state_param(value, name="random_state"):
+    """``check_random_state`` whose error names the parameter."""
+    from sklearn.utils import check_random_state
+
+    try:
+        return check_random_state(value)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be None, an integer seed or a numpy RandomState, got {value!r}"
+        ) from None
+
+
+def check_verbose(value, name="verbose"):
+    """``True``/``False`` or an integer >= 0."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0 or True/False, got {value!r}")
+    return int(value)
 
 
 def check_shape(array, shape, name):

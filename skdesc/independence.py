@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state
 
-from ._validation import FittedParamsMixin, check_bool
+from ._validation import FittedParamsMixin, check_bool, check_random_state_param
 from .atomic import AtomicFeatures
 from .derivatives import AtomicDerivatives
 from .structures import to_frames
@@ -183,6 +183,7 @@ class FunctionalIndependenceSelector(FittedParamsMixin, SelectorMixin, BaseEstim
         if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or not 0 < self.tol < 1:
             raise ValueError(f"tol must be a number in (0, 1), got {self.tol!r}")
         check_bool(self.pivoting, "pivoting")
+        check_random_state_param(self.random_state)
 
     def fit(self, X, y=None):
         """Sample environments of ``X`` and select independent components.

@@ -245,3 +245,102 @@ def test_moment_gsd_set_params_after_fit_does_not_crash():
     )
     assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
     assert result.stdout.strip() in ("refused", "fitted state")
+
+
+# ------------------------------------------------------------------ item 8
+# invalid values per parameter name (each must be rejected by fit, naming the parameter)
+_INVALID = {
+    "species": [["Xx"], "H", ["H", "H"], []],
+    "r_cut": [-1.0, 0.5, "3", float("nan")],
+    "n_max": [0, 2.5, "2"],
+    "l_max": [-1, 21, 1.5],
+    "sigma": [0.0, -1.0, "a"],
+    "compression": ["bogus", 3],
+    "element_weights": [[1.0], "heavy", {"H": 1.0}, [1.0, float("nan"), 1.0]],
+    "embedding": ["bogus", 5, np.zeros((3, 0)), np.ones((2, 2))],
+    "random_state": ["seed"],
+    "sparse": ["yes", 1],
+    "normalize": ["no", 2],
+    "center_weight": [-1.0, "1"],
+    "min_distance": [-0.1, "0.1"],
+    "handle_unknown": ["bogus", None],
+    "n_jobs": [0, "2", 1.5, True],
+    "verbose": ["loud", -1, 1.5],
+    "rad_cutoff": [0.0, -2.0, "6"],
+    "rad_order": [-1, 2.5],
+    "ang_cutoff": [0.0, 5.0, "3"],
+    "ang_order": [-1, 2.5],
+    "min_cutoff": [-1.0, 2.5, "0.5"],
+    "g2_params": [[[1.0]], "abc", [[-1.0, 0.0]], [[float("nan"), 0.0]]],
+    "g3_params": [[[1.0, 2.0]], "abc"],
+    "g4_params": [[[0.1, 0.0, 1.0]], [[0.1, 1.0, 2.0]], [[1.0]], [[-0.1, 1.0, 1.0]]],
+    "g5_params": [[[0.1, 0.0, 1.0]], [[0.1, 1.0, 2.0]], [[1.0]]],
+    "cutoff": [0.0, -1.0, "3"],
+    "smooth_width": [-0.1, 10.0, "0"],
+    "per_element": ["yes", 1],
+    "per_element_pair": ["yes", 1],
+    "n_bins": [-1, 2.5, "3"],
+    "n_out": [-1, 1.5, "2"],
+    "n_in": [-1, 1.5, "2"],
+    "weighting": ["bogus", 3, True],
+    "moments": ["bogus", 2],
+    "include_atom_moments": ["yes", 2],
+    "include_element_stack": ["yes", 2],
+    "statistic": ["bogus", ["mean", "mean"], 3, []],
+    "quantile_range": [(50.0, 10.0), "ab", (0.0, 101.0), (1.0,)],
+    "rule": ["bogus", 3, MomentGSD()],
+    "composition": ["bogus", 1],
+    "zeta": [0, 1.5, "2"],
+    "block_atoms": [0, 1.5, "8"],
+    "method": ["bogus", 1],
+    "baseline": ["yes", 1],
+    "noise_scaling": ["bogus", 1],
+    "descriptor": ["bogus", None, MomentGSD()],
+    "n_environments": [0, 1.5, "5"],
+    "tol": [0.0, 2.0, "1e-6"],
+    "pivoting": ["yes", 1],
+}
+
+
+def _invalid_cases():
+    for key, (factory, kind) in ESTIMATORS.items():
+        for name in sorted(factory().get_params(deep=False)):
+            for k, value in enumerate(_INVALID[name]):
+                yield pytest.param(key, name, value, id=f"{key}-{name}-{k}")
+
+
+def test_every_parameter_has_invalid_values():
+    names = {n for factory, _ in ESTIMATORS.values() for n in factory().get_params(deep=False)}
+    assert names <= set(_INVALID), sorted(names - set(_INVALID))
+
+
+def _rejected_somewhere(estimator, name, value):
+    """Some values only matter in some configurations (the test then skips them)."""
+    if name == "embedding" and getattr(estimator, "compression", None) != "embedding":
+        return False
+    if name == "r_cut" and value == 0.5 and isinstance(estimator, ACSF):
+        return False  # SOAP needs r_cut > 1 Å, ACSF any positive cutoff
+    return True
+
+
+@pytest.mark.parametrize("key, name, value", list(_invalid_cases()))
+def test_invalid_parameter_is_named(key, name, value, atomic):
+    factory, kind = ESTIMATORS[key]
+    estimator = factory().set_params(**{name: value})
+    if not _rejected_somewhere(estimator, name, value):
+        pytest.skip(f"{name} is not used by {key}")
+    X = _data(kind, atomic)
+    with pytest.raises((ValueError, TypeError)) as info:
+        _fit(estimator, X)
+    assert name in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("value", [0, "2", 1.5, True])
+@pytest.mark.parametrize("n_structures", [3, 2100])
+def test_moment_gsd_n_jobs_checked_whatever_the_size(value, n_structures):
+    # was: only checked above 2,048 structures ('2' -> TypeError: '<' not supported)
+    rng = np.random.default_rng(0)
+    af = AtomicFeatures(rng.random((n_structures, 2)), np.arange(n_structures + 1), np.ones(n_structures, dtype=int))
+    gsd = MomentGSD(n_out=2, n_jobs=value)
+    with pytest.raises(ValueError, match="n_jobs"):
+        gsd.fit(af).transform(af)

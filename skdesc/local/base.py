@@ -9,7 +9,7 @@ from joblib import cpu_count
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._parallel import ordered_map
-from .._validation import FittedParamsMixin, check_n_jobs, check_shape
+from .._validation import FittedParamsMixin, check_n_jobs, check_shape, check_verbose
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
@@ -145,6 +145,7 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
         if self.handle_unknown not in ("error", "ignore"):
             raise ValueError(f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}")
         check_n_jobs(self.n_jobs)
+        check_verbose(self.verbose)
 
     def fit(self, X, y=None):
         """Learn the element order from the training structures.

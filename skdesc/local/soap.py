@@ -1,5 +1,6 @@
 """SOAP power spectrum and its compressions (Darby, Kermode & Csanyi 2022)."""
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ from ..elements import resolve_element_weights
 from ._kernels import soap as kernel
 from ._kernels.soap_derivatives import soap_derivatives_batch
 from ._kernels.spherical import real_harmonics_norm
-from .._validation import check_shape
+from .._validation import check_random_state_param, check_shape
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["SOAP", "CompressedSOAP", "COMPRESSIONS"]
@@ -68,6 +69,7 @@ def embedding_matrix(embedding, species):
     ``"dJ2"``: columns 1 and 1, 2, 3, ... in order of atomic number;
     ``"dJ3"``: 1, group and period; or a user array of shape (n_species, d_J).
     """
+    accepted = f"'dJ2', 'dJ3' or a finite array of shape (n_species={len(species)}, d_J) with d_J >= 1"
     if isinstance(embedding, str):
         if embedding == "dJ2":
             rank = np.argsort(np.argsort(species)) + 1.0
@@ -77,12 +79,17 @@ def embedding_matrix(embedding, species):
 
             rows = [(1.0, float(Element.from_Z(z).group), float(Element.from_Z(z).row)) for z in species]
             return np.array(rows)
-        raise ValueError(f"embedding must be 'dJ2', 'dJ3' or an array, got {embedding!r}")
-    matrix = np.asarray(embedding, dtype=np.float64)
-    if matrix.ndim != 2 or matrix.shape[0] != len(species) or not np.all(np.isfinite(matrix)):
-        raise ValueError(
-            f"embedding must be a finite array of shape (n_species={len(species)}, d_J), got shape {matrix.shape}"
-        )
+        raise ValueError(f"embedding must be {accepted}, got {embedding!r}")
+    if isinstance(embedding, (numbers.Number, bytes)):
+        raise TypeError(f"embedding must be {accepted}, got {embedding!r}")
+    try:
+        matrix = np.asarray(embedding, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"embedding must be {accepted}, got {embedding!r}") from None
+    if matrix.ndim != 2 or matrix.shape[0] != len(species) or matrix.shape[1] == 0:
+        raise ValueError(f"embedding must be {accepted}, got an array of shape {matrix.shape}")
+    if not np.all(np.isfinite(matrix)):
+        raise ValueError("embedding must contain finite numbers only")
     return matrix
 
 
@@ -311,6 +318,7 @@ class CompressedSOAP(LocalDescriptor):
         if not isinstance(self.sparse, (bool, np.bool_)):
             raise TypeError(f"sparse must be True or False, got {self.sparse!r}")
         _canonical(self.compression)
+        check_random_state_param(self.random_state)
 
     def _prepare(self):
         self.compression_ = _canonical(self.compression)

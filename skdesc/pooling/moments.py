@@ -64,7 +64,7 @@ def stacked_moments(X, order, kind="central"):
         raise ValueError("X must be a non-empty 2-D array")
     order = _check_order(order, "order", minimum=1)
     out = np.empty((order, X.shape[1]))
-    kernel.column_moments(X, X.shape[0], order, _check_kind(kind), out)
+    kernel.column_moments(X, X.shape[0], order, _check_kind(kind, "kind"), out)
     return out
 
 
@@ -76,9 +76,9 @@ def _check_order(value, name, minimum=0):
     return int(value)
 
 
-def _check_kind(kind):
-    if kind not in _KINDS:
-        raise ValueError(f"moments must be one of {sorted(_KINDS)}, got {kind!r}")
+def _check_kind(kind, name="moments"):
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise ValueError(f"{name} must be one of {sorted(_KINDS)}, got {kind!r}")
     return _KINDS[kind]
 
 
