@@ -344,3 +344,70 @@ def test_moment_gsd_n_jobs_checked_whatever_the_size(value, n_structures):
     gsd = MomentGSD(n_out=2, n_jobs=value)
     with pytest.raises(ValueError, match="n_jobs"):
         gsd.fit(af).transform(af)
+
+
+# ------------------------------------------------------------------ item 9
+_POSITIONS = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+@pytest.mark.parametrize(
+    "frame, match",
+    [
+        (Frame(_POSITIONS, np.array([8.7, 1.0]), np.zeros((3, 3)), np.zeros(3, bool)), "atomic numbers must be integers"),
+        (Frame(_POSITIONS, np.array([8, 1]), 5 * np.eye(3), np.array(True)), "pbc must have shape"),
+        (Frame(_POSITIONS, np.array([8, 1]), np.full(3, 5.0), np.ones(3, bool)), "cell must have shape"),
+    ],
+    ids=["float-numbers", "scalar-pbc", "cell-3-vector"],
+)
+def test_frame_rejects_malformed_arrays(frame, match):
+    from skdesc import to_frames
+
+    with pytest.raises(ValueError, match=match):
+        to_frames([frame])
+    with pytest.raises(ValueError, match=match):
+        _laed().fit_transform([frame])
+
+
+def test_integral_float_atomic_numbers_are_accepted():
+    frame = Frame(_POSITIONS, np.array([8.0, 1.0]), np.zeros((3, 3)), np.zeros(3, bool))
+    reference = Frame(_POSITIONS, np.array([8, 1]), np.zeros((3, 3)), np.zeros(3, bool))
+    np.testing.assert_array_equal(_laed().fit_transform([frame]).values, _laed().fit_transform([reference]).values)
+
+
+def test_nan_cell_row_on_a_non_periodic_axis_is_ignored():
+    # the docs: rows of non-periodic axes are ignored (was: rejected as "NaN or inf")
+    slab = molecule("H2O")
+    slab.cell = [6.0, 6.0, 0.0]
+    slab.pbc = [True, True, False]
+    cell = slab.cell.array.copy()
+    cell[2] = np.nan
+    nan_row = Frame(slab.positions, slab.numbers, cell, np.array(slab.pbc))
+    expected = _laed().fit_transform([slab]).values
+    np.testing.assert_array_equal(_laed().fit_transform([nan_row]).values, expected)
+    periodic_nan = Frame(slab.positions, slab.numbers, cell, np.ones(3, bool))
+    with pytest.raises(ValueError, match="periodic axis"):
+        _laed().fit_transform([periodic_nan])
+
+
+@pytest.mark.parametrize(
+    "offsets, numbers, match",
+    [([0, 1.5, 3], [1, 1, 8], "offsets must be integers"), ([0, 1, 3], [1, -1, 8], "numbers must be atomic numbers >= 0"),
+     ([0, 1, 3], [1, 1.5, 8], "numbers must be integers")],
+)
+def test_atomic_features_rejects_float_offsets_and_negative_numbers(offsets, numbers, match):
+    with pytest.raises(ValueError, match=match):
+        AtomicFeatures(np.ones((3, 2)), offsets, numbers)
+
+
+@pytest.mark.parametrize("embedding", [np.zeros((3, 0)), 5, 2.5])
+def test_embedding_must_be_a_name_or_a_non_empty_matrix(embedding):
+    soap = CompressedSOAP(compression="embedding", embedding=embedding, **_soap_kwargs())
+    with pytest.raises((ValueError, TypeError), match="'dJ2', 'dJ3'") as info:
+        soap.fit(STRUCTURES)
+    assert "embedding" in str(info.value)
+
+
+def test_chebyshev_angular_cutoff_beyond_radial_is_rejected():
+    with pytest.raises(ValueError, match="ang_cutoff .* must not exceed rad_cutoff"):
+        ChebyshevLAED(rad_cutoff=2.0, ang_cutoff=3.0).fit(STRUCTURES)
+    ChebyshevLAED(rad_cutoff=3.0, ang_cutoff=3.0).fit(STRUCTURES)  # equal cutoffs stay valid
