@@ -164,28 +164,88 @@ def _cases():
                 yield pytest.param(key, name, id=f"{key}-{name}")
 
 
-@pytest.mark.parametrize("key, name", list(_cases()))
-def test_set_params_after_fit_never_mixes_state(key, name, atomic):
+_ATOMIC = []
+
+
+def _atomic_features():
+    if not _ATOMIC:
+        _ATOMIC.append(_laed().fit_transform(STRUCTURES))
+    return _ATOMIC[0]
+
+
+def _one_case(key, name):
+    """Fit, set ``name`` to another valid value, transform: "ok" or what went wrong."""
     factory, kind = ESTIMATORS[key]
-    X = _data(kind, atomic)
-    estimator = _fit(factory(), X)
-    before = _dense(_apply(estimator, X))
-    value = estimator.get_params(deep=False)[name]
-    estimator.set_params(**{name: _alternative(name, value, estimator)})
+    X = _data(kind, _atomic_features())
     try:
-        after = _dense(_apply(estimator, X))
-    except ValueError as error:
-        assert "parameters changed since fit" in str(error) and name in str(error)
-        assert "call fit again" in str(error)
-    else:
-        assert after.shape == before.shape
-        np.testing.assert_allclose(after, before)
-    # refitting with the new value works and gives a consistent width
-    refit = _fit(estimator, X)
-    out = _dense(_apply(refit, X))
-    width = getattr(refit, "n_features_out_", None)
-    if width is not None and not isinstance(refit, FunctionalIndependenceSelector):
-        assert out.shape[1] == width
+        estimator = _fit(factory(), X)
+        before = _dense(_apply(estimator, X))
+        value = estimator.get_params(deep=False)[name]
+        estimator.set_params(**{name: _alternative(name, value, estimator)})
+        try:
+            after = _dense(_apply(estimator, X))
+        except ValueError as error:
+            message = str(error)
+            if not ("parameters changed since fit" in message and name in message and "call fit again" in message):
+                return f"unclear error: {message}"
+        else:
+            if after.shape != before.shape:
+                return f"width changed without refit: {before.shape} -> {after.shape}"
+            if not np.allclose(after, before, equal_nan=False):
+                return "values changed without refit"
+        # refitting with the new value works and gives a consistent width
+        refit = _fit(estimator, X)
+        out = _dense(_apply(refit, X))
+        width = getattr(refit, "n_features_out_", None)
+        if width is not None and not isinstance(refit, FunctionalIndependenceSelector) and out.shape[1] != width:
+            return f"refit output has {out.shape[1]} columns, n_features_out_ is {width}"
+    except Exception as error:  # noqa: BLE001 - reported as the case's failure
+        return f"{type(error).__name__}: {error}"
+    return "ok"
+
+
+_SWEEP = textwrap.dedent(
+    """
+    import json, sys, warnings
+    warnings.simplefilter("ignore")
+    from tests.test_params_state import _one_case
+    for key, name in json.loads(sys.argv[1]):
+        print("RESULT", json.dumps([key, name, _one_case(key, name)]), flush=True)
+    """
+)
+_SWEEP_RESULTS = {}
+
+
+def _sweep_results():
+    """All cases in a child process; a crash (e.g. a numba kernel writing out of
+    bounds) fails the case that was running and the sweep goes on in a new child."""
+    if _SWEEP_RESULTS:
+        return _SWEEP_RESULTS
+    import json
+    import pathlib
+
+    root = str(pathlib.Path(__file__).resolve().parents[1])
+    remaining = [tuple(case.values) for case in _cases()]
+    while remaining:
+        result = subprocess.run(
+            [sys.executable, "-c", _SWEEP, json.dumps(remaining)],
+            capture_output=True, text=True, cwd=root, timeout=3600,
+        )
+        for line in result.stdout.splitlines():
+            if line.startswith("RESULT "):
+                key, name, outcome = json.loads(line[len("RESULT "):])
+                _SWEEP_RESULTS[(key, name)] = outcome
+        pending = [case for case in remaining if case not in _SWEEP_RESULTS]
+        if result.returncode == 0 or not pending:
+            break
+        _SWEEP_RESULTS[pending[0]] = f"process died (return code {result.returncode}): {result.stderr[-1500:]}"
+        remaining = pending[1:]
+    return _SWEEP_RESULTS
+
+
+@pytest.mark.parametrize("key, name", list(_cases()))
+def test_set_params_after_fit_never_mixes_state(key, name):
+    assert _sweep_results().get((key, name)) == "ok", _sweep_results().get((key, name))
 
 
 @pytest.mark.parametrize("key", sorted(ESTIMATORS))
@@ -221,16 +281,21 @@ _MOMENT_CRASH = textwrap.dedent(
     import numpy as np
     from skdesc import AtomicFeatures, MomentGSD
     rng = np.random.default_rng(0)
-    af = AtomicFeatures(rng.random((40, 5)), np.arange(0, 41, 4), rng.choice([1, 8], 40))
+    af = AtomicFeatures(rng.random((400, 5)), np.arange(0, 401, 4), rng.choice([1, 8], 400))
     m = MomentGSD(n_out=2, n_in=1).fit(af)
+    before = m.transform(af)
     m.set_params(include_element_stack=True)
-    try:
-        out = m.transform(af)
-    except ValueError as error:
-        assert "parameters changed since fit" in str(error), error
-        print("refused")
-    else:
+    for _ in range(20):
+        try:
+            out = m.transform(af)
+        except ValueError as error:
+            assert "parameters changed since fit" in str(error), error
+            print("refused")
+            break
         assert out.shape[1] == m.n_features_out_, (out.shape, m.n_features_out_)
+        np.testing.assert_array_equal(out, before)
+        junk = [np.ones(k) for k in range(1, 200)]
+    else:
         print("fitted state")
     """
 )
@@ -411,3 +476,22 @@ def test_chebyshev_angular_cutoff_beyond_radial_is_rejected():
     with pytest.raises(ValueError, match="ang_cutoff .* must not exceed rad_cutoff"):
         ChebyshevLAED(rad_cutoff=2.0, ang_cutoff=3.0).fit(STRUCTURES)
     ChebyshevLAED(rad_cutoff=3.0, ang_cutoff=3.0).fit(STRUCTURES)  # equal cutoffs stay valid
+
+
+def test_kernel_shape_checks_hold_without_the_fit_guard():
+    # the shape checks before the numba calls are a second line of defence:
+    # bypass the parameter guard on purpose and the kernels are still not called
+    rng = np.random.default_rng(0)
+    af = AtomicFeatures(rng.random((40, 5)), np.arange(0, 41, 4), rng.choice([1, 8], 40))
+    gsd = MomentGSD(n_out=2, n_in=1).fit(af)
+    gsd.set_params(include_element_stack=True)._record_fit_params()
+    with pytest.raises(ValueError, match="internal shape check"):
+        gsd.transform(af)
+    soap = SOAP(**_soap_kwargs()).fit(STRUCTURES)
+    soap.set_params(l_max=4)._record_fit_params()
+    with pytest.raises(ValueError, match="internal shape check"):
+        soap.transform(STRUCTURES)
+    cn = CoordinationNumber(cutoff=1.6).fit(STRUCTURES)
+    cn.set_params(per_element=False)._record_fit_params()
+    with pytest.raises(ValueError, match="internal shape check"):
+        cn.transform(STRUCTURES)
