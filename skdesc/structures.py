@@ -51,12 +51,15 @@ class Frame:
     positions : ndarray of shape (n_atoms, 3), float64
         Cartesian positions in Å.
     numbers : ndarray of shape (n_atoms,), int64
-        Atomic numbers.
+        Atomic numbers (integral floats such as 8.0 are accepted, 8.7 is an error).
     cell : ndarray of shape (3, 3), float64
-        Lattice vectors as rows, in Å.  Rows along non-periodic axes may be
-        zero.
+        Lattice vectors as rows, in Å.  Rows along non-periodic axes are
+        ignored (they may be zero, or NaN).
     pbc : ndarray of shape (3,), bool
-        Periodicity along each lattice vector.
+        Periodicity along each lattice vector (a scalar is an error).
+
+    The arrays are checked when a descriptor (or :func:`to_frames`) reads the
+    frame, not on construction.
     """
 
     positions: np.ndarray
