@@ -54,11 +54,11 @@ def resolve_species(species, observed_numbers, param_name="species"):
     try:
         order = tuple(atomic_number(s) for s in species)
     except ValueError as error:
-        raise ValueError(f"{param_name}: {error}") from None
+        raise ValueError(f"{param_name} must be None or a list of distinct elements: {error}") from None
     if len(order) == 0:
         raise ValueError(f"{param_name} must name at least one element")
     if len(set(order)) != len(order):
-        raise ValueError(f"{param_name} lists an element twice: {list(species)}")
+        raise ValueError(f"{param_name} must list distinct elements, got {list(species)} (an element twice)")
     return order
 
 
@@ -89,7 +89,7 @@ def resolve_element_weights(element_weights, species, param_name="element_weight
             raise ValueError(f"{param_name} must be {accepted}: {error}") from None
         missing = [atomic_symbol(z) for z in species if z not in table]
         if missing:
-            raise ValueError(f"{param_name} has no weight for {missing}; give a weight for every element")
+            raise ValueError(f"{param_name} must give a weight for every element: no weight for {missing}")
         weights = np.array([table[z] for z in species], dtype=np.float64)
     else:
         try:

@@ -6,6 +6,7 @@ import numpy as np
 from ..elements import resolve_element_weights
 from ._kernels.chebyshev import chebyshev_batch
 from ._kernels.chebyshev_derivatives import chebyshev_derivatives_batch
+from .._validation import check_shape
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["ChebyshevLAED"]
@@ -146,6 +147,8 @@ class ChebyshevLAED(LocalDescriptor):
 
     def _kernel_arguments(self, batch):
         """Arguments shared by the value and derivative kernels."""
+        # the kernels index the weights by each atom's element: check before the call
+        check_shape(self.element_weights_, (len(self.species_),), "element_weights_")
         return (
             batch.positions,
             batch.species_index,
