@@ -7,7 +7,7 @@ from sklearn.utils.validation import validate_data
 
 from .._validation import FittedParamsMixin
 from ..atomic import AtomicFeatures
-from ..structures import atomic_symbol
+from ..structures import atomic_symbol, is_structure
 
 __all__ = ["AtomPooling"]
 
@@ -37,7 +37,7 @@ class AtomPooling(FittedParamsMixin, TransformerMixin, BaseEstimator):
             if not np.all(np.isfinite(stored)):
                 raise ValueError("per-atom descriptors contain NaN or inf; check the local descriptor")
             return X
-        if isinstance(X, (list, tuple)) and X and type(X[0]).__module__.startswith(("ase", "pymatgen")):
+        if isinstance(X, (list, tuple)) and X and is_structure(X[0]):
             raise TypeError(f"{name} takes per-atom descriptors: put a local descriptor such as ChebyshevLAED before it")
         values = validate_data(self, X, reset=reset, dtype=np.float64, accept_sparse="csr")
         n = values.shape[0]
