@@ -8,6 +8,17 @@ import scipy.sparse as sp
 __all__ = ["AtomicFeatures"]
 
 
+def _as_integers(values, name):
+    """int64 copy of integer (or integral float) ``values``; ValueError for anything else."""
+    array = np.asarray(values)
+    if array.dtype.kind in "iu":
+        return np.ascontiguousarray(array, dtype=np.int64)
+    if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+        return np.ascontiguousarray(array, dtype=np.int64)
+    bad = array.ravel()[:5].tolist() if array.dtype.kind in "fc" else array.dtype
+    raise ValueError(f"{name} must be integers, got {bad}")
+
+
 class AtomicFeatures:
     """Per-atom descriptor values of a set of structures.
 
@@ -62,8 +73,13 @@ class AtomicFeatures:
             values = np.ascontiguousarray(values, dtype=np.float64)
         if values.ndim != 2:
             raise ValueError(f"values must be 2-D (n_atoms_total, n_features), got shape {values.shape}")
-        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
-        numbers_ = np.ascontiguousarray(numbers, dtype=np.int64)
+        offsets = _as_integers(offsets, "offsets")
+        numbers_ = _as_integers(numbers, "numbers")
+        if numbers_.size and numbers_.min() < 0:
+            raise ValueError(
+                "numbers must be atomic numbers >= 0 (0 is the placeholder element of plain arrays), "
+                f"got {int(numbers_.min())}"
+            )
         if offsets.ndim != 1 or offsets.size < 1 or offsets[0] != 0 or offsets[-1] != values.shape[0]:
             raise ValueError("offsets must start at 0 and end at the number of rows of values")
         if np.any(np.diff(offsets) < 0):

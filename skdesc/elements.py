@@ -2,7 +2,7 @@
 
 import numbers
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -49,13 +49,16 @@ def resolve_species(species, observed_numbers, param_name="species"):
     """
     if species is None:
         return tuple(int(z) for z in np.unique(np.asarray(observed_numbers, dtype=np.int64)))
-    if isinstance(species, (str, numbers.Integral)):
-        raise TypeError(f"{param_name} must be a list of elements such as ['Ti', 'O'], got {species!r}")
-    order = tuple(atomic_number(s) for s in species)
+    if isinstance(species, (str, numbers.Number)) or not isinstance(species, Iterable):
+        raise TypeError(f"{param_name} must be None or a list of elements such as ['Ti', 'O'], got {species!r}")
+    try:
+        order = tuple(atomic_number(s) for s in species)
+    except ValueError as error:
+        raise ValueError(f"{param_name} must be None or a list of distinct elements: {error}") from None
     if len(order) == 0:
         raise ValueError(f"{param_name} must name at least one element")
     if len(set(order)) != len(order):
-        raise ValueError(f"{param_name} lists an element twice: {list(species)}")
+        raise ValueError(f"{param_name} must list distinct elements, got {list(species)} (an element twice)")
     return order
 
 
@@ -73,21 +76,33 @@ def resolve_element_weights(element_weights, species, param_name="element_weight
     """
     if element_weights is None:
         return typespin_weights(len(species))
+    accepted = (
+        f"None, a mapping from element to weight such as {{'Ti': 1.0, 'O': -1.0}}, or "
+        f"{len(species)} numbers (one per element of {[atomic_symbol(z) for z in species]})"
+    )
+    if isinstance(element_weights, (str, bytes)):
+        raise TypeError(f"{param_name} must be {accepted}, got {element_weights!r}")
     if isinstance(element_weights, Mapping):
-        table = {atomic_number(k): float(v) for k, v in element_weights.items()}
+        try:
+            table = {atomic_number(k): float(v) for k, v in element_weights.items()}
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{param_name} must be {accepted}: {error}") from None
         missing = [atomic_symbol(z) for z in species if z not in table]
         if missing:
-            raise ValueError(f"{param_name} has no weight for {missing}; give a weight for every element")
+            raise ValueError(f"{param_name} must give a weight for every element: no weight for {missing}")
         weights = np.array([table[z] for z in species], dtype=np.float64)
     else:
-        weights = np.asarray(element_weights, dtype=np.float64).ravel()
+        try:
+            weights = np.asarray(element_weights, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise TypeError(f"{param_name} must be {accepted}, got {element_weights!r}") from None
         if weights.shape != (len(species),):
             raise ValueError(
                 f"{param_name} must give {len(species)} weights (one per element of "
                 f"{[atomic_symbol(z) for z in species]}), got {weights.size}"
             )
     if not np.all(np.isfinite(weights)):
-        raise ValueError(f"{param_name} must be finite numbers")
+        raise ValueError(f"{param_name} must be finite numbers, got {element_weights!r}")
     return weights
 
 

@@ -6,8 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
+from ._validation import FittedParamsMixin, check_bool, check_random_state_param
 from .atomic import AtomicFeatures
 from .derivatives import AtomicDerivatives
 from .structures import to_frames
@@ -101,7 +101,7 @@ def independent_components(jacobian, environment, tol=1e-6, zero_tol=1e-10, pivo
     return np.asarray(selected, dtype=np.int64)
 
 
-class FunctionalIndependenceSelector(SelectorMixin, BaseEstimator):
+class FunctionalIndependenceSelector(FittedParamsMixin, SelectorMixin, BaseEstimator):
     """Keep a smallest set of descriptor components that are functionally independent.
 
     Many descriptor components are functions of others (duplicates, linear
@@ -182,6 +182,8 @@ class FunctionalIndependenceSelector(SelectorMixin, BaseEstimator):
             raise ValueError(f"n_environments must be None or a positive integer, got {self.n_environments!r}")
         if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or not 0 < self.tol < 1:
             raise ValueError(f"tol must be a number in (0, 1), got {self.tol!r}")
+        check_bool(self.pivoting, "pivoting")
+        check_random_state_param(self.random_state)
 
     def fit(self, X, y=None):
         """Sample environments of ``X`` and select independent components.
@@ -195,6 +197,7 @@ class FunctionalIndependenceSelector(SelectorMixin, BaseEstimator):
         -------
         self
         """
+        self._forget_fit_params()
         self._validate()
         frames = to_frames(X)
         self.descriptor_ = clone(self.descriptor).fit(frames)
@@ -213,6 +216,7 @@ class FunctionalIndependenceSelector(SelectorMixin, BaseEstimator):
 
         ``transform`` then accepts only features, not structures.
         """
+        self._forget_fit_params()
         self._validate(need_descriptor=False)
         if not isinstance(derivatives, AtomicDerivatives):
             raise TypeError(f"derivatives must be an AtomicDerivatives, got {type(derivatives).__name__}")
@@ -236,10 +240,11 @@ class FunctionalIndependenceSelector(SelectorMixin, BaseEstimator):
         if feature_names is None:
             feature_names = [f"x{k}" for k in range(self.n_features_in_)]
         self.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        self._record_fit_params()
         return self
 
     def _get_support_mask(self):
-        check_is_fitted(self, "support_")
+        self._check_fitted("support_")
         return self.support_
 
     def transform(self, X):
@@ -253,7 +258,7 @@ class FunctionalIndependenceSelector(SelectorMixin, BaseEstimator):
         -------
         AtomicFeatures (for structures or AtomicFeatures) or ndarray
         """
-        check_is_fitted(self, "support_")
+        self._check_fitted("support_")
         if isinstance(X, AtomicFeatures):
             features = X
         elif isinstance(X, np.ndarray) and X.ndim == 2:
@@ -278,7 +283,7 @@ class FunctionalIndependenceSelector(SelectorMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         """Names of the kept components."""
-        check_is_fitted(self, "support_")
+        self._check_fitted("support_")
         return self.feature_names_in_[self.support_]
 
     def __sklearn_tags__(self):

@@ -14,8 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
+from ._validation import FittedParamsMixin, check_bool
 from .atomic import AtomicFeatures
 from .pooling._segments import segment_sum
 
@@ -272,7 +272,7 @@ def structure_kernel(A, B=None, zeta=2, normalize=True, block_atoms=DEFAULT_BLOC
     return gram_from_values(values_a, A.offsets, values_b, B.offsets, zeta, block_atoms, False, method)
 
 
-class StructureKernel(TransformerMixin, BaseEstimator):
+class StructureKernel(FittedParamsMixin, TransformerMixin, BaseEstimator):
     """Precomputed structure Gram matrix for ``KernelRidge(kernel="precomputed")`` and SVR.
 
     ``fit(X)`` stores the training structures' per-atom descriptors;
@@ -312,6 +312,7 @@ class StructureKernel(TransformerMixin, BaseEstimator):
         _check_zeta(self.zeta)
         _check_block_atoms(self.block_atoms)
         _check_method(self.method)
+        check_bool(self.normalize, "normalize")
         atomic = _as_atomic(X, type(self).__name__)
         _check_finite(atomic)
         return normalized_rows(atomic.values) if self.normalize else atomic.values, atomic.offsets
@@ -328,9 +329,11 @@ class StructureKernel(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._forget_fit_params()
         self.values_fit_, self.offsets_fit_ = self._prepared(X)
         self.n_features_in_ = self.values_fit_.shape[1]
         self.n_features_out_ = self.offsets_fit_.size - 1
+        self._record_fit_params()
         return self
 
     def fit_transform(self, X, y=None):
@@ -352,7 +355,7 @@ class StructureKernel(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_structures, n_training_structures)
         """
-        check_is_fitted(self, "values_fit_")
+        self._check_fitted("values_fit_")
         values, offsets = self._prepared(X)
         if values.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {values.shape[1]} features per atom, but {type(self).__name__} was fitted with {self.n_features_in_}")
@@ -362,7 +365,7 @@ class StructureKernel(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         """One name per training structure: ``k[train=0]``, ..."""
-        check_is_fitted(self, "values_fit_")
+        self._check_fitted("values_fit_")
         return np.asarray([f"k[train={s}]" for s in range(self.n_features_out_)], dtype=object)
 
     def __sklearn_tags__(self):

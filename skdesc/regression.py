@@ -5,8 +5,8 @@ import numbers
 import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
 
+from ._validation import FittedParamsMixin, check_bool
 from .elements import resolve_species
 from .kernels import (
     DEFAULT_BLOCK_ATOMS,
@@ -25,7 +25,7 @@ __all__ = ["StructureKernelRidge"]
 _NOISE_SCALING = ("n_atoms", "sqrt_n_atoms", "none")
 
 
-class StructureKernelRidge(RegressorMixin, BaseEstimator):
+class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
     """Kernel ridge regression of total energies on per-atom descriptors (paper 001, §IV.5).
 
     The model for structure j with ``n_jα`` atoms of element α is
@@ -134,6 +134,8 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
         if self.noise_scaling not in _NOISE_SCALING:
             raise ValueError(f"noise_scaling must be one of {_NOISE_SCALING}, got {self.noise_scaling!r}")
         _check_method(self.method)
+        check_bool(self.baseline, "baseline")
+        check_bool(self.normalize, "normalize")
         return zeta, _check_block_atoms(self.block_atoms)
 
     def _counts(self, atomic, where):
@@ -164,6 +166,7 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
         -------
         self
         """
+        self._forget_fit_params()
         zeta, block_atoms = self._validate()
         atomic = _as_atomic(X, type(self).__name__)
         _check_finite(atomic)
@@ -197,6 +200,7 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
         scale = {"n_atoms": n_atoms, "sqrt_n_atoms": np.sqrt(n_atoms), "none": np.ones_like(n_atoms)}[self.noise_scaling]
         K[np.diag_indices_from(K)] += (self.sigma * scale) ** 2
         self.dual_coef_ = scipy.linalg.solve(K, residual, assume_a="pos")
+        self._record_fit_params()
         return self
 
     def predict(self, X):
@@ -210,7 +214,7 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_structures,)
         """
-        check_is_fitted(self, "dual_coef_")
+        self._check_fitted("dual_coef_")
         zeta, block_atoms = self._validate()
         atomic = _as_atomic(X, type(self).__name__)
         _check_finite(atomic)
@@ -223,7 +227,7 @@ class StructureKernelRidge(RegressorMixin, BaseEstimator):
 
     def predict_baseline(self, X):
         """The chemical-potential part ``sum_α n_α μ_α`` alone, shape (n_structures,)."""
-        check_is_fitted(self, "dual_coef_")
+        self._check_fitted("dual_coef_")
         atomic = _as_atomic(X, type(self).__name__)
         return self._counts(atomic, "X") @ self.chemical_potentials_
 

@@ -56,12 +56,15 @@ class Frame:
     positions : ndarray of shape (n_atoms, 3), float64
         Cartesian positions in Å.
     numbers : ndarray of shape (n_atoms,), int64
-        Atomic numbers.
+        Atomic numbers (integral floats such as 8.0 are accepted, 8.7 is an error).
     cell : ndarray of shape (3, 3), float64
-        Lattice vectors as rows, in Å.  Rows along non-periodic axes may be
-        zero.
+        Lattice vectors as rows, in Å.  Rows along non-periodic axes are
+        ignored (they may be zero, or NaN).
     pbc : ndarray of shape (3,), bool
-        Periodicity along each lattice vector.
+        Periodicity along each lattice vector (a scalar is an error).
+
+    The arrays are checked when a descriptor (or :func:`to_frames`) reads the
+    frame, not on construction.
     """
 
     positions: np.ndarray
@@ -199,16 +202,40 @@ def _check_layout(positions, numbers, cell, pbc, index):
         raise _empty_error(index)
     if positions.shape != (numbers.shape[0], 3):
         raise ValueError(f"structure {index}: positions must have shape (n_atoms, 3)")
+    if cell.shape != (3, 3):
+        raise ValueError(
+            f"structure {index}: cell must have shape (3, 3), the lattice vectors as rows in Å, "
+            f"got shape {cell.shape}"
+        )
+    if pbc.shape != (3,):
+        raise ValueError(
+            f"structure {index}: pbc must have shape (3,), one True/False per lattice vector, got {pbc.tolist()!r}"
+        )
     periodic = pbc.tolist()
     if any(periodic):
         vectors = cell.tolist()
-        if not all(math.isfinite(x) for row in vectors for x in row):
-            raise ValueError(f"structure {index}: the cell contains NaN or inf")
+        # rows of non-periodic axes are ignored (the neighbour search replaces them)
+        if not all(math.isfinite(x) for row, p in zip(vectors, periodic) if p for x in row):
+            raise ValueError(f"structure {index}: the cell contains NaN or inf along a periodic axis")
         if _periodic_size(vectors, periodic) < _DEGENERATE_CELL_TOL:
             raise ValueError(
                 f"structure {index}: the cell has zero volume along its periodic axes "
                 f"(pbc={periodic}); set a valid cell or turn periodicity off"
             )
+
+
+def _integral_numbers(numbers, offsets, start):
+    """int64 atomic numbers; ValueError naming the structure for non-integer values (8.7 is not 8)."""
+    if numbers.dtype.kind in "iu":
+        return numbers.astype(np.int64, copy=False)
+    if numbers.dtype.kind == "f":
+        integral = np.isfinite(numbers) & (numbers == np.round(numbers))
+        if integral.all():
+            return numbers.astype(np.int64)
+        bad = int(np.flatnonzero(~integral)[0])
+        index = start + int(np.searchsorted(offsets, bad, side="right")) - 1
+        raise ValueError(f"structure {index}: atomic numbers must be integers in 1..118, got {float(numbers[bad])!r}")
+    raise ValueError(f"atomic numbers must be integers in 1..118, got values of dtype {numbers.dtype}")
 
 
 def _check_values(positions, numbers, index):
@@ -261,9 +288,12 @@ def structure_arrays(X, start=0):
     offsets = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum([part[0].shape[0] for part in parts], out=offsets[1:])
     positions = np.concatenate([part[0] for part in parts], dtype=np.float64)
-    numbers = np.concatenate([part[1] for part in parts]).astype(np.int64, copy=False)
+    numbers = _integral_numbers(np.concatenate([part[1] for part in parts]), offsets, start)
     cells = np.array([part[2] for part in parts], dtype=np.float64)
     pbc = np.array([part[3] for part in parts], dtype=bool)
+    ignored = ~np.isfinite(cells)  # only on non-periodic axes (checked above): documented as ignored
+    if ignored.any():
+        cells[ignored] = 0.0
     try:
         _check_values(positions, numbers, None)
     except ValueError:
@@ -343,7 +373,7 @@ def atomic_numbers(X):
     empty = np.flatnonzero(offsets[1:] == offsets[:-1])
     if empty.size:
         raise _empty_error(int(empty[0]))
-    numbers = np.concatenate(parts).astype(np.int64, copy=False)
+    numbers = _integral_numbers(np.concatenate(parts), offsets, 0)
     outside = np.flatnonzero((numbers < 1) | (numbers > 118))
     if outside.size:
         raise _numbers_error(int(np.searchsorted(offsets, outside[0], side="right")) - 1)

@@ -7,6 +7,7 @@ import numpy as np
 from ..elements import resolve_element_weights, warn_zero_weights
 from ._kernels.acsf import MU2, NU1MU1, NU2, WEIGHTED, acsf_batch, n_acsf_features
 from ._kernels.acsf_derivatives import acsf_derivatives_batch
+from .._validation import check_shape
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["ACSF"]
@@ -283,6 +284,8 @@ class ACSF(LocalDescriptor):
     # ----------------------------------------------------------- computation
     def _kernel_arguments(self, batch):
         """Arguments shared by the value and derivative kernels."""
+        # the kernels index the weights by each atom's element: check before the call
+        check_shape(self.element_weights_, (len(self.species_),), "element_weights_")
         return (
             batch.positions,
             batch.species_index,

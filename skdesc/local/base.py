@@ -7,10 +7,10 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import cpu_count
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import ordered_map
 from .._progress import progress
+from .._validation import FittedParamsMixin, check_n_jobs, check_shape, check_verbose
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
@@ -82,7 +82,7 @@ class FrameBatch:
         self.pbc = np.ascontiguousarray(pbc, dtype=bool)
 
 
-class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Base class of per-atom descriptors: structures in, :class:`AtomicFeatures` out.
 
     Subclasses implement ``_validate_hyperparameters``, ``_n_features``,
@@ -145,10 +145,8 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         _check_positive(self.min_distance, "min_distance", allow_zero=True)
         if self.handle_unknown not in ("error", "ignore"):
             raise ValueError(f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}")
-        if self.n_jobs is not None and (
-            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, numbers.Integral) or self.n_jobs == 0
-        ):
-            raise ValueError(f"n_jobs must be None, a positive integer or -1, got {self.n_jobs!r}")
+        check_n_jobs(self.n_jobs)
+        check_verbose(self.verbose)
 
     def fit(self, X, y=None):
         """Learn the element order from the training structures.
@@ -171,6 +169,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         return self
 
     def _fit(self, numbers, offsets):
+        self._forget_fit_params()
         self._validate_common()
         self._validate_hyperparameters()
         self.species_ = resolve_species(self.species, np.unique(numbers))
@@ -178,6 +177,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             self._check_unknown(numbers, offsets, self.species_, "species")
         self._prepare()
         self.n_features_out_ = self._n_features()
+        self._record_fit_params()
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit to ``X`` and return its per-atom descriptors (converts ``X`` once)."""
@@ -205,7 +205,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             atoms closer than ``min_distance`` and, with
             ``handle_unknown="error"``, elements not seen in ``fit``.
         """
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         structures = as_structure_list(X)
         return self._transform_structures(structures, *atomic_numbers(structures))
 
@@ -225,7 +225,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             structure within the cutoff (periodic images summed), in feature
             units per Å.
         """
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         structures = as_structure_list(X)
         return self._transform_structures(structures, *atomic_numbers(structures), derivatives=True)
 
@@ -235,7 +235,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
 
     def get_feature_names_out(self, input_features=None):
         """Names of the per-atom features, ndarray of str."""
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         return np.asarray(self._feature_names(), dtype=object)
 
     def __init_subclass__(cls, **kwargs):
@@ -272,7 +272,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
 
     def get_number_of_features(self):
         """Length of the per-atom vector (dscribe's name for ``n_features_out_``)."""
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         return self.n_features_out_
 
     def __sklearn_tags__(self):
@@ -365,6 +365,7 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         derivative_parts = []
         for result, (a, b) in zip(results, spans):
             part, part_shortest = result[:2]
+            check_shape(part, (offsets[b] - offsets[a], self.n_features_out_), f"{type(self).__name__} batch output")
             shortest[a:b] = part_shortest
             if derivatives:
                 derivative_parts.append(self._batch_derivatives(result[2:], offsets[a : b + 1]))

@@ -6,6 +6,7 @@ import numpy as np
 from ..elements import resolve_element_weights
 from ._kernels.chebyshev import chebyshev_batch
 from ._kernels.chebyshev_derivatives import chebyshev_derivatives_batch
+from .._validation import check_shape
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["ChebyshevLAED"]
@@ -41,7 +42,7 @@ class ChebyshevLAED(LocalDescriptor):
         Highest Chebyshev order of the radial expansion (``rad_order + 1``
         functions).
     ang_cutoff : float, default=3.0
-        Angular cutoff in Å.
+        Angular cutoff in Å, at most ``rad_cutoff``.
     ang_order : int, default=5
         Highest Chebyshev order of the angular expansion.
     element_weights : dict or sequence, default=None
@@ -114,9 +115,15 @@ class ChebyshevLAED(LocalDescriptor):
         _check_positive(self.rad_order, "rad_order", integer=True, allow_zero=True)
         _check_positive(self.ang_order, "ang_order", integer=True, allow_zero=True)
         _check_positive(self.min_cutoff, "min_cutoff", allow_zero=True)
+        if self.ang_cutoff > self.rad_cutoff:
+            raise ValueError(
+                f"ang_cutoff ({self.ang_cutoff} Å) must not exceed rad_cutoff ({self.rad_cutoff} Å): the angular "
+                "neighbours are a subset of the radial ones (aenet's convention); lower ang_cutoff or raise rad_cutoff"
+            )
         if self.min_cutoff >= min(self.rad_cutoff, self.ang_cutoff):
             raise ValueError(
-                f"min_cutoff ({self.min_cutoff} Å) must be smaller than rad_cutoff and ang_cutoff"
+                f"min_cutoff ({self.min_cutoff} Å) must be smaller than rad_cutoff ({self.rad_cutoff} Å) "
+                f"and ang_cutoff ({self.ang_cutoff} Å)"
             )
 
     def _prepare(self):
@@ -140,6 +147,8 @@ class ChebyshevLAED(LocalDescriptor):
 
     def _kernel_arguments(self, batch):
         """Arguments shared by the value and derivative kernels."""
+        # the kernels index the weights by each atom's element: check before the call
+        check_shape(self.element_weights_, (len(self.species_),), "element_weights_")
         return (
             batch.positions,
             batch.species_index,

@@ -1,17 +1,18 @@
 """SOAP power spectrum and its compressions (Darby, Kermode & Csanyi 2022)."""
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights
 from ._kernels import soap as kernel
 from ._kernels.soap_derivatives import soap_derivatives_batch
 from ._kernels.spherical import real_harmonics_norm
+from .._validation import check_random_state_param, check_shape
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["SOAP", "CompressedSOAP", "COMPRESSIONS"]
@@ -69,6 +70,7 @@ def embedding_matrix(embedding, species):
     ``"dJ2"``: columns 1 and 1, 2, 3, ... in order of atomic number;
     ``"dJ3"``: 1, group and period; or a user array of shape (n_species, d_J).
     """
+    accepted = f"'dJ2', 'dJ3' or a finite array of shape (n_species={len(species)}, d_J) with d_J >= 1"
     if isinstance(embedding, str):
         if embedding == "dJ2":
             rank = np.argsort(np.argsort(species)) + 1.0
@@ -78,12 +80,17 @@ def embedding_matrix(embedding, species):
 
             rows = [(1.0, float(Element.from_Z(z).group), float(Element.from_Z(z).row)) for z in species]
             return np.array(rows)
-        raise ValueError(f"embedding must be 'dJ2', 'dJ3' or an array, got {embedding!r}")
-    matrix = np.asarray(embedding, dtype=np.float64)
-    if matrix.ndim != 2 or matrix.shape[0] != len(species) or not np.all(np.isfinite(matrix)):
-        raise ValueError(
-            f"embedding must be a finite array of shape (n_species={len(species)}, d_J), got shape {matrix.shape}"
-        )
+        raise ValueError(f"embedding must be {accepted}, got {embedding!r}")
+    if isinstance(embedding, (numbers.Number, bytes)):
+        raise TypeError(f"embedding must be {accepted}, got {embedding!r}")
+    try:
+        matrix = np.asarray(embedding, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"embedding must be {accepted}, got {embedding!r}") from None
+    if matrix.ndim != 2 or matrix.shape[0] != len(species) or matrix.shape[1] == 0:
+        raise ValueError(f"embedding must be {accepted}, got an array of shape {matrix.shape}")
+    if not np.all(np.isfinite(matrix)):
+        raise ValueError("embedding must contain finite numbers only")
     return matrix
 
 
@@ -329,6 +336,7 @@ class CompressedSOAP(LocalDescriptor):
         if not isinstance(self.sparse, (bool, np.bool_)):
             raise TypeError(f"sparse must be True or False, got {self.sparse!r}")
         _canonical(self.compression)
+        check_random_state_param(self.random_state)
 
     def _prepare(self):
         self.compression_ = _canonical(self.compression)
@@ -407,7 +415,7 @@ class CompressedSOAP(LocalDescriptor):
             The full spectrum in dscribe's layout and this estimator's normalisation
             (``SOAP`` with the same parameters gives the same values).
         """
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         if self.compression_ not in ("random", "random_symmetric"):
             raise ValueError(f"compression {self.compression_!r} is not lossless; use 'random' or 'random_symmetric'")
         if self.normalize == "l2":
@@ -436,11 +444,38 @@ class CompressedSOAP(LocalDescriptor):
             return np.zeros_like(batch.species_index), np.ascontiguousarray(weights[batch.species_index]), 1
         return batch.species_index, np.ones(len(batch.species_index)), len(self.species_)
 
+    def _check_kernel_inputs(self, batch, channel, atom_weight, n_channels, values):
+        """Shapes the numba kernels trust, checked against the fitted layout (ValueError if not)."""
+        n_atoms, n_features = len(batch.species_index), self.n_features_out_
+        L, N = int(self.l_max), int(self.n_max)
+        check_shape(values, (n_atoms, n_features), "SOAP output")
+        for name, array in zip(("table_l", "table_a", "table_b"), self._table):
+            check_shape(array, (n_features,), f"SOAP feature {name}")
+        check_shape(self._pref, (n_features,), "SOAP feature prefactors")
+        check_shape(self._radial[0], (None, None, (L + 1) * N), "SOAP radial table")
+        check_shape(self._norm, (L + 1, L + 1), "SOAP harmonics norm")
+        check_shape(self.element_weights_, (len(self.species_),), "element_weights_")
+        check_shape(channel, (n_atoms,), "SOAP density channels")
+        check_shape(atom_weight, (n_atoms,), "SOAP atom weights")
+        if n_features and not (0 <= self._table[0].min() and self._table[0].max() <= L):
+            raise ValueError("internal shape check failed: SOAP feature table has l outside 0..l_max")
+        if n_atoms and not (0 <= channel.min() and channel.max() < n_channels):
+            raise ValueError("internal shape check failed: SOAP density channel outside the fitted elements")
+        for name, used, array, column in (
+            ("map_a", self._layout_.map_a is not None, self._maps_t[0], self._table[1]),
+            ("map_b", self._layout_.map_b is not None, self._maps_t[1], self._table[2]),
+        ):
+            if used:
+                check_shape(array, (L + 1, None, n_channels * N), f"SOAP channel {name}")
+                if n_features and column.max() >= array.shape[1]:
+                    raise ValueError(f"internal shape check failed: SOAP feature table exceeds {name}")
+
     def _compute_batch(self, batch, out=None):
         layout = self._layout_
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
         channel, atom_weight, n_channels = self._density_channels(batch)
         values = np.empty((len(channel), self.n_features_out_)) if out is None else out
+        self._check_kernel_inputs(batch, channel, atom_weight, n_channels, values)
         shortest = kernel.soap_batch(
             batch.positions,
             channel,

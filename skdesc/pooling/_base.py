@@ -3,15 +3,16 @@
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
+from .._validation import FittedParamsMixin
 from ..atomic import AtomicFeatures
 from ..structures import atomic_symbol, is_structure
 
 __all__ = ["AtomPooling"]
 
 
-class AtomPooling(TransformerMixin, BaseEstimator):
+class AtomPooling(FittedParamsMixin, TransformerMixin, BaseEstimator):
     """Base class: ``AtomicFeatures`` (or a 2-D array) in, one row per structure out.
 
     Subclasses implement ``_fit_atoms(atomic)`` (learn state from the training
@@ -49,7 +50,7 @@ class AtomPooling(TransformerMixin, BaseEstimator):
             raise ValueError(f"structure {int(empty[0])} has no atoms")
 
     def _input_names(self, input_features):
-        check_is_fitted(self, "n_features_in_")
+        self._check_fitted("n_features_in_")
         if input_features is None:
             input_features = getattr(self, "feature_names_in_", None)
         if input_features is None:
@@ -73,8 +74,10 @@ class AtomPooling(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._forget_fit_params()
         atomic = self._to_atomic(X, reset=True)
         self._fit_atoms(atomic)
+        self._record_fit_params()
         return self
 
     def transform(self, X):
@@ -88,7 +91,7 @@ class AtomPooling(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_structures, n_features_out_)
         """
-        check_is_fitted(self, "n_features_out_")
+        self._check_fitted("n_features_out_")
         atomic = self._to_atomic(X, reset=False)
         self._check_nonempty(atomic)
         return self._pool(atomic.values, atomic.offsets, atomic.numbers)

@@ -25,9 +25,10 @@ import re
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from .._parallel import ordered_map
+from .._validation import FittedParamsMixin, check_bool, check_n_jobs, check_shape
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights, resolve_species, warn_zero_weights
 from ..structures import atomic_symbol, is_structure
@@ -71,7 +72,7 @@ def stacked_moments(X, order, kind="central"):
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or inf: moments need finite values")
     out = np.empty((order, X.shape[1]))
-    kernel.column_moments(X, X.shape[0], order, _check_kind(kind), out)
+    kernel.column_moments(X, X.shape[0], order, _check_kind(kind, "kind"), out)
     _check_overflow(out, kind)
     return out
 
@@ -94,9 +95,9 @@ def _check_order(value, name, minimum=0):
     return int(value)
 
 
-def _check_kind(kind):
-    if kind not in _KINDS:
-        raise ValueError(f"moments must be one of {sorted(_KINDS)}, got {kind!r}")
+def _check_kind(kind, name="moments"):
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise ValueError(f"{name} must be one of {sorted(_KINDS)}, got {kind!r}")
     return _KINDS[kind]
 
 
@@ -104,7 +105,7 @@ def _sigma(i, j, k):
     return f"Sigma{i}{j}{k}" if max(i, j, k) < 10 else f"Sigma_{i},{j},{k}"
 
 
-class MomentGSD(TransformerMixin, BaseEstimator):
+class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
     """Global structure descriptor from statistical moments of per-atom descriptors.
 
     Turns :class:`~skdesc.AtomicFeatures` (one vector per atom) into one
@@ -290,6 +291,9 @@ class MomentGSD(TransformerMixin, BaseEstimator):
             raise ValueError("include_atom_moments needs n_out >= 1 and n_in >= 1")
         if self.include_element_stack and (n_in == 0 or n_out == 0):
             raise ValueError("include_element_stack needs n_out >= 1 and n_in >= 1")
+        check_bool(self.include_atom_moments, "include_atom_moments")
+        check_bool(self.include_element_stack, "include_element_stack")
+        check_n_jobs(self.n_jobs)
         kind = _check_kind(self.moments)
         return n_out, n_in, k, kind
 
@@ -314,6 +318,7 @@ class MomentGSD(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._forget_fit_params()
         n_out, n_in, k, _ = self._validate_params_()
         atomic = self._as_atomic(X)
         if atomic is None:
@@ -341,6 +346,7 @@ class MomentGSD(TransformerMixin, BaseEstimator):
         self.blocks_ = self._block_labels(n_out, n_in, k)
         self.n_features_out_ = sum(width for _, width in self._block_widths(n_out, n_in, k))
         self.complexity_ = self.n_features_out_ / self.n_features_in_
+        self._record_fit_params()
         return self
 
     def _block_widths(self, n_out, n_in, k):
@@ -372,7 +378,7 @@ class MomentGSD(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_structures, n_features_out_)
         """
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         n_out, n_in, k, kind = self._validate_params_()
         atomic = self._as_atomic(X)
         if atomic is None:
@@ -417,10 +423,21 @@ class MomentGSD(TransformerMixin, BaseEstimator):
         spans = list(zip(bounds[:-1], bounds[1:]))
         offsets = atomic.offsets
 
+        # the kernel sizes its output from n_features_out_ and trusts these shapes
+        width = sum(w for _, w in self._block_widths(n_out, n_in, k))
+        if width != self.n_features_out_:
+            raise ValueError(
+                f"internal shape check failed: the moment blocks have {width} features, "
+                f"n_features_out_ is {self.n_features_out_}; call fit again"
+            )
+        check_shape(self.element_weights_, (len(self.species_),), "element_weights_")
+        check_shape(element, (atomic.n_atoms,), "element index")
+
         def run(lo, hi):
             a, b = offsets[lo], offsets[hi]
             block = atomic.values[a:b]
             block = block.toarray() if sp.issparse(block) else block
+            check_shape(block, (b - a, self.n_features_in_), "per-atom values")
             return kernel.moment_gsd_batch(block, offsets[lo : hi + 1] - a, element[a:b], *args)
 
         n_jobs = 1 if self.n_jobs is None else self.n_jobs
@@ -450,12 +467,12 @@ class MomentGSD(TransformerMixin, BaseEstimator):
         """
         from .moment_derivatives import moment_gsd_derivatives
 
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         return moment_gsd_derivatives(self, features, atomic_derivatives)
 
     def get_feature_names_out(self, input_features=None):
         """Readable names such as ``Sigma331[out=2,in=3]:cheb[rad,n=4]``."""
-        check_is_fitted(self, "species_")
+        self._check_fitted("species_")
         if input_features is None:
             input_features = getattr(self, "feature_names_in_", None)
         if input_features is None:

@@ -26,7 +26,7 @@ def _check_statistics(statistic):
             f"statistic must be one of {sorted(_STATISTICS)} or a list of them, got {statistic!r}"
         )
     if len(set(chosen)) != len(chosen):
-        raise ValueError(f"statistic lists a statistic twice: {statistic!r}")
+        raise ValueError(f"statistic must list distinct statistics, got {statistic!r} (one twice)")
     return chosen
 
 
