@@ -351,3 +351,23 @@ def test_check_estimator_passes_every_check():
         assert result["statuses"] == ["passed"], (name, result["not passed"])
         assert result["skip warnings"] == [], name
         assert result["n"] >= 45, name
+
+
+def test_gsd_space_with_duplicated_structures():
+    # 6 distinct structures, each 10 times: in every GSD a structure's nearest neighbours are
+    # its 9 copies (distance 0), all tied: rank 1 + 8 / 2 = 5 in every other GSD.  (The kernel
+    # used to fail on growing its list of tied neighbours.)
+    rng = np.random.default_rng(9)
+    counts = np.tile(rng.integers(3, 6, size=6), 10)
+    offsets = np.r_[0, np.cumsum(counts)]
+    per_structure = [rng.normal(size=(c, 2)) for c in counts[:6]]
+    kinds = [rng.choice([3, 16], size=c) for c in counts[:6]]
+    X = AtomicFeatures(np.vstack(per_structure * 10), offsets, np.concatenate(kinds * 10), species=(3, 16))
+    with pytest.warns(UserWarning):
+        direct = information_imbalance(
+            MomentGSD.from_sigma("222").fit_transform(X), MomentGSD.from_sigma("100").fit_transform(X), normalize=False
+        )
+    assert direct == (5.0, 5.0)
+    analysis = GSDSpaceAnalysis(max_order=2).fit(X)
+    np.testing.assert_array_equal(analysis.imbalance_.values, 5.0)
+    assert analysis.n_ties_ > 0

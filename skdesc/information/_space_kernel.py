@@ -107,9 +107,8 @@ def rank_sums(distances, first_row, tie_rtol):
         # nearest neighbours of i in every space (a tied set may hold several)
         n_targets = np.zeros(n_spaces, dtype=np.int64)
         tops = np.zeros(n_spaces)
+        bests = np.zeros(n_spaces)
         start = np.zeros(n_spaces + 1, dtype=np.int64)
-        targets = np.empty(n_spaces * 4, dtype=np.int64)
-        count = 0
         for a in range(n_spaces):
             row = distances[a, r]
             best = np.inf
@@ -121,20 +120,27 @@ def rank_sums(distances, first_row, tie_rtol):
                     if row[j] > top:
                         top = row[j]
             tops[a] = top
+            bests[a] = best
             tol = tie_rtol * top
-            start[a] = count
+            tied = 0
             for j in range(n):
-                if j != i and row[j] <= best + tol:
-                    if count == targets.shape[0]:
-                        grown = np.empty(2 * count, dtype=np.int64)
-                        grown[:count] = targets
-                        targets = grown
-                    targets[count] = j
-                    count += 1
-            n_targets[a] = count - start[a]
-            if n_targets[a] > 1:
+                tied += (j != i) & (row[j] <= best + tol)
+            n_targets[a] = tied
+            start[a + 1] = start[a] + tied
+            if tied > 1:
                 ties[r] += 1
-        start[n_spaces] = count
+        # sized in advance (growing the array inside the parallel loop failed with
+        # many tied neighbours: duplicated structures)
+        count = start[n_spaces]
+        targets = np.empty(count, dtype=np.int64)
+        for a in range(n_spaces):
+            row = distances[a, r]
+            limit = bests[a] + tie_rtol * tops[a]
+            t = start[a]
+            for j in range(n):
+                if j != i and row[j] <= limit:
+                    targets[t] = j
+                    t += 1
         # the spaces mostly agree on the nearest neighbour: count once per distinct
         # target (found with a marker per point: O(N + targets), also when all are tied)
         slot = np.full(n, -1, dtype=np.int64)
