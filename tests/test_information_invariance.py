@@ -371,3 +371,15 @@ def test_gsd_space_with_duplicated_structures():
     analysis = GSDSpaceAnalysis(max_order=2).fit(X)
     np.testing.assert_array_equal(analysis.imbalance_.values, 5.0)
     assert analysis.n_ties_ > 0
+
+
+def test_plot_rejects_bad_imbalances():
+    from skdesc.information import plot_imbalance_plane
+
+    with pytest.raises(TypeError, match="imbalances must be a dict"):
+        plot_imbalance_plane([(0.1, 0.2)])
+    with pytest.raises(ValueError, match=r"imbalances\['a'\] must be a pair of finite numbers"):
+        plot_imbalance_plane({"a": (0.1, float("nan"))})
+    with pytest.raises(ValueError, match=r"imbalances\['b'\] must be a pair"):
+        plot_imbalance_plane({"b": (0.1, 0.2, 0.3)})
+    assert plot_imbalance_plane({"a": (0.1, np.float64(0.2))}) is not None

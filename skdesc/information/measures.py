@@ -53,6 +53,8 @@ def _as_points(X, name):
     if np.iscomplexobj(raw):
         raise TypeError(f"{name} must be real-valued (float or int), got complex values; pass the real and "
                         "imaginary parts as separate columns")
+    if raw.dtype.kind in "USV":
+        raise TypeError(f"{name} must be a numeric (float or int) array of shape (N, d), got dtype {raw.dtype}")
     if raw.dtype.kind not in "biuf":
         try:
             raw = raw.astype(np.float64)
