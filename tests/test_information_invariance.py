@@ -1,7 +1,6 @@
 """Information imbalance: scale invariance on every path, ties (cost and order independence), bad input."""
 
 import itertools
-import math
 import time
 import tracemalloc
 import warnings
