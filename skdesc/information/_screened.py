@@ -32,6 +32,8 @@ import numpy as np
 from numba import njit
 from threadpoolctl import threadpool_limits
 
+from ._ranks import _FEW_DISTINCT, _FEW_TARGETS, distinct_values, target_counts
+
 _ROWS_PER_BLOCK = 512
 # the symmetric scheme holds up to N^2 / 4 float32 tiles per space; above this many
 # bytes (for both spaces, N > ~16,000) every block computes its full rows instead
@@ -40,6 +42,8 @@ _SYMMETRIC_BYTES = 2**29
 # power-of-two rescaling; such data take the plain float64 path
 _MAX_ABS_RANGE = (1e-100, 1e100)
 _ROUNDING = 4 * 2.0**-53
+# rows with more candidates for the nearest than this get all their exact distances at once
+_BULK_ROW = 32
 
 
 def screenable(X):
@@ -143,13 +147,41 @@ def screened_rank_means(A, B, tie_rtol):
     return total_ab / n, total_ba / n, ties
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _exact(X, i, j):
     total = 0.0
     for k in range(X.shape[1]):
         diff = X[i, k] - X[j, k]
         total += diff * diff
     return total
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _get(X, i, j, known, dirty):
+    """``_exact(X, i, j)``, computed once per row: ``known`` holds the computed
+    ones (-1 = not yet); ``dirty[0]``: 0 none held, 1 some, 2 all (the whole row)."""
+    value = known[j]
+    if value < 0.0:
+        value = _exact(X, i, j)
+        known[j] = value
+        if dirty[0] == 0:
+            dirty[0] = 1
+    return value
+
+
+@njit(cache=True, nogil=True)
+def _forget(known, dirty):
+    if dirty[0]:
+        known[:] = -1.0
+        dirty[0] = 0
+
+
+@njit(cache=True, nogil=True)
+def _exact_row(X, i, known, dirty):
+    """All exact squared distances from i (a row with many tied candidates)."""
+    for j in range(X.shape[0]):
+        known[j] = _exact(X, i, j)
+    dirty[0] = 2
 
 
 @njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
@@ -173,7 +205,7 @@ def _bounds(norms, gram_row, gram_scale, coef, floor, i, start, stop, low, high,
 
 
 @njit(cache=True, nogil=True)
-def _nearest(X, norms, gram_row, gram_scale, coef, floor, i, tie_rtol, low, high):
+def _nearest(X, norms, gram_row, gram_scale, coef, floor, i, tie_rtol, low, high, known, dirty):
     """Exact nearest neighbours of i (all tied ones) and the row's tie tolerance.
 
     Fills ``low``/``high`` with the bounds of the row (-inf for i itself).
@@ -187,6 +219,31 @@ def _nearest(X, norms, gram_row, gram_scale, coef, floor, i, tie_rtol, low, high
     # (within the largest possible tolerance of the smallest upper bound)
     limit = best_high + tie_rtol * top_high
     limit += _ROUNDING * (abs(best_high) + tie_rtol * top_high)  # rounding of the line above
+    n_candidates = 0
+    for j in range(n):
+        n_candidates += low[j] <= limit
+    if n_candidates > _BULK_ROW:
+        # many near-tied candidates (duplicated points): the whole exact row in one
+        # tight pass, then the same decisions (the max and the min of all distances
+        # are among the candidates the bounds keep)
+        _exact_row(X, i, known, dirty)
+        top = 0.0
+        best = np.inf
+        for j in range(n):
+            if j != i:
+                top = max(top, known[j])
+                best = min(best, known[j])
+        tol = tie_rtol * top
+        count = 0
+        for j in range(n):
+            count += (j != i) & (known[j] <= best + tol)
+        tied = np.empty(count, dtype=np.int64)
+        count = 0
+        for j in range(n):
+            if j != i and known[j] <= best + tol:
+                tied[count] = j
+                count += 1
+        return tied, tol
     top = 0.0
     best = np.inf
     best_index = -1
@@ -194,7 +251,7 @@ def _nearest(X, norms, gram_row, gram_scale, coef, floor, i, tie_rtol, low, high
     for j in range(n):
         near = low[j] <= limit
         if (near | (high[j] >= top_low)) and j != i:
-            exact = _exact(X, i, j)
+            exact = _get(X, i, j, known, dirty)
             top = max(top, exact)
             if near:
                 n_near += 1
@@ -208,7 +265,7 @@ def _nearest(X, norms, gram_row, gram_scale, coef, floor, i, tie_rtol, low, high
     tied = np.empty(n_near, dtype=np.int64)
     count = 0
     for j in range(n):
-        if low[j] <= limit and j != i and _exact(X, i, j) <= best + tol:
+        if low[j] <= limit and j != i and _get(X, i, j, known, dirty) <= best + tol:
             tied[count] = j
             count += 1
     return tied[:count], tol
@@ -226,12 +283,12 @@ def _decided(low, high, below, above):
 
 
 @njit(cache=True, nogil=True)
-def _rank(X, low, high, i, j, tol):
+def _rank(X, low, high, i, j, tol, known, dirty):
     """Number of points m != i, j strictly closer to i than j, and tied with j.
 
     ``low``/``high`` bound the squared distances from i, with -inf at i.
     """
-    threshold = _exact(X, i, j)
+    threshold = _get(X, i, j, known, dirty)
     # widened by the rounding of these two sums, so that "surely" stays sure
     below = threshold - tol - _ROUNDING * (threshold + tol)
     above = threshold + tol + _ROUNDING * (threshold + tol)
@@ -241,12 +298,81 @@ def _rank(X, low, high, i, j, tol):
     if undecided > 1:  # more than j itself (low_j <= threshold <= high_j): decide in float64
         for m in range(low.shape[0]):
             if (high[m] >= below) & (low[m] <= above) and m != j:
-                exact = _exact(X, i, m)
+                exact = _get(X, i, m, known, dirty)
                 if abs(exact - threshold) <= tol:
                     tied += 1
                 elif exact < threshold:
                     closer += 1
     return closer, tied
+
+
+@njit(cache=True, nogil=True)
+def _counts_at(X, low, high, i, threshold, tol, known, dirty):
+    """``(#closer, #tied)`` of the points m != i against a squared distance ``threshold``.
+
+    The predicates of :func:`skdesc.information._ranks.count_in_row` on the
+    float64 distances; a point at ``threshold`` counts itself as tied.
+    """
+    below = threshold - tol - _ROUNDING * (threshold + tol)
+    above = threshold + tol + _ROUNDING * (threshold + tol)
+    closer, _ = _decided(low, high, below, above)
+    closer -= 1  # i itself (its bounds are -inf)
+    tied = 0
+    for m in range(low.shape[0]):
+        if (high[m] >= below) & (low[m] <= above) and m != i:
+            exact = _get(X, i, m, known, dirty)
+            if abs(exact - threshold) <= tol:
+                tied += 1
+            elif exact < threshold:
+                closer += 1
+    return closer, tied
+
+
+@njit(cache=True, nogil=True)
+def _rank_sum(X, low, high, i, targets, tol, known, dirty):
+    """Sum of the ranks of ``targets`` among the neighbours of i, and whether a tie mattered.
+
+    A few targets: :func:`_rank` each.  Many (tied nearest neighbours, e.g.
+    duplicated points): one pass per distinct squared distance, or, with many
+    distinct ones, the exact row (written to ``row``) sorted once: O(N log N)
+    per point instead of O(N) per target.
+    """
+    n_targets = targets.shape[0]
+    total = 0.0
+    tie = False
+    if dirty[0] == 2:  # the exact row is known: count in it directly
+        closer, tied = target_counts(known, i, known[targets], tol)
+        for t in range(n_targets):
+            others_tied = tied[t] - 1  # the target itself
+            tie = tie or others_tied > 0
+            total += 1.0 + closer[t] + 0.5 * others_tied
+        return total, tie
+    if n_targets <= _FEW_TARGETS:
+        for j in targets:
+            closer, tied = _rank(X, low, high, i, j, tol, known, dirty)
+            tie = tie or tied > 0
+            total += 1.0 + closer + 0.5 * tied
+        return total, tie
+    thresholds = np.empty(n_targets)
+    for t in range(n_targets):
+        thresholds[t] = _get(X, i, targets[t], known, dirty)
+    distinct, slot, n_distinct = distinct_values(thresholds, _FEW_DISTINCT)
+    if n_distinct > 0:
+        closer = np.empty(n_distinct, dtype=np.int64)
+        tied = np.empty(n_distinct, dtype=np.int64)
+        for u in range(n_distinct):
+            closer[u], tied[u] = _counts_at(X, low, high, i, distinct[u], tol, known, dirty)
+        closer, tied = closer[slot], tied[slot]
+    else:
+        for m in range(known.shape[0]):
+            if m != i:
+                _get(X, i, m, known, dirty)
+        closer, tied = target_counts(known, i, thresholds, tol)  # entry i is skipped
+    for t in range(n_targets):
+        others_tied = tied[t] - 1  # the target itself
+        tie = tie or others_tied > 0
+        total += 1.0 + closer[t] + 0.5 * others_tied
+    return total, tie
 
 
 @njit(cache=True, nogil=True)
@@ -303,22 +429,21 @@ def first_neighbour_ranks(
     high_a = np.empty(n)
     low_b = np.empty(n)
     high_b = np.empty(n)
+    # exact distances of the current row, each computed at most once
+    known_a = np.full(n, -1.0)
+    known_b = np.full(n, -1.0)
+    dirty_a = np.zeros(1, dtype=np.int64)
+    dirty_b = np.zeros(1, dtype=np.int64)
     for r in range(row_start, row_stop):
         i = first_row + r
-        near_a, tol_a = _nearest(XA, norms_a, gram_a[r], scale_a, coef_a, floor_a, i, tie_rtol, low_a, high_a)
-        near_b, tol_b = _nearest(XB, norms_b, gram_b[r], scale_b, coef_b, floor_b, i, tie_rtol, low_b, high_b)
-        tie_ab = near_a.shape[0] > 1
-        total = 0.0
-        for j in near_a:
-            closer, tied = _rank(XB, low_b, high_b, i, j, tol_b)
-            tie_ab = tie_ab or tied > 0
-            total += 1.0 + closer + 0.5 * tied
+        near_a, tol_a = _nearest(XA, norms_a, gram_a[r], scale_a, coef_a, floor_a, i, tie_rtol, low_a, high_a, known_a, dirty_a)
+        near_b, tol_b = _nearest(XB, norms_b, gram_b[r], scale_b, coef_b, floor_b, i, tie_rtol, low_b, high_b, known_b, dirty_b)
+        total, tied = _rank_sum(XB, low_b, high_b, i, near_a, tol_b, known_b, dirty_b)
         ranks_ab[r] = total / near_a.shape[0]
-        tie_ba = near_b.shape[0] > 1
-        total = 0.0
-        for j in near_b:
-            closer, tied = _rank(XA, low_a, high_a, i, j, tol_a)
-            tie_ba = tie_ba or tied > 0
-            total += 1.0 + closer + 0.5 * tied
+        tie_ab = tied or near_a.shape[0] > 1
+        total, tied = _rank_sum(XA, low_a, high_a, i, near_b, tol_a, known_a, dirty_a)
         ranks_ba[r] = total / near_b.shape[0]
+        tie_ba = tied or near_b.shape[0] > 1
         tie_rows[r] = int(tie_ab) + int(tie_ba)
+        _forget(known_a, dirty_a)
+        _forget(known_b, dirty_b)

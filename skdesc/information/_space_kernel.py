@@ -3,6 +3,8 @@
 import numpy as np
 from numba import njit, prange
 
+from ._ranks import distinct_values
+
 
 # up to this many distinct targets per row, one vectorised counting pass per target
 # beats a binary search of every distance among the sorted thresholds
@@ -11,20 +13,24 @@ _FEW_TARGETS = 24
 
 @njit(cache=True, nogil=True)
 def _counts_per_distinct(row, i, distinct, tol, position):
-    """#{m != i: row[m] < row[t] - tol} and #{m != i: row[m] <= row[t] + tol} per target."""
-    closer_distinct = np.empty(distinct.shape[0], dtype=np.int64)
-    within_distinct = np.empty(distinct.shape[0], dtype=np.int64)
-    for u in range(distinct.shape[0]):
-        low = row[distinct[u]] - tol
-        high = row[distinct[u]] + tol
+    """#{m != i: row[m] < row[t] - tol} and #{m != i: row[m] <= row[t] + tol} per target.
+
+    One counting pass per distinct threshold value (duplicated points share it).
+    """
+    values, slot, n_values = distinct_values(row[distinct], distinct.shape[0])
+    closer_value = np.empty(n_values, dtype=np.int64)
+    within_value = np.empty(n_values, dtype=np.int64)
+    for u in range(n_values):
+        low = values[u] - tol
+        high = values[u] + tol
         closer = 0
         within = 0
         for m in range(row.shape[0]):
             closer += row[m] < low
             within += row[m] <= high
-        closer_distinct[u] = closer - (row[i] < low)
-        within_distinct[u] = within - (row[i] <= high)
-    return closer_distinct[position], within_distinct[position]
+        closer_value[u] = closer - (row[i] < low)
+        within_value[u] = within - (row[i] <= high)
+    return closer_value[slot[position]], within_value[slot[position]]
 
 
 @njit(cache=True, nogil=True)
@@ -63,6 +69,12 @@ def _counts_by_histogram(row, i, targets, tol):
     return closer, within
 
 
+@njit(cache=True, nogil=True)
+def _few_values(row, targets, limit):
+    """Whether the targets' distances take at most ``limit`` distinct values."""
+    return distinct_values(row[targets], limit)[2] > 0
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def rank_sums(distances, first_row, tie_rtol):
     """Sum over a block of rows of the conditional ranks between all spaces.
@@ -95,9 +107,8 @@ def rank_sums(distances, first_row, tie_rtol):
         # nearest neighbours of i in every space (a tied set may hold several)
         n_targets = np.zeros(n_spaces, dtype=np.int64)
         tops = np.zeros(n_spaces)
+        bests = np.zeros(n_spaces)
         start = np.zeros(n_spaces + 1, dtype=np.int64)
-        targets = np.empty(n_spaces * 4, dtype=np.int64)
-        count = 0
         for a in range(n_spaces):
             row = distances[a, r]
             best = np.inf
@@ -109,32 +120,50 @@ def rank_sums(distances, first_row, tie_rtol):
                     if row[j] > top:
                         top = row[j]
             tops[a] = top
+            bests[a] = best
             tol = tie_rtol * top
-            start[a] = count
+            tied = 0
             for j in range(n):
-                if j != i and row[j] <= best + tol:
-                    if count == targets.shape[0]:
-                        grown = np.empty(2 * count, dtype=np.int64)
-                        grown[:count] = targets
-                        targets = grown
-                    targets[count] = j
-                    count += 1
-            n_targets[a] = count - start[a]
-            if n_targets[a] > 1:
+                tied += (j != i) & (row[j] <= best + tol)
+            n_targets[a] = tied
+            start[a + 1] = start[a] + tied
+            if tied > 1:
                 ties[r] += 1
-        start[n_spaces] = count
-        # the spaces mostly agree on the nearest neighbour: count once per distinct target
-        distinct = np.unique(targets[:count])
-        n_distinct = distinct.shape[0]
-        position = np.searchsorted(distinct, targets[:count])
+        # sized in advance (growing the array inside the parallel loop failed with
+        # many tied neighbours: duplicated structures)
+        count = start[n_spaces]
+        targets = np.empty(count, dtype=np.int64)
+        for a in range(n_spaces):
+            row = distances[a, r]
+            limit = bests[a] + tie_rtol * tops[a]
+            t = start[a]
+            for j in range(n):
+                if j != i and row[j] <= limit:
+                    targets[t] = j
+                    t += 1
+        # the spaces mostly agree on the nearest neighbour: count once per distinct
+        # target (found with a marker per point: O(N + targets), also when all are tied)
+        slot = np.full(n, -1, dtype=np.int64)
+        position = np.empty(count, dtype=np.int64)
+        distinct = np.empty(min(count, n), dtype=np.int64)
+        n_distinct = 0
+        for t in range(count):
+            j = targets[t]
+            if slot[j] < 0:
+                slot[j] = n_distinct
+                distinct[n_distinct] = j
+                n_distinct += 1
+            position[t] = slot[j]
+        distinct = distinct[:n_distinct]
         # ranks of all those targets in every space b, in one pass over the row
         for b in range(n_spaces):
             row = distances[b, r]
             tol = tie_rtol * tops[b]
-            if n_distinct <= _FEW_TARGETS:
+            if n_distinct <= _FEW_TARGETS or _few_values(row, distinct, _FEW_TARGETS):
                 closer, within = _counts_per_distinct(row, i, distinct, tol, position)
             else:
-                closer, within = _counts_by_histogram(row, i, targets[:count], tol)
+                closer_d, within_d = _counts_by_histogram(row, i, distinct, tol)
+                closer, within = closer_d[position], within_d[position]
             for a in range(n_spaces):
                 total = 0.0
                 for t in range(start[a], start[a + 1]):

@@ -1,5 +1,8 @@
 """Plots of information-imbalance results (pyplot-free: no global backend state)."""
 
+import numbers
+
+import numpy as np
 from matplotlib.figure import Figure
 
 __all__ = ["plot_imbalance_plane"]
@@ -23,6 +26,20 @@ def plot_imbalance_plane(imbalances, path=None, ax=None, reference="full"):
     -------
     matplotlib.figure.Figure
     """
+    if not hasattr(imbalances, "items"):
+        raise TypeError(
+            "imbalances must be a dict label -> (Delta(reference -> X), Delta(X -> reference)), "
+            f"got {type(imbalances).__name__}"
+        )
+    for label, pair in imbalances.items():
+        values = np.asarray(pair, dtype=object).ravel()
+        if values.shape != (2,) or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v) for v in values
+        ):
+            raise ValueError(
+                f"imbalances[{label!r}] must be a pair of finite numbers (Delta(reference -> X), "
+                f"Delta(X -> reference)), got {pair!r}"
+            )
     if ax is None:
         fig = Figure(figsize=(5, 4.5))
         ax = fig.subplots()

@@ -7,9 +7,9 @@ from numba import njit
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .measures import TIE_RTOL, squared_distance_rows
+from .measures import TIE_RTOL, _power_of_two_scale, squared_distance_rows
 
 __all__ = ["InformationImbalanceSelector"]
 
@@ -134,11 +134,50 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
         self.progress_bar = progress_bar
 
     def _standardise(self, X):
+        # a power of two first (exact): no overflow of the variance or of the
+        # squared distances for any scale of the data
         if not self.scale:
-            return X - X.mean(axis=0)
+            X = _power_of_two_scale(X)
+            return _power_of_two_scale(X - X.mean(axis=0))
+        X = _power_of_two_scale(X, per_column=True)
         spread = X.std(axis=0)
         spread[spread == 0] = 1.0
         return (X - X.mean(axis=0)) / spread
+
+    def _check_params(self):
+        if self.reference not in ("X", "y"):
+            raise ValueError(f"reference must be 'X' (all features) or 'y' (the targets), got {self.reference!r}")
+        if self.score_threshold_type not in ("absolute", "relative"):
+            raise ValueError(
+                f"score_threshold_type must be 'absolute' or 'relative', got {self.score_threshold_type!r}"
+            )
+        threshold = self.score_threshold
+        if threshold is not None and (
+            isinstance(threshold, (bool, np.bool_))
+            or not isinstance(threshold, numbers.Real)
+            or not np.isfinite(threshold)
+            or threshold < 0
+        ):
+            raise ValueError(
+                f"score_threshold must be None (no early stop) or a finite number >= 0, got {threshold!r}"
+            )
+        if isinstance(self.max_samples, bool) or not isinstance(self.max_samples, numbers.Integral) or self.max_samples < 3:
+            raise ValueError(f"max_samples must be an integer >= 3, got {self.max_samples!r}")
+        try:
+            check_random_state(self.random_state)
+        except ValueError as error:
+            raise ValueError(
+                f"random_state must be None, an int or a numpy RandomState, got {self.random_state!r}"
+            ) from error
+        for name in ("symmetric", "scale", "progress_bar"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {value!r}")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = self.reference == "y"
+        return tags
 
     def fit(self, X, y=None):
         """Select features.
@@ -153,13 +192,8 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
         -------
         self
         """
+        self._check_params()
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=3)
-        if self.reference not in ("X", "y"):
-            raise ValueError(f"reference must be 'X' or 'y', got {self.reference!r}")
-        if self.score_threshold_type not in ("absolute", "relative"):
-            raise ValueError(f"score_threshold_type must be 'absolute' or 'relative', got {self.score_threshold_type!r}")
-        if isinstance(self.max_samples, bool) or not isinstance(self.max_samples, numbers.Integral) or self.max_samples < 3:
-            raise ValueError(f"max_samples must be an integer >= 3, got {self.max_samples!r}")
         n_samples, n_features = X.shape
         groups = np.arange(n_features) if self.groups is None else np.asarray(self.groups)
         if groups.shape != (n_features,):
@@ -167,8 +201,15 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
         labels, group_index = np.unique(groups, return_inverse=True)
         if self.reference == "y":
             if y is None:
-                raise ValueError("reference='y' needs targets y")
-            target = np.asarray(y, dtype=np.float64).reshape(n_samples, -1)
+                # the wording scikit-learn's check_requires_y_none looks for
+                raise ValueError(
+                    "reference='y' needs targets y: it requires y to be passed, but the target y is None; "
+                    "call fit(X, y), or use reference='X'"
+                )
+            target = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
+            if target.shape[0] != n_samples:
+                raise ValueError(f"y must have one row per sample of X ({n_samples}), got {target.shape[0]}")
+            target = target.reshape(n_samples, -1)
         else:
             target = X
         n_groups = len(labels)
@@ -223,7 +264,8 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
             return max(1, n_groups // 2)
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             if not 1 <= value <= n_groups:
-                raise ValueError(f"n_to_select must be in [1, {n_groups}], got {value}")
+                raise ValueError(f"n_to_select must be an int in [1, {n_groups}] (the number of features or "
+                                 f"groups), a fraction in (0, 1] or None, got {value}")
             return int(value)
         if isinstance(value, numbers.Real) and 0 < value <= 1:
             return max(1, int(round(value * n_groups)))

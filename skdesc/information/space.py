@@ -8,7 +8,7 @@ import pandas as pd
 from ..atomic import AtomicFeatures
 from ..pooling.moments import _WEIGHTINGS, MomentGSD, _parse_sigma, _sigma, gsd_space
 from ._space_kernel import assemble_distances, rank_sums
-from .measures import TIE_RTOL, squared_distance_rows
+from .measures import TIE_RTOL, _power_of_two_scale, squared_distance_rows
 
 __all__ = ["GSDSpaceAnalysis"]
 
@@ -361,9 +361,12 @@ class GSDSpaceAnalysis:
         return space, reference
 
     def _normalise(self, values):
+        # exact powers of two first: no squared distance or variance overflows or
+        # underflows, whatever the scale of the data (the ranks are scale invariant)
         values = np.array(values, dtype=np.float64)
         if self.scaling == "none":
-            return values
+            return _power_of_two_scale(values)
+        values = _power_of_two_scale(values, per_column=True)
         if self.scaling == "standard":
             centre, spread = values.mean(axis=0), values.std(axis=0)
         else:
