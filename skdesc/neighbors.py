@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-__all__ = ["NeighborList", "neighbor_list"]
+__all__ = ["NeighborList", "neighbor_list", "estimate_neighbors"]
 
 
 class NeighborList(NamedTuple):
@@ -366,6 +366,83 @@ def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half=False
     first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, cutoff, half)
     shortest = distances.min() if distances.shape[0] > 0 else np.inf
     return first, index, vectors, distances, shifts, shortest
+
+
+@njit(cache=True, nogil=True)
+def estimate_neighbors(positions, offsets, cells, pbc, cutoff):
+    """Expected neighbours per atom and periodic images of each structure, without a search.
+
+    The atoms are taken as spread uniformly over an effective volume: the
+    volume (area, length) spanned by the periodic axes times, along each
+    non-periodic direction, the extent of the atoms but at least ``2 cutoff``.
+    The expected number of neighbours of an atom is that density times the
+    cutoff sphere, ``n / V_eff * 4/3 pi cutoff^3``; for a fully periodic cell
+    this is exact on average.  The periodic images are counted as the
+    neighbour search generates them (``2 cutoff / width + 1`` per periodic
+    axis and atom).  Cost: one pass over the positions.
+
+    Parameters
+    ----------
+    positions : ndarray of shape (n_atoms, 3), float64
+        Cartesian positions of all structures, in Å.
+    offsets : ndarray of shape (n_structures + 1,), int64
+        Rows ``offsets[s]:offsets[s + 1]`` are structure ``s``.
+    cells : ndarray of shape (n_structures, 3, 3), float64
+        Lattice vectors as rows, in Å.
+    pbc : ndarray of shape (n_structures, 3), bool
+        Periodicity of each structure.
+    cutoff : float
+        Cutoff radius in Å.
+
+    Returns
+    -------
+    neighbors : ndarray of shape (n_structures,), float64
+        Expected number of neighbours per atom.
+    images : ndarray of shape (n_structures,), float64
+        Number of atom images the search would generate.
+    width : ndarray of shape (n_structures,), float64
+        Narrowest perpendicular width of the periodic axes, in Å (``inf``
+        without periodic axes).
+    """
+    n_frames = offsets.shape[0] - 1
+    neighbors = np.zeros(n_frames)
+    images = np.zeros(n_frames)
+    width = np.full(n_frames, np.inf)
+    sphere = 4.0 / 3.0 * np.pi * cutoff**3
+    for s in range(n_frames):
+        a = offsets[s]
+        b = offsets[s + 1]
+        n = b - a
+        if n == 0:
+            continue
+        full = _complete_cell(cells[s], pbc[s])
+        inverse = _inverse3(full)
+        # the completed rows of non-periodic axes are orthonormal and normal to
+        # the periodic ones: |det| is the periodic measure, fractional
+        # coordinates along them are lengths in Å
+        det = abs(
+            full[0, 0] * (full[1, 1] * full[2, 2] - full[1, 2] * full[2, 1])
+            - full[0, 1] * (full[1, 0] * full[2, 2] - full[1, 2] * full[2, 0])
+            + full[0, 2] * (full[1, 0] * full[2, 1] - full[1, 1] * full[2, 0])
+        )
+        volume = det
+        per_atom_images = 1.0
+        for k in range(3):
+            if pbc[s, k]:
+                inv_width = np.sqrt(np.sum(inverse[:, k] ** 2))
+                width[s] = min(width[s], 1.0 / inv_width)
+                per_atom_images *= 2.0 * cutoff * inv_width + 1.0
+            else:
+                low = np.inf
+                high = -np.inf
+                for i in range(a, b):
+                    f = positions[i, 0] * inverse[0, k] + positions[i, 1] * inverse[1, k] + positions[i, 2] * inverse[2, k]
+                    low = min(low, f)
+                    high = max(high, f)
+                volume *= max(high - low, 2.0 * cutoff)
+        neighbors[s] = n / volume * sphere
+        images[s] = n * per_atom_images
+    return neighbors, images, width
 
 
 def neighbor_list(positions, cell, pbc, cutoff):
