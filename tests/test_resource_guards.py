@@ -74,6 +74,16 @@ def test_degenerate_cell_axis_is_refused():
     assert "narrowest periodic cell width 1e-07 Å" in message
 
 
+def test_overlap_is_reported_before_the_size():
+    # with the default min_distance the cause, not the size, is what the user needs to know
+    with pytest.raises(ValueError, match="structure 1: two atoms are 1e-07 Å apart.*min_distance=0.1"):
+        ChebyshevLAED().fit_transform([bulk("Cu"), _flat_cell()])
+    # images closer than min_distance found by a small search: cell vectors 0.3 Å, atoms 0.05 Å apart
+    close = Atoms("Cu2", positions=[[0, 0, 0], [0.05, 0.0, 0.0]], cell=np.eye(3) * 0.3, pbc=True)
+    with pytest.raises(ValueError, match="structure 0: two atoms are 0.05 Å apart"):
+        ChebyshevLAED(rad_cutoff=30.0).fit_transform([close])
+
+
 def test_soap_tiny_sigma_is_refused_in_fit():
     start = time.perf_counter()
     with pytest.raises(ValueError, match="radial table for sigma=1e-06.*max_memory.*raise sigma"):

@@ -9,12 +9,12 @@ from joblib import cpu_count
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._config import check_count, check_memory
+from .._config import check_count, check_memory, get_config
 from .._parallel import ordered_map
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
-from ..neighbors import estimate_neighbors
+from ..neighbors import estimate_neighbors, guarded_neighbor_list
 from ..structures import as_structure_list, atomic_numbers, atomic_symbol, structure_arrays
 from ._kernels.pairs import count_pairs
 
@@ -453,8 +453,19 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
                 f"about {k:.3g} neighbours per atom"
             )
 
+        def guard(s, check, *args):
+            # atoms overlapping (their own images) in a tiny cell are the usual cause of a
+            # huge estimate: report that, as the descriptor would, rather than the size
+            try:
+                check(*args)
+            except ValueError:
+                self._raise_if_overlapping(batch, s, start)
+                raise
+
         s = int(np.argmax(pairs))
-        check_count(
+        guard(
+            s,
+            check_count,
             pairs[s] + images[s],
             "max_pairs",
             f"{where(s, per_atom[s], cutoff)}: neighbour-list entries (pairs plus periodic images)",
@@ -463,7 +474,9 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         # 64 bytes per pair (index, vector, distance, shift), 112 per generated image
         list_bytes = 64.0 * pairs + 112.0 * images
         s = int(np.argmax(list_bytes))
-        check_memory(
+        guard(
+            s,
+            check_memory,
             list_bytes[s],
             f"{where(s, per_atom[s], cutoff)}: the neighbour list",
             f"lower {spec['cutoff_name']} or {cell_hint}",
@@ -474,7 +487,9 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             k_ang = per_atom * (angular / cutoff) ** 3 if angular < cutoff else per_atom
             triplets = counts * 0.5 * k_ang * k_ang
             s = int(np.argmax(triplets))
-            check_count(
+            guard(
+                s,
+                check_count,
                 triplets[s],
                 "max_triplets",
                 f"{where(s, k_ang[s], angular)}: neighbour pairs for the angular terms",
@@ -482,7 +497,9 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             )
             if spec.get("scratch", 0):
                 s = int(np.argmax(k_ang))
-                check_memory(
+                guard(
+                    s,
+                    check_memory,
                     spec["scratch"] * 0.5 * k_ang[s] ** 2,
                     f"{where(s, k_ang[s], angular)}: the angles of one centre",
                     f"lower {spec['angular_name']} or {cell_hint}",
@@ -496,6 +513,28 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
                 f"(about {blocks:.3g} (centre, atom) pairs x 3 x {self.n_features_out_} features)",
                 f"lower {spec['cutoff_name']}, choose parameters with fewer features or pass fewer "
                 "structures per call",
+            )
+
+    def _raise_if_overlapping(self, batch, s, start):
+        """Raise the ``min_distance`` error if structure ``s`` of the batch has overlapping atoms (cheaply)."""
+        min_distance = float(self.min_distance)
+        if not min_distance > 0:
+            return
+        a, b = batch.offsets[s], batch.offsets[s + 1]
+        cell, pbc = batch.cells[s], batch.pbc[s]
+        # an atom is |a_k| from its own image along a periodic axis k
+        lengths = np.linalg.norm(cell, axis=1)[pbc]
+        shortest = float(lengths.min()) if lengths.size else np.inf
+        if not shortest < min_distance:
+            positions = np.ascontiguousarray(batch.positions[a:b])
+            _, images, _ = estimate_neighbors(positions, np.array([0, b - a]), cell[None], pbc[None], min_distance)
+            if images[0] <= get_config()["max_pairs"]:
+                shortest = guarded_neighbor_list(positions, cell, pbc, min_distance, 0.0)[-1]
+        if shortest < min_distance:
+            raise ValueError(
+                f"structure {start + s}: two atoms are {shortest:.4g} Å apart (periodic images "
+                f"included), closer than min_distance={self.min_distance} Å; fix the "
+                "structure or lower min_distance"
             )
 
     def _run_batch(self, structures, start, lookup, out=None):
