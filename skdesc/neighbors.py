@@ -463,6 +463,12 @@ def neighbor_list(positions, cell, pbc, cutoff):
     -------
     NeighborList
         CSR neighbour list (see the module docstring for conventions).
+
+    Raises
+    ------
+    ValueError
+        For an invalid cutoff, no atoms, or a list whose estimated size exceeds
+        the ``max_pairs``/``max_memory`` limits of :func:`skdesc.set_config`.
     """
     positions = np.ascontiguousarray(positions, dtype=np.float64).reshape(-1, 3)
     cell = np.ascontiguousarray(cell, dtype=np.float64).reshape(3, 3)
@@ -472,4 +478,20 @@ def neighbor_list(positions, cell, pbc, cutoff):
         raise ValueError(f"cutoff must be a positive finite number of Å, got {cutoff}")
     if positions.shape[0] == 0:
         raise ValueError("no atoms: the neighbour list needs at least one atom")
+    _check_list_size(positions, cell, pbc, cutoff)
     return NeighborList(*_neighbor_list(positions, cell, pbc, cutoff))
+
+
+def _check_list_size(positions, cell, pbc, cutoff):
+    """Refuse a list above the configured ``max_pairs``/``max_memory`` (see ``skdesc.set_config``)."""
+    from ._config import check_count, check_memory
+
+    n_atoms = positions.shape[0]
+    per_atom, images, width = estimate_neighbors(positions, np.array([0, n_atoms]), cell[None], pbc[None], cutoff)
+    what = (
+        f"neighbour list of {n_atoms} atoms at a {cutoff:g} Å cutoff (narrowest periodic cell width "
+        f"{width[0]:.3g} Å), about {per_atom[0]:.3g} neighbours per atom"
+    )
+    advice = "lower the cutoff or check the cell (in a cell much narrower than the cutoff atoms meet their own images many times over)"
+    check_count(n_atoms * per_atom[0] + images[0], "max_pairs", f"{what}: entries (pairs plus periodic images)", advice)
+    check_memory(64.0 * n_atoms * per_atom[0] + 112.0 * images[0], what, advice)
