@@ -1,5 +1,6 @@
 """skdesc: atomic-structure descriptors as scikit-learn transformers."""
 
+from ._config import config_context, get_config, set_config
 from .atomic import AtomicFeatures
 from .derivatives import AtomicDerivatives
 from .independence import FunctionalIndependenceSelector
@@ -52,8 +53,11 @@ __all__ = [
     "StructureKernel",
     "StructureKernelRidge",
     "SumPooling",
+    "config_context",
+    "get_config",
     "gsd_space",
     "neighbor_list",
+    "set_config",
     "structure_kernel",
     "to_frames",
 ]

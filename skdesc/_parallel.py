@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from joblib import Parallel, delayed, effective_n_jobs
 from joblib.parallel import ThreadingBackend, get_active_backend
 
+from ._config import _run_with_config, get_config
+
 __all__ = ["ordered_map"]
 
 
@@ -33,6 +35,10 @@ def ordered_map(calls, n_jobs):
         Each task's result, in the order of ``calls``, as soon as it and the
         tasks before it are done.
     """
+    # run every task under the caller's configuration (resource limits), also in
+    # worker threads and processes, as scikit-learn's delayed does
+    config = get_config()
+    calls = [(_run_with_config, (config, func, args)) for func, args in calls]
     backend, _ = get_active_backend(prefer="threads")
     if n_jobs == 1 or not isinstance(backend, ThreadingBackend):
         parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")

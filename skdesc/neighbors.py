@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-__all__ = ["NeighborList", "neighbor_list"]
+__all__ = ["NeighborList", "neighbor_list", "estimate_neighbors"]
 
 
 class NeighborList(NamedTuple):
@@ -368,6 +368,83 @@ def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half=False
     return first, index, vectors, distances, shifts, shortest
 
 
+@njit(cache=True, nogil=True)
+def estimate_neighbors(positions, offsets, cells, pbc, cutoff):
+    """Expected neighbours per atom and periodic images of each structure, without a search.
+
+    The atoms are taken as spread uniformly over an effective volume: the
+    volume (area, length) spanned by the periodic axes times, along each
+    non-periodic direction, the extent of the atoms but at least ``2 cutoff``.
+    The expected number of neighbours of an atom is that density times the
+    cutoff sphere, ``n / V_eff * 4/3 pi cutoff^3``; for a fully periodic cell
+    this is exact on average.  The periodic images are counted as the
+    neighbour search generates them (``2 cutoff / width + 1`` per periodic
+    axis and atom).  Cost: one pass over the positions.
+
+    Parameters
+    ----------
+    positions : ndarray of shape (n_atoms, 3), float64
+        Cartesian positions of all structures, in Å.
+    offsets : ndarray of shape (n_structures + 1,), int64
+        Rows ``offsets[s]:offsets[s + 1]`` are structure ``s``.
+    cells : ndarray of shape (n_structures, 3, 3), float64
+        Lattice vectors as rows, in Å.
+    pbc : ndarray of shape (n_structures, 3), bool
+        Periodicity of each structure.
+    cutoff : float
+        Cutoff radius in Å.
+
+    Returns
+    -------
+    neighbors : ndarray of shape (n_structures,), float64
+        Expected number of neighbours per atom.
+    images : ndarray of shape (n_structures,), float64
+        Number of atom images the search would generate.
+    width : ndarray of shape (n_structures,), float64
+        Narrowest perpendicular width of the periodic axes, in Å (``inf``
+        without periodic axes).
+    """
+    n_frames = offsets.shape[0] - 1
+    neighbors = np.zeros(n_frames)
+    images = np.zeros(n_frames)
+    width = np.full(n_frames, np.inf)
+    sphere = 4.0 / 3.0 * np.pi * cutoff**3
+    for s in range(n_frames):
+        a = offsets[s]
+        b = offsets[s + 1]
+        n = b - a
+        if n == 0:
+            continue
+        full = _complete_cell(cells[s], pbc[s])
+        inverse = _inverse3(full)
+        # the completed rows of non-periodic axes are orthonormal and normal to
+        # the periodic ones: |det| is the periodic measure, fractional
+        # coordinates along them are lengths in Å
+        det = abs(
+            full[0, 0] * (full[1, 1] * full[2, 2] - full[1, 2] * full[2, 1])
+            - full[0, 1] * (full[1, 0] * full[2, 2] - full[1, 2] * full[2, 0])
+            + full[0, 2] * (full[1, 0] * full[2, 1] - full[1, 1] * full[2, 0])
+        )
+        volume = det
+        per_atom_images = 1.0
+        for k in range(3):
+            if pbc[s, k]:
+                inv_width = np.sqrt(np.sum(inverse[:, k] ** 2))
+                width[s] = min(width[s], 1.0 / inv_width)
+                per_atom_images *= 2.0 * cutoff * inv_width + 1.0
+            else:
+                low = np.inf
+                high = -np.inf
+                for i in range(a, b):
+                    f = positions[i, 0] * inverse[0, k] + positions[i, 1] * inverse[1, k] + positions[i, 2] * inverse[2, k]
+                    low = min(low, f)
+                    high = max(high, f)
+                volume *= max(high - low, 2.0 * cutoff)
+        neighbors[s] = n / volume * sphere
+        images[s] = n * per_atom_images
+    return neighbors, images, width
+
+
 def neighbor_list(positions, cell, pbc, cutoff):
     """Return all neighbours closer than ``cutoff`` (periodic images included).
 
@@ -386,6 +463,12 @@ def neighbor_list(positions, cell, pbc, cutoff):
     -------
     NeighborList
         CSR neighbour list (see the module docstring for conventions).
+
+    Raises
+    ------
+    ValueError
+        For an invalid cutoff, no atoms, or a list whose estimated size exceeds
+        the ``max_pairs``/``max_memory`` limits of :func:`skdesc.set_config`.
     """
     positions = np.ascontiguousarray(positions, dtype=np.float64).reshape(-1, 3)
     cell = np.ascontiguousarray(cell, dtype=np.float64).reshape(3, 3)
@@ -395,4 +478,20 @@ def neighbor_list(positions, cell, pbc, cutoff):
         raise ValueError(f"cutoff must be a positive finite number of Å, got {cutoff}")
     if positions.shape[0] == 0:
         raise ValueError("no atoms: the neighbour list needs at least one atom")
+    _check_list_size(positions, cell, pbc, cutoff)
     return NeighborList(*_neighbor_list(positions, cell, pbc, cutoff))
+
+
+def _check_list_size(positions, cell, pbc, cutoff):
+    """Refuse a list above the configured ``max_pairs``/``max_memory`` (see ``skdesc.set_config``)."""
+    from ._config import check_count, check_memory
+
+    n_atoms = positions.shape[0]
+    per_atom, images, width = estimate_neighbors(positions, np.array([0, n_atoms]), cell[None], pbc[None], cutoff)
+    what = (
+        f"neighbour list of {n_atoms} atoms at a {cutoff:g} Å cutoff (narrowest periodic cell width "
+        f"{width[0]:.3g} Å), about {per_atom[0]:.3g} neighbours per atom"
+    )
+    advice = "lower the cutoff or check the cell (in a cell much narrower than the cutoff atoms meet their own images many times over)"
+    check_count(n_atoms * per_atom[0] + images[0], "max_pairs", f"{what}: entries (pairs plus periodic images)", advice)
+    check_memory(64.0 * n_atoms * per_atom[0] + 112.0 * images[0], what, advice)

@@ -1,4 +1,12 @@
-"""Shared fixtures: paths to the public data sets in ../shared (skipped when absent)."""
+"""Shared fixtures: paths to the public data sets in ../shared (skipped when absent).
+
+Also the optional cross-check libraries: a test that needs DADApy calls
+``require_dadapy()``; it skips when DADApy is absent (the README's test
+environment runs on NumPy 2, DADApy needs numpy<2), unless the environment
+variable ``SKDESC_REQUIRE_DADAPY=1`` is set (CI's DADApy environment), where a
+missing DADApy fails the test.  Also the hypothesis settings profile
+(deterministic) of the property-based tests.
+"""
 
 import os
 from functools import lru_cache
@@ -10,6 +18,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SKDESC_SHARED", ROOT.parent / "shared"))
 DATA = SHARED / "data"
 AENET_REFERENCE = DATA / "reference" / "aenet_chebyshev"
+
+
+def require_dadapy():
+    """Import DADApy, or skip (fail with ``SKDESC_REQUIRE_DADAPY=1``) when it is absent."""
+    try:
+        import dadapy
+    except ImportError as error:
+        if os.environ.get("SKDESC_REQUIRE_DADAPY") == "1":
+            pytest.fail(f"SKDESC_REQUIRE_DADAPY=1 but DADApy does not import ({error}); pip install '.[dadapy]'")
+        pytest.skip("DADApy is not installed: pip install '.[dadapy]' (CI runs it in its own environment)")
+    return dadapy
 
 
 def require(path):
@@ -48,3 +67,22 @@ def tio2_small():
 def nbmotaw_small():
     """Thirty NbMoTaW structures from Li et al. (2020)."""
     return read_dataset("nbmotaw_li2020_partial.extxyz.gz", "0:5658:190")
+
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # the DADApy environment of CI runs without hypothesis
+    pass
+else:
+    # deterministic property-based tests: the same examples on every run and machine;
+    # numba compiles on first use, so no per-example deadline
+    settings.register_profile(
+        "skdesc",
+        derandomize=True,
+        deadline=None,
+        max_examples=25,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    settings.load_profile("skdesc")

@@ -7,9 +7,11 @@ import pytest
 
 from skdesc.information import distance_correlation, information_imbalance, rank_correlation, symmetric_imbalance
 
+from .conftest import require_dadapy
+
 
 def _dadapy(A, B, k):
-    MetricComparisons = pytest.importorskip("dadapy").MetricComparisons
+    MetricComparisons = require_dadapy().MetricComparisons
 
     X = np.column_stack([A, B])
     with warnings.catch_warnings():
@@ -20,6 +22,7 @@ def _dadapy(A, B, k):
         )
 
 
+@pytest.mark.dadapy
 @pytest.mark.parametrize("k", [1, 4])
 def test_equals_dadapy_with_exact_ranks(k):
     rng = np.random.default_rng(k)

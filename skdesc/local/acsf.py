@@ -304,6 +304,10 @@ class ACSF(LocalDescriptor):
             float(self.min_distance),
         )
 
+    def _resource_cutoffs(self):
+        angular = float(self.r_cut) if len(self._g4) + len(self._g5) else None
+        return {"cutoff": float(self.r_cut), "cutoff_name": "r_cut", "angular": angular, "angular_name": "r_cut"}
+
     def _compute_batch(self, batch):
         return acsf_batch(*self._kernel_arguments(batch))
 

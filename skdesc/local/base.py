@@ -8,12 +8,14 @@ import scipy.sparse as sp
 from joblib import cpu_count
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._config import check_count, check_memory, get_config
 from .._parallel import ordered_map
 from .._progress import progress
 from .._validation import FittedParamsMixin, check_n_jobs, check_shape, check_verbose
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
+from ..neighbors import estimate_neighbors, guarded_neighbor_list
 from ..structures import as_structure_list, atomic_numbers, atomic_symbol, structure_arrays
 from ._kernels.pairs import count_pairs
 
@@ -139,6 +141,20 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
             ``d x_centre / d r_atom``.
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement position derivatives")
+
+    def _resource_cutoffs(self):
+        """Cutoffs the resource guards estimate the work from (hook; ``None``: no guard).
+
+        Returns
+        -------
+        dict
+            ``cutoff`` (Å, of the neighbour list) and ``cutoff_name`` (the
+            parameter that sets it); for angular terms also ``angular`` (Å,
+            ``None`` without them) and ``angular_name``; ``scratch``: bytes a
+            centre holds per pair of its neighbours (0 when angles are not
+            stored).
+        """
+        return None
 
     # ---------------------------------------------------------- estimator API
     def _validate_common(self):
@@ -349,11 +365,14 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
         if derivatives:
             calls = [(self._run_batch_derivatives, (structures[a:b], a, lookup)) for a, b in spans]
         elif self._writes_into_output and not getattr(self, "sparse", False):
+            self._check_output_size(offsets)
             values = np.empty((offsets[-1], self.n_features_out_))
             calls = [
                 (self._run_batch, (structures[a:b], a, lookup, values[offsets[a] : offsets[b]])) for a, b in spans
             ]
         else:
+            if not getattr(self, "sparse", False):
+                self._check_output_size(offsets)
             calls = [(self._run_batch, (structures[a:b], a, lookup)) for a, b in spans]
         # batches arrive in order; dense results are copied into one preallocated
         # array so that peak memory is the output plus the batches in flight
@@ -402,8 +421,131 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
         """Copy, validate and flatten one batch of structures (``start``: index of the first)."""
         return FrameBatch.from_structures(structures, start, lookup)
 
+    # ------------------------------------------------------ resource guards
+    def _check_output_size(self, offsets):
+        """Refuse a dense output larger than ``max_memory`` before allocating it."""
+        n_atoms = int(offsets[-1])
+        check_memory(
+            8.0 * n_atoms * self.n_features_out_,
+            f"the output of {type(self).__name__} ({n_atoms} atoms x {self.n_features_out_} features, float64)",
+            "transform fewer structures per call or choose parameters with fewer features",
+        )
+
+    def _check_batch_resources(self, batch, start, derivatives=False):
+        """Estimate a batch's neighbour lists, angle work and derivatives; raise before allocating.
+
+        The estimates come from :func:`~skdesc.neighbors.estimate_neighbors`
+        (density times cutoff sphere, one pass over the positions), so a
+        structure that would take minutes or exhaust memory is refused in
+        microseconds.  Limits: ``skdesc.get_config()``.
+        """
+        spec = self._resource_cutoffs()
+        if spec is None:
+            return
+        name = type(self).__name__
+        counts = np.diff(batch.offsets).astype(np.float64)
+        cutoff = float(spec["cutoff"])
+        per_atom, images, width = estimate_neighbors(batch.positions, batch.offsets, batch.cells, batch.pbc, cutoff)
+        pairs = counts * per_atom
+        cell_hint = (
+            "check the cell (in a cell much narrower than the cutoff every atom meets its own "
+            "images many times over)"
+        )
+
+        def where(s, k, cut):
+            narrow = f", narrowest periodic cell width {width[s]:.3g} Å" if np.isfinite(width[s]) else ""
+            return (
+                f"{name}: structure {start + s} ({int(counts[s])} atoms{narrow}) at a {cut:g} Å cutoff, "
+                f"about {k:.3g} neighbours per atom"
+            )
+
+        def guard(s, check, *args):
+            # atoms overlapping (their own images) in a tiny cell are the usual cause of a
+            # huge estimate: report that, as the descriptor would, rather than the size
+            try:
+                check(*args)
+            except ValueError:
+                self._raise_if_overlapping(batch, s, start)
+                raise
+
+        s = int(np.argmax(pairs))
+        guard(
+            s,
+            check_count,
+            pairs[s] + images[s],
+            "max_pairs",
+            f"{where(s, per_atom[s], cutoff)}: neighbour-list entries (pairs plus periodic images)",
+            f"lower {spec['cutoff_name']} or {cell_hint}",
+        )
+        # 64 bytes per pair (index, vector, distance, shift), 112 per generated image
+        list_bytes = 64.0 * pairs + 112.0 * images
+        s = int(np.argmax(list_bytes))
+        guard(
+            s,
+            check_memory,
+            list_bytes[s],
+            f"{where(s, per_atom[s], cutoff)}: the neighbour list",
+            f"lower {spec['cutoff_name']} or {cell_hint}",
+        )
+        angular = spec.get("angular")
+        if angular is not None:
+            angular = float(angular)
+            k_ang = per_atom * (angular / cutoff) ** 3 if angular < cutoff else per_atom
+            triplets = counts * 0.5 * k_ang * k_ang
+            s = int(np.argmax(triplets))
+            guard(
+                s,
+                check_count,
+                triplets[s],
+                "max_triplets",
+                f"{where(s, k_ang[s], angular)}: neighbour pairs for the angular terms",
+                f"lower {spec['angular_name']} or {cell_hint}",
+            )
+            if spec.get("scratch", 0):
+                s = int(np.argmax(k_ang))
+                guard(
+                    s,
+                    check_memory,
+                    spec["scratch"] * 0.5 * k_ang[s] ** 2,
+                    f"{where(s, k_ang[s], angular)}: the angles of one centre",
+                    f"lower {spec['angular_name']} or {cell_hint}",
+                )
+        if derivatives:
+            # one (3, n_features) block per (centre, atom) pair within the cutoff
+            blocks = np.sum(counts * np.minimum(per_atom + 1.0, counts))
+            check_memory(
+                blocks * (24.0 * self.n_features_out_ + 8.0),
+                f"{name}: the position derivatives of structures {start}-{start + len(counts) - 1} "
+                f"(about {blocks:.3g} (centre, atom) pairs x 3 x {self.n_features_out_} features)",
+                f"lower {spec['cutoff_name']}, choose parameters with fewer features or pass fewer "
+                "structures per call",
+            )
+
+    def _raise_if_overlapping(self, batch, s, start):
+        """Raise the ``min_distance`` error if structure ``s`` of the batch has overlapping atoms (cheaply)."""
+        min_distance = float(self.min_distance)
+        if not min_distance > 0:
+            return
+        a, b = batch.offsets[s], batch.offsets[s + 1]
+        cell, pbc = batch.cells[s], batch.pbc[s]
+        # an atom is |a_k| from its own image along a periodic axis k
+        lengths = np.linalg.norm(cell, axis=1)[pbc]
+        shortest = float(lengths.min()) if lengths.size else np.inf
+        if not shortest < min_distance:
+            positions = np.ascontiguousarray(batch.positions[a:b])
+            _, images, _ = estimate_neighbors(positions, np.array([0, b - a]), cell[None], pbc[None], min_distance)
+            if images[0] <= get_config()["max_pairs"]:
+                shortest = guarded_neighbor_list(positions, cell, pbc, min_distance, 0.0)[-1]
+        if shortest < min_distance:
+            raise ValueError(
+                f"structure {start + s}: two atoms are {shortest:.4g} Å apart (periodic images "
+                f"included), closer than min_distance={self.min_distance} Å; fix the "
+                "structure or lower min_distance"
+            )
+
     def _run_batch(self, structures, start, lookup, out=None):
         batch = self._frame_batch(structures, start, lookup)
+        self._check_batch_resources(batch, start)
         if out is None:
             return self._compute_batch(batch)
         return self._compute_batch(batch, out=out)
@@ -416,7 +558,9 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
         return pair_offsets
 
     def _run_batch_derivatives(self, structures, start, lookup):
-        return self._compute_batch_derivatives(self._frame_batch(structures, start, lookup))
+        batch = self._frame_batch(structures, start, lookup)
+        self._check_batch_resources(batch, start, derivatives=True)
+        return self._compute_batch_derivatives(batch)
 
     @staticmethod
     def _batch_derivatives(parts, offsets):

@@ -165,6 +165,14 @@ class ChebyshevLAED(LocalDescriptor):
             float(self.min_distance),
         )
 
+    def _resource_cutoffs(self):
+        return {
+            "cutoff": max(float(self.rad_cutoff), float(self.ang_cutoff)),
+            "cutoff_name": "rad_cutoff" if self.rad_cutoff >= self.ang_cutoff else "ang_cutoff",
+            "angular": float(self.ang_cutoff),
+            "angular_name": "ang_cutoff",
+        }
+
     def _compute_batch(self, batch):
         return chebyshev_batch(*self._kernel_arguments(batch))
 

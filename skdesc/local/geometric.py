@@ -41,6 +41,9 @@ class _GeometricDescriptor(LocalDescriptor):
     def _batch_arrays(self, batch):
         return (batch.positions, batch.species_index, batch.offsets, batch.cells, batch.pbc, len(self.species_))
 
+    def _resource_cutoffs(self):
+        return {"cutoff": float(self.cutoff), "cutoff_name": "cutoff"}
+
 
 class CoordinationNumber(_GeometricDescriptor):
     """Number of neighbours of each atom within a cutoff, in total and per element.
@@ -298,6 +301,11 @@ class BondAngleStatistics(_GeometricDescriptor):
             names += [f"angle[{g},{stat}]" for stat in self._STATS]
             names += [f"angle[{g},cos_bin={b}]" for b in range(int(self.n_bins))]
         return names
+
+    def _resource_cutoffs(self):
+        # the kernel keeps angle, cosine and group (8 bytes each) of every neighbour pair of a centre
+        cutoff = float(self.cutoff)
+        return {"cutoff": cutoff, "cutoff_name": "cutoff", "angular": cutoff, "angular_name": "cutoff", "scratch": 24}
 
     def _compute_batch(self, batch):
         return bond_angle_batch(

@@ -7,6 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from .._config import check_memory
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights
 from ._kernels import soap as kernel
@@ -353,6 +354,7 @@ class CompressedSOAP(LocalDescriptor):
             self.projections_ = np.stack([rng.standard_normal((width, width)) for _ in range(self.l_max + 1)])
         r_max = self._cutoff()
         sigma = float(self.sigma)
+        self._check_radial_table(r_max, sigma)
         alpha, beta = kernel.gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
         counts = np.full(self.l_max + 1, int(self.n_max))
         self._radial = kernel.radial_table(alpha, beta, counts, sigma, r_max)
@@ -389,6 +391,22 @@ class CompressedSOAP(LocalDescriptor):
         )
         self._table = tuple(np.ascontiguousarray(x, dtype=np.int64) for x in (layout.l, layout.a, layout.b))
         self._norm = real_harmonics_norm(int(self.l_max))
+
+    def _check_radial_table(self, r_max, sigma):
+        """Refuse a radial table larger than ``max_memory`` (a tiny sigma needs ~r_max / sigma intervals)."""
+        n_func = (self.l_max + 1) * self.n_max
+        if _canonical(self.compression) == "nu1mu1*":
+            n_func = max(n_func, (self.l_max + 1) * (2 * self.l_max + 1))
+        # kernel.radial_table starts with r_max / (sigma / 2) intervals and holds about
+        # 52 float64 values per interval and function while fitting them (8 nodes x 4
+        # arrays, 5 probes x 4 arrays)
+        intervals = max(8.0, np.ceil(r_max / (0.5 * sigma)))
+        check_memory(
+            intervals * n_func * 52 * 8.0,
+            f"{type(self).__name__}: the radial table for sigma={self.sigma} Å ({intervals:.3g} intervals "
+            f"of sigma / 2 up to {r_max:.3g} Å, {n_func} radial functions)",
+            "raise sigma (Gaussian widths of 0.1-1 Å are usual) or lower r_cut, n_max or l_max",
+        )
 
     def _n_features(self):
         return len(self._layout_.l)
@@ -432,6 +450,9 @@ class CompressedSOAP(LocalDescriptor):
     def _cutoff(self):
         # dscribe keeps neighbours up to r_cut + 3.72 sigma (no smooth cutoff)
         return float(self.r_cut) + float(self.sigma) * _PADDING
+
+    def _resource_cutoffs(self):
+        return {"cutoff": self._cutoff(), "cutoff_name": "r_cut (the list reaches r_cut + 3.72 sigma)"}
 
     def _density_channels(self, batch):
         """Each atom's density channel and Gaussian amplitude, and the number of channels.
