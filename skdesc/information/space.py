@@ -465,10 +465,14 @@ class GSDSpaceAnalysis:
     def _srim_to_reference(self):
         n = self.n_structures_
         srim = self.srim()[self.reference_]
-        table = pd.DataFrame({"srim": srim, "excess": (srim - 1.0) / (0.5 * n - 1.0)})
+        # the reference's SRIM to itself is its floor: 1 without ties, more when
+        # structures are duplicated (tied distances 0)
+        floor = float(srim[self.reference_])
+        excess = (srim - floor) / max(0.5 * n - floor, np.finfo(float).tiny)
+        table = pd.DataFrame({"srim": srim, "excess": excess})
         table = table.join(self.descriptors_[["dimension", "complexity"]])
         # rounding of the mean of exact ranks must not decide membership
-        table["within_tolerance"] = table["excess"] <= self.tolerance + 1e-12
+        table["within_tolerance"] = (table["excess"] <= self.tolerance + 1e-12) | (table.index == self.reference_)
         return table
 
     def recommendation(self):
@@ -484,7 +488,8 @@ class GSDSpaceAnalysis:
         return (
             f"recommended GSD: {best} (complexity {row['complexity']:g}, {int(row['dimension'])} features), "
             f"the least complex within tolerance {self.tolerance:g} of {reference}: SRIM {row['srim']:.3g} "
-            f"(mean rank), {row['excess']:.3g} of the way from {reference} itself (1) to an "
+            f"(mean rank), {row['excess']:.3g} of the way from {reference} itself "
+            f"({self.srim_to_reference_.loc[self.reference_, 'srim']:.3g}) to an "
             f"uninformative descriptor ({self.n_structures_ / 2:g})"
         )
 
