@@ -293,17 +293,11 @@ def _rank(X, low, high, i, j, tol, known, dirty):
     below = threshold - tol - _ROUNDING * (threshold + tol)
     above = threshold + tol + _ROUNDING * (threshold + tol)
     closer, undecided = _decided(low, high, below, above)
-    closer -= 1  # i itself (its bounds are -inf)
-    tied = 0
-    if undecided > 1:  # more than j itself (low_j <= threshold <= high_j): decide in float64
-        for m in range(low.shape[0]):
-            if (high[m] >= below) & (low[m] <= above) and m != j:
-                exact = _get(X, i, m, known, dirty)
-                if abs(exact - threshold) <= tol:
-                    tied += 1
-                elif exact < threshold:
-                    closer += 1
-    return closer, tied
+    if undecided <= 1:  # only j itself (low_j <= threshold <= high_j)
+        return closer - 1, 0  # minus i itself (its bounds are -inf)
+    # decide the undecided points in float64; j, at the threshold, counts itself as tied
+    closer, tied = _counts_at(X, low, high, i, threshold, tol, known, dirty)
+    return closer, tied - 1
 
 
 @njit(cache=True, nogil=True)
