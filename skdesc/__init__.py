@@ -1,6 +1,7 @@
 """skdesc: atomic-structure descriptors as scikit-learn transformers."""
 
 from .atomic import AtomicFeatures
+from .composition import ElementFractions
 from .derivatives import AtomicDerivatives
 from .independence import FunctionalIndependenceSelector
 from .kernels import StructureKernel, structure_kernel
@@ -39,6 +40,7 @@ __all__ = [
     "ChebyshevLAED",
     "CompressedSOAP",
     "CoordinationNumber",
+    "ElementFractions",
     "Frame",
     "FunctionalIndependenceSelector",
     "HistogramPooling",
