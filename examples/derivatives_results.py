@@ -9,7 +9,7 @@
    (alpha, gamma by 3-fold grid search on the training split), target the
    energy per atom after a per-element linear baseline; test MAE on a held-out
    20 % split (seed 0).
-3. Sensitivity spectra (paper 001, Fig. 9) of SOAP compressions for
+3. Sensitivity spectra (Darby et al. 2022, Fig. 9) of SOAP compressions for
    environments of the largest NbMoTaW cells, with the number of zero modes.
 
 Writes ``docs/derivatives_results.md`` and
@@ -192,7 +192,7 @@ def main():
         )
     lines += [
         "",
-        "## Sensitivity spectra (paper 001, Fig. 9)",
+        "## Sensitivity spectra (Darby et al. 2022, Fig. 9)",
         "",
         f"{len(cluster_sizes)} random environments of the largest NbMoTaW cell ({n_atoms} atoms), "
         f"each the centre plus {min(cluster_sizes) - 1}-{max(cluster_sizes) - 1} neighbour atoms within "

@@ -1,4 +1,4 @@
-"""Reproduce the information-imbalance findings of papers 001 and 003 on real data.
+"""Reproduce the information-imbalance findings of Darby et al. (2022) and Gharakhanyan et al. (2023) on real data.
 
 1. TiO2 (Artrith & Urban 2016): the paper-003 Chebyshev LAED (6 Å / order 19
    radial, 3 Å / order 5 angular), all 97 moment GSDs, the rank information
@@ -7,7 +7,7 @@
    four numbers of estimators and a linear model, 9:1 splits over five seeds
    (Figs. C.1 and E.1).
 2. NbMoTaW (Li et al. 2020): information imbalance between every SOAP
-   compression and the full power spectrum (paper 001, Figs. 5-6), plus
+   compression and the full power spectrum (Darby et al. 2022, Figs. 5-6), plus
    distance-distance and rank-rank correlations.
 
 Writes CSV tables and PNG figures to ``--output`` and prints a summary.
