@@ -12,6 +12,10 @@ modified).  :func:`to_frames` accepts
 * a :class:`Frame`,
 * or a list / tuple mixing any of them.
 
+Subclasses of these classes are accepted too (e.g. pymatgen's ``MSONAtoms``,
+an ``ase.Atoms`` returned by ``AseAtomsAdaptor.get_atoms``): the type is
+decided by ``isinstance`` (:func:`is_structure`), never by module names.
+
 :func:`atomic_numbers` is the cheap first pass of the local descriptors: it
 reads only the atomic numbers (views of the caller's arrays for ASE and
 frames), so that the positions of a long list of structures are copied one
@@ -22,14 +26,15 @@ Validation errors are raised as :class:`ValueError` (or :class:`TypeError` for
 objects of the wrong kind) and name the index of the offending structure.
 """
 
-from dataclasses import dataclass
-
 import math
+import sys
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
     "Frame",
+    "is_structure",
     "to_frames",
     "structure_arrays",
     "as_structure_list",
@@ -81,15 +86,48 @@ def _frame_from_pymatgen(obj):
     return positions, numbers, cell, pbc
 
 
-def _kind(obj, index):
-    """Which adapter reads ``obj``: "frame", "ase" or "pymatgen"."""
+def _structure_kind(obj):
+    """"frame", "ase", "pymatgen" or None (not a structure), decided by ``isinstance``.
+
+    The classes are looked up in ``sys.modules`` instead of imported: an
+    instance of ``ase.Atoms`` or of pymatgen's ``SiteCollection`` (the base
+    of Structure, IStructure, Molecule, IMolecule) implies its module is
+    loaded, and a check should not import pymatgen (about a second).
+    """
     if isinstance(obj, Frame):
         return "frame"
-    module = type(obj).__module__
-    if module.startswith("ase") and hasattr(obj, "get_positions"):
+    ase_atoms = sys.modules.get("ase.atoms")
+    if ase_atoms is not None and isinstance(obj, ase_atoms.Atoms):
         return "ase"
-    if module.startswith("pymatgen") and hasattr(obj, "cart_coords"):
+    pymatgen_structure = sys.modules.get("pymatgen.core.structure")
+    if pymatgen_structure is not None and isinstance(obj, pymatgen_structure.SiteCollection):
         return "pymatgen"
+    return None
+
+
+def is_structure(obj):
+    """Whether ``obj`` is one structure skdesc reads.
+
+    True for :class:`Frame`, :class:`ase.Atoms` and pymatgen's Structure,
+    IStructure, Molecule and IMolecule, and for every subclass of them (e.g.
+    pymatgen's ``MSONAtoms``, returned by ``AseAtomsAdaptor.get_atoms``).
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    bool
+    """
+    return _structure_kind(obj) is not None
+
+
+def _kind(obj, index):
+    """Which adapter reads ``obj``: "frame", "ase" or "pymatgen"."""
+    kind = _structure_kind(obj)
+    if kind is not None:
+        return kind
     raise TypeError(
         f"structure {index}: expected ase.Atoms, a pymatgen Structure/IStructure/"
         f"Molecule or skdesc.Frame, got {type(obj).__name__}"
@@ -237,12 +275,6 @@ def structure_arrays(X, start=0):
     return positions, numbers, offsets, cells, pbc
 
 
-def _is_single_structure(X):
-    return isinstance(X, Frame) or (
-        type(X).__module__.split(".")[0] in ("ase", "pymatgen") and not isinstance(X, (list, tuple))
-    )
-
-
 def as_structure_list(X):
     """Return the input structures as a list (references to the caller's objects).
 
@@ -263,7 +295,7 @@ def as_structure_list(X):
     ValueError
         If ``X`` holds no structure.
     """
-    if _is_single_structure(X):
+    if is_structure(X):
         return [X]
     if isinstance(X, np.ndarray) and X.dtype != object:
         raise TypeError(

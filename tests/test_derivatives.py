@@ -110,7 +110,8 @@ def test_parallel_batches_identical(tio2_small):
 
 # ----------------------------------------------------------------------- SOAP
 SOAP_MODES = [
-    "nu2", "crossover", "mu2", "nu1mu1", "nu1mu1*", "nu1nu1hat", "nu1mu1hat", "embedding", "random", "random_symmetric",
+    "nu2", "crossover", "mu2", "nu1mu1", "nu1mu1*", "nu1nu1hat", "nu1nu1hat_crossover", "nu1mu1hat", "embedding",
+    "random", "random_symmetric",
 ]
 
 
@@ -176,7 +177,10 @@ def test_acsf_matches_finite_differences(compression, structure, request):
 
 
 # ------------------------------------------------------------ MomentGSD chain rule
-@pytest.mark.parametrize("label,moments", [("300", "central"), ("331", "standardized"), ("555", "cumulant")])
+@pytest.mark.parametrize(
+    "label,moments",
+    [("300", "central"), ("331", "standardized"), ("555", "cumulant"), ("300", "root"), ("332", "root"), ("555", "root")],
+)
 def test_moment_gsd_chain_rule_matches_finite_differences(label, moments, ethanol, small_cell):
     import warnings
 

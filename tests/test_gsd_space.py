@@ -48,7 +48,10 @@ def test_space_size_and_dimensions(analysis, atomic):
 @pytest.mark.parametrize("pair", [("Sigma332", "Sigma335"), ("Sigma100", "Sigma222"), ("Sigma030", "Sigma311")])
 def test_block_sums_equal_direct_imbalance(analysis, atomic, pair):
     weights = {"Li": -1, "P": 0.5, "S": 1}
-    a, b = (_standardised(MomentGSD.from_sigma(label[-3:], element_weights=weights), atomic) for label in pair)
+    a, b = (
+        _standardised(MomentGSD.from_sigma(label[-3:], element_weights=weights, moments="central"), atomic)
+        for label in pair
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         direct = information_imbalance(a, b, normalize=False)

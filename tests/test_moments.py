@@ -17,12 +17,24 @@ def _random_atomic(n_structures=12, d=4, species=(3, 15, 16), seed=0, min_atoms=
 
 
 # ---------------------------------------------------------------- reference
-def _stack_moments(x, order):
-    """[mean, mu_2, ..., mu_order] with scipy.stats.moment (population central)."""
-    return np.concatenate([x.mean(axis=0)] + [st.moment(x, k, axis=0) for k in range(2, order + 1)])
+def _stack_moments(x, order, kind="central"):
+    """[mean, mu_2, ..., mu_order] with scipy.stats.moment (population central).
+
+    ``kind="root"``: [mean, sign(mu_k) |mu_k|^(1/k)] instead.
+    """
+    parts = [x.mean(axis=0)]
+    for k in range(2, order + 1):
+        mu = st.moment(x, k, axis=0)
+        if kind == "root":
+            # odd moments at the rounding level are 0 (two-point sets), as documented
+            noise = 1e-10 * np.mean(np.abs(x - x.mean(axis=0)) ** k, axis=0)
+            mu = np.where((k % 2 == 1) & (np.abs(mu) <= noise), 0.0, mu)
+            mu = np.sign(mu) * np.abs(mu) ** (1.0 / k)
+        parts.append(mu)
+    return np.concatenate(parts)
 
 
-def _reference_gsd(af, n_out, n_in, weights, species):
+def _reference_gsd(af, n_out, n_in, weights, species, kind="central"):
     """Equation (1) of Gharakhanyan et al. (2023), written out directly."""
     rows = []
     for s in range(af.n_structures):
@@ -30,14 +42,14 @@ def _reference_gsd(af, n_out, n_in, weights, species):
         z = af.numbers[af.offsets[s] : af.offsets[s + 1]]
         w = np.array([weights[species.index(v)] for v in z])
         if n_in == 0:
-            rows.append(_stack_moments(w[:, None] * x, n_out))
+            rows.append(_stack_moments(w[:, None] * x, n_out, kind))
             continue
-        ceds = {e: _stack_moments(x[z == e], n_in) for e in species if np.any(z == e)}
+        ceds = {e: _stack_moments(x[z == e], n_in, kind) for e in species if np.any(z == e)}
         if n_out == 0:
             rows.append(np.concatenate([ceds.get(e, np.zeros(n_in * x.shape[1])) for e in species]))
         else:
             stacked = np.array([weights[species.index(e)] * ceds[e] for e in species if e in ceds])
-            rows.append(_stack_moments(stacked, n_out))
+            rows.append(_stack_moments(stacked, n_out, kind))
     return np.array(rows)
 
 
@@ -71,7 +83,7 @@ def test_cumulants_match_closed_forms():
     assert abs(moments(large, 4, "cumulant")[3, 0]) < 0.05  # Gaussian: kappa_4 = 0
 
 
-@pytest.mark.parametrize("kind", ["central", "standardized", "cumulant"])
+@pytest.mark.parametrize("kind", ["central", "root", "standardized", "cumulant"])
 def test_constant_features_and_single_rows_give_no_nan(kind):
     constant = np.full((7, 3), 0.1)
     out = moments(constant, 5, kind)
@@ -83,17 +95,84 @@ def test_constant_features_and_single_rows_give_no_nan(kind):
 
 
 # ---------------------------------------------------------------- MomentGSD
+@pytest.mark.parametrize("kind", ["root", "central"])
 @pytest.mark.parametrize(
     "n_out, n_in, weighting",
     [(i, j, k) for i, j in [(1, 0), (3, 0), (0, 1), (0, 3), (1, 1), (2, 3), (3, 2)] for k in (0, 1) if i or not k],
 )
-def test_methods_match_direct_construction(n_out, n_in, weighting):
+def test_methods_match_direct_construction(n_out, n_in, weighting, kind):
     species = (3, 15, 16)
     af = _random_atomic(species=species)
     weights = [-1.0, 0.5, 2.0] if weighting else [1.0, 1.0, 1.0]
-    gsd = MomentGSD(n_out=n_out, n_in=n_in, weighting=weighting, element_weights=[-1.0, 0.5, 2.0])
+    gsd = MomentGSD(n_out=n_out, n_in=n_in, weighting=weighting, element_weights=[-1.0, 0.5, 2.0], moments=kind)
     got = gsd.fit_transform(af)
-    np.testing.assert_allclose(got, _reference_gsd(af, n_out, n_in, weights, list(species)), rtol=1e-10, atol=1e-12)
+    expected = _reference_gsd(af, n_out, n_in, weights, list(species), kind)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_default_is_the_signed_root_of_central_moments():
+    af = _random_atomic(d=3)
+    root = MomentGSD.from_sigma("332").fit_transform(af)
+    np.testing.assert_array_equal(root, MomentGSD.from_sigma("332", moments="root").fit_transform(af))
+    central = MomentGSD(n_out=4, moments="central").fit_transform(af)
+    default = MomentGSD(n_out=4).fit_transform(af)
+    orders = np.repeat(np.arange(1, 5), 3)
+    np.testing.assert_allclose(default, np.sign(central) * np.abs(central) ** (1.0 / orders), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("label", ["100", "500", "050", "332", "555"])
+def test_root_moments_are_homogeneous_of_degree_one(label):
+    """Scaling the per-atom features by a scales every root-moment feature by a (any a > 0)."""
+    af = _random_atomic(d=3, seed=3, min_atoms=3)
+    gsd = MomentGSD.from_sigma(label, element_weights=[-1.0, 0.5, 2.0])
+    base = gsd.fit_transform(af)
+    for scale in (2.0**-700, 1e-150, 3.7, 1e150, 2.0**700):
+        scaled = AtomicFeatures(af.values * scale, af.offsets, af.numbers, species=af.species)
+        np.testing.assert_allclose(gsd.fit_transform(scaled) / scale, base, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("label", ["300", "050", "332", "555"])
+@pytest.mark.parametrize("magnitude", [1e-300, 1e-100, 1e100, 1e200, 1e300])
+def test_root_moments_are_finite_for_extreme_finite_input(label, magnitude):
+    rng = np.random.default_rng(11)
+    af = _random_atomic(d=2, seed=5, min_atoms=2)
+    values = rng.choice([-1.0, 1.0], size=af.values.shape) * magnitude * rng.uniform(0.1, 1.7, size=af.values.shape)
+    extreme = AtomicFeatures(values, af.offsets, af.numbers, species=af.species)
+    out = MomentGSD.from_sigma(label).fit_transform(extreme)
+    assert np.all(np.isfinite(out))
+    # a root moment is bounded by the largest deviation (<= 2 max|x|), so an outer
+    # moment of element descriptors (weights within [-1, 1]) by 4 max|x|
+    assert np.abs(out).max() <= 4 * np.abs(values).max()
+
+
+def test_raw_moments_that_overflow_raise_instead_of_returning_inf():
+    af = _random_atomic(d=2, seed=5, min_atoms=2)
+    extreme = AtomicFeatures(af.values * 1e200, af.offsets, af.numbers, species=af.species)
+    with pytest.raises(ValueError, match="float64 range.*moments='root'"):
+        MomentGSD(n_out=3, moments="central").fit_transform(extreme)
+    with pytest.raises(ValueError, match="float64 range"):
+        MomentGSD.from_sigma("332", moments="cumulant").fit_transform(AtomicFeatures(af.values * 1e100, af.offsets, af.numbers, species=af.species))
+    # where the raw moments fit in float64 they are those of the plain formulas, also at 1e100
+    big = AtomicFeatures(af.values * 2.0**300, af.offsets, af.numbers, species=af.species)
+    np.testing.assert_array_equal(
+        MomentGSD(n_out=3, moments="central").fit_transform(big) / 2.0 ** (300 * np.repeat([1, 2, 3], 2)),
+        MomentGSD(n_out=3, moments="central").fit_transform(af),
+    )
+
+
+def test_rescaled_frame_keeps_raw_moments_bit_identical():
+    """Power-of-two rescaling is exact: central moments equal a plain float64 transcription."""
+    x = np.random.default_rng(12).gamma(2.0, size=(37, 5)) * 13.7
+    mean = x.sum(axis=0) / x.shape[0]
+    dev = x - mean
+    power = dev * dev
+    plain = [mean, power.sum(axis=0) / x.shape[0]]
+    for _ in range(3, 6):
+        power = power * dev
+        plain.append(power.sum(axis=0) / x.shape[0])
+    got = moments(x, 5)
+    for k in range(5):
+        np.testing.assert_array_equal(got[k], plain[k])
 
 
 def test_both_weightings_and_concatenations():
@@ -124,7 +203,7 @@ def test_paper_dimensions():
 def test_absent_elements_give_zero_blocks_in_method_ii():
     values = np.arange(12.0).reshape(6, 2)
     af = AtomicFeatures(values, [0, 2, 6], [8, 8, 8, 22, 22, 8], species=(8, 22, 1))
-    out = MomentGSD(n_out=0, n_in=2).fit_transform(af)
+    out = MomentGSD(n_out=0, n_in=2, moments="central").fit_transform(af)
     # structure 0 has only O: Ti and H blocks are zero
     np.testing.assert_allclose(out[0], [1, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
     assert MomentGSD(n_out=0, n_in=2).fit(af).species_ == (8, 22, 1)
@@ -204,8 +283,8 @@ def test_bad_labels_and_unknown_elements():
 
 def test_standardized_and_cumulant_options_change_only_higher_orders():
     af = _random_atomic(d=3)
-    central = MomentGSD(n_out=3).fit_transform(af)
-    for kind in ("standardized", "cumulant"):
+    central = MomentGSD(n_out=3, moments="central").fit_transform(af)
+    for kind in ("standardized", "cumulant", "root"):
         other = MomentGSD(n_out=3, moments=kind).fit_transform(af)
         np.testing.assert_allclose(other[:, :3], central[:, :3])
         assert np.all(np.isfinite(other))
@@ -236,7 +315,7 @@ def test_odd_moments_of_symmetric_sets_are_exactly_zero():
     assert np.all(np.abs(moments(skewed, 3)[2]) > 0)
 
 
-@pytest.mark.parametrize("kind", ["central", "standardized", "cumulant"])
+@pytest.mark.parametrize("kind", ["central", "root", "standardized", "cumulant"])
 def test_column_constant_up_to_rounding_has_zero_moments(kind):
     """0.1 + 0.2 != 0.3 in floating point: such a column's moments are exactly 0, not 1e-35."""
     from skdesc import AtomicFeatures

@@ -83,6 +83,7 @@ def test_compressions_are_the_documented_maps_of_the_full_gram(alloy_environment
         "mu2": (total, total),
         "nu1mu1": (np.eye(S * N), total),
         "nu1nu1hat": (np.eye(S * N), np.kron(np.eye(S), np.ones((N, 1)))),
+        "nu1nu1hat_crossover": (np.eye(S * N), np.kron(np.eye(S), np.ones((N, 1)))),
         "nu1mu1hat": (np.eye(S * N), np.kron(w[:, None], np.ones((N, 1)))),
         "embedding": None,
     }
@@ -109,6 +110,35 @@ def test_nu1mu1_is_the_sum_over_the_second_element(alloy_environments):
     expected = blocks.sum(axis=4).transpose(0, 2, 1, 3, 4).reshape(grams.shape[0], -1)  # order a, l, n, n'
     got = CompressedSOAP(r_cut=4.5, n_max=N, l_max=L, compression="mu1nu1").fit(alloy_environments)
     np.testing.assert_allclose(got.transform(alloy_environments).values, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_nu1nu1hat_pairs_every_element_with_every_radial_sum(alloy_environments):
+    """p^{ab}_{nl} = sum_n' p^{ab}_{nn'l} for every (a, b): Darby et al.'s nu, nu-hat = 1, 1 (GAP's 1, 2)."""
+    N, L = 4, 3
+    full = SOAP(r_cut=4.5, n_max=N, l_max=L).fit(alloy_environments)
+    S = len(full.species_)
+    grams = _gram_blocks(full.transform(alloy_environments).values, full.species_, N, L)
+    blocks = grams.reshape(grams.shape[0], L + 1, S, N, S, N)
+    # sum over n' of block (a, n; b, n'), ordered a, b, l, n as nu2's pair blocks
+    expected = blocks.sum(axis=5).transpose(0, 2, 4, 1, 3).reshape(grams.shape[0], -1)
+    est = CompressedSOAP(r_cut=4.5, n_max=N, l_max=L, compression="nu1nu1hat").fit(alloy_environments)
+    values = est.transform(alloy_environments).values
+    assert values.shape[1] == N * S**2 * (L + 1)
+    np.testing.assert_allclose(values, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+    names = est.get_feature_names_out()
+    z = est.species_
+    assert names[0] == f"soap[nu1nu1hat|Z1={z[0]},Z2={z[0]},l=0,n=0]"
+    assert names[(L + 1) * N] == f"soap[nu1nu1hat|Z1={z[0]},Z2={z[1]},l=0,n=0]"
+    assert names[-1] == f"soap[nu1nu1hat|Z1={z[-1]},Z2={z[-1]},l={L},n={N - 1}]"
+    # the same-element variant is the a = b part
+    diagonal = blocks.sum(axis=5)[:, :, np.arange(S), :, np.arange(S)]  # (S, rows, L+1, N)
+    crossover = CompressedSOAP(r_cut=4.5, n_max=N, l_max=L, compression="nu1nu1hat_crossover")
+    np.testing.assert_allclose(
+        crossover.fit(alloy_environments).transform(alloy_environments).values,
+        diagonal.transpose(1, 0, 2, 3).reshape(grams.shape[0], -1),
+        rtol=1e-9,
+        atol=1e-12 * np.abs(expected).max(),
+    )
 
 
 def test_nu1mu1_star_against_direct_quadrature():
@@ -187,7 +217,8 @@ def test_lengths_for_the_paper_parameters():
         "nu2": 11760,
         "nu1mu1": 5760,
         "nu1mu1*": 4800,
-        "nu1nu1hat": 480,
+        "nu1nu1hat": 1920,  # N S^2 (L + 1)
+        "nu1nu1hat_crossover": 480,
         "nu1mu1hat": 480,
         "embedding": 3000,
         "random": 4800,

@@ -1,5 +1,7 @@
 """Atom-centred symmetry functions (Behler 2011) as dscribe defines them, with compressions."""
 
+import warnings
+
 import numpy as np
 
 from ..elements import resolve_element_weights, warn_zero_weights
@@ -116,8 +118,10 @@ class ACSF(LocalDescriptor):
     g3_params : array-like of shape (n_g3,), default=None
         kappa values in Å^-1.
     g4_params : array-like of shape (n_g4, 3), default=None
-        Rows ``(eta, zeta, lambda)``: eta in Å^-2 (>= 0), zeta > 0,
-        -1 <= lambda <= 1 (usually +1 or -1).
+        Rows ``(eta, zeta, lambda)``: eta in Å^-2 (>= 0), zeta > 0 and
+        lambda (usually +1 or -1).  As in dscribe any lambda is accepted;
+        ``|lambda| > 1`` warns (``1 + lambda cos theta`` then changes sign) and
+        needs an integer zeta.
     g5_params : array-like of shape (n_g5, 3), default=None
         As ``g4_params``, for G5.
     compression : {"nu2", "nu1mu1", "mu2", "weighted"}, default="nu2"
@@ -214,8 +218,21 @@ class ACSF(LocalDescriptor):
                 raise ValueError(f"{name}: eta (first column) must be >= 0")
             if np.any(table[:, 1] <= 0):
                 raise ValueError(f"{name}: zeta (second column) must be > 0")
-            if np.any(np.abs(table[:, 2]) > 1):
-                raise ValueError(f"{name}: lambda (third column) must lie in [-1, 1]")
+            steep = np.abs(table[:, 2]) > 1
+            if np.any(steep & (table[:, 1] != np.round(table[:, 1]))):
+                raise ValueError(
+                    f"{name}: with |lambda| > 1 (third column) zeta (second column) must be an "
+                    "integer: 1 + lambda cos(theta) can be negative, and a negative number to a "
+                    "fractional power is undefined; use an integer zeta or -1 <= lambda <= 1"
+                )
+            if np.any(steep):
+                warnings.warn(
+                    f"{name}: |lambda| > 1 (third column) makes 1 + lambda cos(theta) change sign, "
+                    "so the angular term is not Behler's non-negative function (dscribe computes it "
+                    "all the same); the usual choices are lambda = +1 and -1",
+                    UserWarning,
+                    stacklevel=3,
+                )
         self._g2, self._g3, self._g4, self._g5 = g2, g3, g4, g5
 
     def _prepare(self):

@@ -378,9 +378,15 @@ class LocalDescriptor(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
                 values[offsets[a] : offsets[b]] = part
         if sparse_parts:
             values = sp.vstack(sparse_parts, format="csr")
-        too_close = np.flatnonzero(shortest < self.min_distance)
+        # coincident atoms (distance 0) overlap even with min_distance=0
+        too_close = np.flatnonzero((shortest < self.min_distance) | (shortest <= 0.0))
         if too_close.size:
             s = int(too_close[0])
+            if shortest[s] <= 0.0:
+                raise ValueError(
+                    f"structure {s}: two atoms are 0 Å apart (periodic images included): "
+                    "they coincide, which no descriptor can describe; remove the duplicate atom"
+                )
             raise ValueError(
                 f"structure {s}: two atoms are {shortest[s]:.4g} Å apart (periodic images "
                 f"included), closer than min_distance={self.min_distance} Å; fix the "

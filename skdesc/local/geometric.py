@@ -215,6 +215,10 @@ class BondAngleStatistics(_GeometricDescriptor):
     ``n (n - 1) / 2`` for n neighbours; population std), then, if
     ``n_bins > 0``, the fraction of pairs whose ``cos theta`` falls in each of
     ``n_bins`` equal bins over [-1, 1] (bin 0 starts at cos = -1, i.e. 180°).
+    Bin b holds ``-1 + 2 b / n_bins - 1e-6 <= cos theta < -1 + 2 (b + 1) /
+    n_bins - 1e-6``: a cosine on an edge, as symmetric structures give (cos
+    90° = 0, cos 60° = 0.5), counts in the upper bin however the positions
+    were rounded (equivalent cells, wrapped or shifted positions, rotations).
     With ``per_element_pair`` the same block follows for each unordered pair
     of neighbour elements (A, B), A <= B in the ``species_`` order.  An atom
     with fewer than two neighbours in a group gets zeros (count 0) there,

@@ -26,7 +26,8 @@ COMPRESSIONS = {
     "mu2": "element-agnostic: power spectrum of the (weighted) total density",
     "nu1mu1": "p^a_{nn'l} = sum_m c^a_{nlm} C_{n'lm}, C = sum_b w_b c^b",
     "nu1mu1*": "as nu1mu1, but the total density uses 2l+1 radial functions",
-    "nu1nu1hat": "p^a_{nl} = sum_m c^a_{nlm} sum_n' c^a_{n'lm}",
+    "nu1nu1hat": "p^{ab}_{nl} = sum_m c^a_{nlm} sum_n' c^b_{n'lm} (GAP's nu_R, nu_S = 1, 2)",
+    "nu1nu1hat_crossover": "same-element blocks p^{aa}_{nl} of nu1nu1hat only",
     "nu1mu1hat": "p^a_{nl} = sum_m c^a_{nlm} sum_{n'b} w_b c^b_{n'lm}",
     "embedding": "full spectrum of d_J element-embedded densities",
     "random": "W^T P_l: 2l+1 random combinations of the rows of each Gram matrix (lossless)",
@@ -151,13 +152,23 @@ def _layout(mode, species, n_max, l_max, weights, embedding, projections):
                     ls.append(l), a.append(i), b.append(j), s.append(i != j)
                     nm.append(f"Q{i},Q{j},l={l}")
         return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm, map_a=np.ascontiguousarray(projections))
+    radial_sums = per_l(np.kron(np.eye(S), np.ones((N, 1))))  # (S N, S): sum_n' c^b_n'
+    if mode == "nu1nu1hat":
+        # every element pair (a, b), ordered as nu2's blocks: pair, then l, then n
+        for e in range(S):
+            for f in range(S):
+                for l in range(L + 1):
+                    for n in range(N):
+                        ls.append(l), a.append(e * N + n), b.append(f), s.append(False)
+                        nm.append(f"Z1={species[e]},Z2={species[f]},l={l},n={n}")
+        return _Layout(np.array(ls), np.array(a), np.array(b), np.array(s), nm, map_b=radial_sums, b_kind=kernel.B_MAPPED)
     for e in range(S):
         for l in range(L + 1):
             if mode == "nu1mu1":
                 pairs = [(n, m, f"n={n},n'={m}") for n in range(N) for m in range(N)]
             elif mode == "nu1mu1*":
                 pairs = [(n, k, f"n={n},k={k}") for n in range(N) for k in range(2 * l + 1)]
-            elif mode == "nu1nu1hat":
+            elif mode == "nu1nu1hat_crossover":
                 pairs = [(n, e, f"n={n}") for n in range(N)]
             else:  # nu1mu1hat
                 pairs = [(n, 0, f"n={n}") for n in range(N)]
@@ -169,8 +180,8 @@ def _layout(mode, species, n_max, l_max, weights, embedding, projections):
         layout.map_b, layout.b_kind = per_l(total), kernel.B_MAPPED
     elif mode == "nu1mu1*":
         layout.b_kind, layout.use_star = kernel.B_STAR, True
-    elif mode == "nu1nu1hat":
-        layout.map_b, layout.b_kind = per_l(np.kron(np.eye(S), np.ones((N, 1)))), kernel.B_MAPPED
+    elif mode == "nu1nu1hat_crossover":
+        layout.map_b, layout.b_kind = radial_sums, kernel.B_MAPPED
     else:
         layout.map_b, layout.b_kind = per_l(np.kron(weights[:, None], np.ones((N, 1)))), kernel.B_MAPPED
     return layout
@@ -187,24 +198,28 @@ class CompressedSOAP(LocalDescriptor):
     compression is computed directly from the coefficients, never by reducing
     the full spectrum.
 
-    ===================  ==============================  ==========================
-    ``compression``      definition (per l)              length
-    ===================  ==============================  ==========================
-    ``"nu2"`` ("off")    p^{ab}_{nn'}                    N S (N S + 1) (L + 1) / 2
-    ``"crossover"``      p^{aa}_{nn'}                    S N (N + 1) (L + 1) / 2
-    ``"mu2"``            spectrum of C = sum_b w_b c^b   N (N + 1) (L + 1) / 2
-    ``"nu1mu1"``         sum_m c^a_n C_n'  ("mu1nu1")    N^2 S (L + 1)
-    ``"nu1mu1*"``        sum_m c^a_n C*_k, k < 2l + 1    N S (L + 1)^2
-    ``"nu1nu1hat"``      sum_m c^a_n sum_n' c^a_n'       N S (L + 1)
-    ``"nu1mu1hat"``      sum_m c^a_n sum_n'b w_b c^b_n'  N S (L + 1)
-    ``"embedding"``      nu2 over d_J embedded channels  N d_J (N d_J + 1) (L + 1) / 2
-    ``"random"``         W_l^T P_l (lossless)            N S (L + 1)^2
-    ``"random_symmetric"`` rows < 2l+1 of Q^T P_l Q      N S (L + 1)^2 - L (L + 1)(4L + 5) / 6
-    ===================  ==============================  ==========================
+    =========================  ==============================  =====================================
+    ``compression``            definition (per l)              length
+    =========================  ==============================  =====================================
+    ``"nu2"`` ("off")          p^{ab}_{nn'}                    N S (N S + 1) (L + 1) / 2
+    ``"crossover"``            p^{aa}_{nn'}                    S N (N + 1) (L + 1) / 2
+    ``"mu2"``                  spectrum of C = sum_b w_b c^b   N (N + 1) (L + 1) / 2
+    ``"nu1mu1"``               sum_m c^a_n C_n'  ("mu1nu1")    N^2 S (L + 1)
+    ``"nu1mu1*"``              sum_m c^a_n C*_k, k < 2l + 1    N S (L + 1)^2
+    ``"nu1nu1hat"``            sum_m c^a_n sum_n' c^b_n'       N S^2 (L + 1)
+    ``"nu1nu1hat_crossover"``  sum_m c^a_n sum_n' c^a_n'       N S (L + 1)
+    ``"nu1mu1hat"``            sum_m c^a_n sum_n'b w_b c^b_n'  N S (L + 1)
+    ``"embedding"``            nu2 over d_J embedded channels  N d_J (N d_J + 1) (L + 1) / 2
+    ``"random"``               W_l^T P_l (lossless)            N S (L + 1)^2
+    ``"random_symmetric"``     rows < 2l+1 of Q^T P_l Q        N S (L + 1)^2 - L (L + 1)(4L + 5) / 6
+    =========================  ==============================  =====================================
 
     C* is the total density expanded on 2l + 1 GTO radial functions of the same
-    construction.  ``nu1nu1hat`` pairs each element's density with its own
-    radially summed density (the TurboGAP-like form of Darby et al.'s Table 1).
+    construction.  ``nu1nu1hat`` (nu, nu-hat = 1, 1) pairs each element's
+    density with the radially summed density of every element b, as Darby et
+    al.'s Table 1 formula (b free) and their length rule (proportional to
+    S^(nu + nu-hat)) prescribe; it is GAP's (nu_R, nu_S) = (1, 2).
+    ``nu1nu1hat_crossover`` keeps only its same-element blocks a = b.
 
     Parameters
     ----------
@@ -241,7 +256,10 @@ class CompressedSOAP(LocalDescriptor):
         ``dscribe``: the values above; ``kernel``: products whose mirror image
         is not stored are multiplied by sqrt(2), so the dot product of two
         vectors is the SOAP kernel sum_l sum_{ab nn'} p p'; ``l2``: ``kernel``
-        scaling, then each atom's vector has unit length.
+        scaling, then each atom's vector has unit length.  A vector that is
+        exactly zero (no density at all: ``center_weight=0`` and no neighbour
+        within the cutoff, or element weights that cancel) has no direction;
+        ``l2`` leaves it, and its derivatives, zero instead of 0/0.
     center_weight : float, default=1.0
         Weight of the central atom's own Gaussian (dscribe's ``w0``).
     min_distance, handle_unknown, n_jobs, verbose
@@ -449,7 +467,11 @@ class CompressedSOAP(LocalDescriptor):
             values,
         )
         if self.normalize == "l2":
-            values /= np.linalg.norm(values, axis=1, keepdims=True)
+            # an all-zero row (no density, e.g. center_weight=0 and no neighbours)
+            # has no direction: it stays zero instead of 0/0
+            norm = np.linalg.norm(values, axis=1, keepdims=True)
+            norm[norm == 0.0] = 1.0
+            values /= norm
         if self.sparse:
             values = sp.csr_matrix(values)
         return values, shortest
@@ -476,12 +498,14 @@ class CompressedSOAP(LocalDescriptor):
         )
         if self.normalize == "l2":
             # d(x / |x|) = (dx - x_hat (x_hat . dx)) / |x|, per centre
+            # (zero rows, left zero by _compute_batch, get zero derivatives)
             center = np.repeat(np.arange(len(pair_offsets) - 1), np.diff(pair_offsets))
             norm = np.linalg.norm(raw, axis=1)
-            unit = raw / norm[:, None]
+            inverse = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0.0)
+            unit = raw * inverse[:, None]
             along = np.einsum("pcf,pf->pc", dvalues, unit[center])
             dvalues -= along[:, :, None] * unit[center][:, None, :]
-            dvalues /= norm[center][:, None, None]
+            dvalues *= inverse[center][:, None, None]
         return values, shortest, pair_offsets, atom, dvalues
 
 

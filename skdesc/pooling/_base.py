@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..atomic import AtomicFeatures
-from ..structures import atomic_symbol
+from ..structures import atomic_symbol, is_structure
 
 __all__ = ["AtomPooling"]
 
@@ -36,7 +36,7 @@ class AtomPooling(TransformerMixin, BaseEstimator):
             if not np.all(np.isfinite(stored)):
                 raise ValueError("per-atom descriptors contain NaN or inf; check the local descriptor")
             return X
-        if isinstance(X, (list, tuple)) and X and type(X[0]).__module__.startswith(("ase", "pymatgen")):
+        if isinstance(X, (list, tuple)) and X and is_structure(X[0]):
             raise TypeError(f"{name} takes per-atom descriptors: put a local descriptor such as ChebyshevLAED before it")
         values = validate_data(self, X, reset=reset, dtype=np.float64, accept_sparse="csr")
         n = values.shape[0]

@@ -25,16 +25,19 @@ def moment_gradients(x, order, kind):
     For a column with N values, mean m and central moments mu_k:
     ``d m / d x_a = 1/N`` and ``d mu_k / d x_a = k/N ((x_a - m)^(k-1) - mu_(k-1))``
     (mu_1 = 0); standardised moments and cumulants follow by the chain rule
-    from their definitions in terms of mu_k.  The rounding clean-ups of the
-    values (odd moments of symmetric data set to 0, constant columns in the
-    standardised kind) are not differentiated: a constant column's
-    standardised gradients are set to zero.
+    from their definitions in terms of mu_k, and the signed roots r_k =
+    sign(mu_k) |mu_k|^(1/k) by ``d r_k = |mu_k|^(1/k - 1) d mu_k / k``.  The
+    rounding clean-ups of the values (odd moments of symmetric data set to 0,
+    constant columns) are not differentiated.  A root is not differentiable
+    where its moment is 0 (e.g. the standard deviation of identical values):
+    there, and for a constant column's standardised moments, the gradient is
+    set to zero (the zero subgradient).
 
     Parameters
     ----------
     x : ndarray of shape (N, p)
     order : int
-    kind : int, one of the kernel's CENTRAL, STANDARDIZED, CUMULANT
+    kind : int, one of the kernel's ROOT, CENTRAL, STANDARDIZED, CUMULANT
 
     Returns
     -------
@@ -53,6 +56,14 @@ def moment_gradients(x, order, kind):
     if kind == kernel.CENTRAL:
         for k in range(2, order + 1):
             out[k - 1] = dmu[k]
+    elif kind == kernel.ROOT:
+        cleaned = np.empty((order, x.shape[1]))
+        kernel.column_moments(np.ascontiguousarray(x, dtype=np.float64), n, order, kernel.CENTRAL, cleaned)
+        for k in range(2, order + 1):
+            moment = np.abs(cleaned[k - 1])
+            zero = moment == 0.0
+            factor = np.where(zero, 0.0, 1.0 / (k * np.where(zero, 1.0, moment) ** ((k - 1) / k)))
+            out[k - 1] = dmu[k] * factor
     elif kind == kernel.STANDARDIZED:
         if order >= 2:
             sigma = np.sqrt(mu[2])

@@ -30,12 +30,17 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._parallel import ordered_map
 from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights, resolve_species, warn_zero_weights
-from ..structures import atomic_symbol
+from ..structures import atomic_symbol, is_structure
 from . import _moments_kernel as kernel
 
 __all__ = ["MomentGSD", "gsd_space", "stacked_moments"]
 
-_KINDS = {"central": kernel.CENTRAL, "standardized": kernel.STANDARDIZED, "cumulant": kernel.CUMULANT}
+_KINDS = {
+    "root": kernel.ROOT,
+    "central": kernel.CENTRAL,
+    "standardized": kernel.STANDARDIZED,
+    "cumulant": kernel.CUMULANT,
+}
 _WEIGHTINGS = {"none": 0, "element": 1, "both": 2, 0: 0, 1: 1, 2: 2}
 _STRUCTURES_PER_BATCH = 2048
 
@@ -48,11 +53,12 @@ def stacked_moments(X, order, kind="central"):
     X : array-like of shape (n_samples, n_features)
     order : int
         Highest moment (>= 1).
-    kind : {"central", "standardized", "cumulant"}
+    kind : {"central", "root", "standardized", "cumulant"}, default="central"
         ``central``: [mean, mu_2, ..., mu_order] (population central moments,
-        as ``scipy.stats.moment``); ``standardized``: [mean, std, mu_3/std^3,
-        ..., mu_n/std^n] with 0 for constant columns; ``cumulant``:
-        [kappa_1, ..., kappa_order] (population cumulants).
+        as ``scipy.stats.moment``); ``root``: [mean, std, sign(mu_3)
+        |mu_3|^(1/3), ..., sign(mu_n) |mu_n|^(1/n)]; ``standardized``: [mean,
+        std, mu_3/std^3, ..., mu_n/std^n] with 0 for constant columns;
+        ``cumulant``: [kappa_1, ..., kappa_order] (population cumulants).
 
     Returns
     -------
@@ -62,9 +68,22 @@ def stacked_moments(X, order, kind="central"):
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError("X must be a non-empty 2-D array")
     order = _check_order(order, "order", minimum=1)
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or inf: moments need finite values")
     out = np.empty((order, X.shape[1]))
     kernel.column_moments(X, X.shape[0], order, _check_kind(kind), out)
+    _check_overflow(out, kind)
     return out
+
+
+def _check_overflow(values, kind):
+    """Raise if raw moments exceeded the float64 range (the rooted kinds cannot)."""
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"moments={kind!r}: a moment of these values exceeds the float64 range "
+            "(about 1.8e308); use moments='root' (the default of MomentGSD, every feature "
+            "in the units of the input) or rescale the per-atom features"
+        )
 
 
 def _check_order(value, name, minimum=0):
@@ -113,11 +132,27 @@ class MomentGSD(TransformerMixin, BaseEstimator):
         weights in the element order (-1, 1 / -1, 0, 1 / ...; 1 for a single
         element).  A zero weight makes that element vanish from the weighted
         blocks (a warning says so when the zero comes from the default).
-    moments : {"central", "standardized", "cumulant"}, default="central"
-        Moments stacked for each degree n: ``central`` (the paper: the mean for
-        n = 1 and population central moments mu_n), ``standardized`` (mean,
-        standard deviation, then mu_n / sigma^n, 0 for constant features) or
-        ``cumulant`` (population cumulants kappa_n).
+    moments : {"root", "central", "standardized", "cumulant"}, default="root"
+        What is stacked for each degree n >= 2 (degree 1 is always the mean):
+
+        * ``"root"`` (default): the signed n-th root of the central moment,
+          sign(mu_n) |mu_n|^(1/n), so the standard deviation for n = 2 and
+          every feature in the units of the per-atom feature.  The outputs
+          are finite for any finite input and grow at most linearly with the
+          spread of the atoms, so a new structure cannot produce the n-th
+          power blow-ups that ruin linear and kernel models fitted on the raw
+          moments; ``StandardScaler`` then suffices.
+        * ``"central"``: the raw population central moments mu_n (units of
+          the feature to the power n) of Gharakhanyan et al. (2023), whose
+          tables used them after per-feature normalisation over the data set
+          (``information.GSDSpaceAnalysis`` does the same); aenet's moments.
+          Raises ``ValueError`` where a moment exceeds the float64 range.
+        * ``"standardized"``: standard deviation, then mu_n / sigma^n
+          (dimensionless shape; 0 for constant features).
+        * ``"cumulant"``: population cumulants kappa_n (range as central).
+
+        For methods ii and iii the same kind is used for the inner and the
+        outer moments.
     species : list of str or int, default=None
         Element order of the stacked descriptors and default weights.
         ``None`` takes the order carried by the input ``AtomicFeatures`` (the
@@ -174,7 +209,7 @@ class MomentGSD(TransformerMixin, BaseEstimator):
         n_in=0,
         weighting="none",
         element_weights=None,
-        moments="central",
+        moments="root",
         species=None,
         include_atom_moments=False,
         include_element_stack=False,
@@ -261,7 +296,7 @@ class MomentGSD(TransformerMixin, BaseEstimator):
     def _as_atomic(self, X):
         if isinstance(X, AtomicFeatures):
             return X
-        if isinstance(X, (list, tuple)) and X and type(X[0]).__module__.startswith(("ase", "pymatgen")):
+        if isinstance(X, (list, tuple)) and X and is_structure(X[0]):
             raise TypeError("MomentGSD takes per-atom descriptors: put a local descriptor such as ChebyshevLAED before it")
         return None
 
@@ -393,7 +428,10 @@ class MomentGSD(TransformerMixin, BaseEstimator):
             parts = [run(lo, hi) for lo, hi in spans]
         else:
             parts = list(ordered_map([(run, span) for span in spans], n_jobs))
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+        result = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        if kind in (kernel.CENTRAL, kernel.CUMULANT):
+            _check_overflow(result, self.moments)
+        return result
 
     def derivatives(self, features, atomic_derivatives):
         """Derivatives of the structure descriptors w.r.t. atomic positions (chain rule).

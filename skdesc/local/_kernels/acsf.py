@@ -4,6 +4,7 @@ import numpy as np
 from numba import njit
 
 from ...neighbors import guarded_neighbor_list
+from .pairs import overlapping
 
 # compression modes understood by the kernel
 NU2 = 0  # full, element-pair resolved (dscribe's layout)
@@ -103,7 +104,7 @@ def acsf_batch(
         first, nbr, vec, dist, _, shortest[s] = guarded_neighbor_list(
             positions[a:b], cells[s], pbc[s], r_cut, min_distance
         )
-        if shortest[s] < min_distance:
+        if overlapping(shortest[s], min_distance):
             continue
         max_nbr = 0
         for i in range(b - a):

@@ -5,7 +5,7 @@ from numba import njit
 
 from ...neighbors import guarded_neighbor_list
 from .acsf import NU1MU1, NU2, WEIGHTED, n_acsf_features, pair_block
-from .pairs import centre_pairs
+from .pairs import centre_pairs, overlapping
 
 
 @njit(cache=True, nogil=True)
@@ -78,7 +78,7 @@ def acsf_derivatives_batch(
         first, nbr, vec, dist, _, shortest = guarded_neighbor_list(
             positions[a:b], cells[s], pbc[s], r_cut, min_distance
         )
-        if shortest < min_distance:
+        if overlapping(shortest, min_distance):
             for i in range(b - a):
                 atom[pair_offsets[a + i]] = a + i
             continue
@@ -155,7 +155,12 @@ def acsf_derivatives_batch(
                             radial = np.exp(-eta * (rj * rj + rk * rk)) * f_jk
                         base = 0.5 * (1.0 + lam * cos_t)
                         power = base**zeta
-                        dpower = zeta * base ** (zeta - 1.0) * 0.5 * lam if base > 0.0 else 0.0
+                        # base < 0 only with |lambda| > 1 and an integer zeta; at base = 0 the
+                        # slope is finite for zeta >= 1 (0^0 = 1) and taken as 0 below
+                        if base != 0.0 or zeta >= 1.0:
+                            dpower = zeta * base ** (zeta - 1.0) * 0.5 * lam
+                        else:
+                            dpower = 0.0
                         # d radial / d v_j = radial * (ln-derivative along u_j) (+ r_jk part for G4)
                         along_j = -2.0 * eta * rj + lfj
                         along_k = -2.0 * eta * rk + lfk

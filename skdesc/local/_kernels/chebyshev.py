@@ -4,6 +4,7 @@ import numpy as np
 from numba import njit
 
 from ...neighbors import guarded_neighbor_list
+from .pairs import overlapping
 
 
 @njit(cache=True, nogil=True)
@@ -64,7 +65,7 @@ def chebyshev_batch(
         first, nbr, vec, dist, _, shortest[s] = guarded_neighbor_list(
             positions[a:b], cells[s], pbc[s], cutoff, min_distance
         )
-        if shortest[s] < min_distance:
+        if overlapping(shortest[s], min_distance):
             continue
         max_nbr = 0
         for i in range(b - a):

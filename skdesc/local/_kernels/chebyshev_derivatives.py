@@ -4,7 +4,7 @@ import numpy as np
 from numba import njit
 
 from ...neighbors import guarded_neighbor_list
-from .pairs import centre_pairs
+from .pairs import centre_pairs, overlapping
 
 
 @njit(cache=True, nogil=True)
@@ -77,7 +77,7 @@ def chebyshev_derivatives_batch(
         first, nbr, vec, dist, _, shortest = guarded_neighbor_list(
             positions[a:b], cells[s], pbc[s], cutoff, min_distance
         )
-        if shortest < min_distance:
+        if overlapping(shortest, min_distance):
             for i in range(b - a):
                 atom[pair_offsets[a + i]] = a + i
             continue

@@ -10,9 +10,17 @@ import numpy as np
 from numba import njit
 
 from ...neighbors import guarded_neighbor_list
+from .pairs import overlapping
 
 BOND_STATS = 5  # count, min, max, mean, std
 ANGLE_STATS = 5  # count, mean, std, min, max
+
+# The cos-theta bins are [lower - tol, upper - tol): symmetric structures put
+# cosines exactly on the edges of equal bins (cos 60°, 90°, 120° with four
+# bins), where the rounding of the positions (an equivalent cell, wrapping, a
+# large shift: errors of about 1e-8) would decide the bin.  Such a tie goes
+# to the upper bin, the one it belongs to in exact arithmetic.
+COS_EDGE_TOLERANCE = 1e-6
 
 
 @njit(cache=True, nogil=True)
@@ -37,7 +45,7 @@ def coordination_batch(positions, species_index, offsets, cells, pbc, n_species,
         a = offsets[s]
         b = offsets[s + 1]
         first, nbr, _, dist, _, shortest[s] = guarded_neighbor_list(positions[a:b], cells[s], pbc[s], cutoff, min_distance)
-        if shortest[s] < min_distance:
+        if overlapping(shortest[s], min_distance):
             continue
         for i in range(b - a):
             for p in range(first[i], first[i + 1]):
@@ -64,7 +72,7 @@ def bond_length_batch(positions, species_index, offsets, cells, pbc, n_species, 
         a = offsets[s]
         b = offsets[s + 1]
         first, nbr, _, dist, _, shortest[s] = guarded_neighbor_list(positions[a:b], cells[s], pbc[s], cutoff, min_distance)
-        if shortest[s] < min_distance:
+        if overlapping(shortest[s], min_distance):
             continue
         for i in range(b - a):
             count[:] = 0.0
@@ -116,7 +124,8 @@ def bond_angle_batch(positions, species_index, offsets, cells, pbc, n_species, p
 
     Per group: [count, mean, std, min, max] of theta_jik in degrees over the
     unordered neighbour pairs j < k, then ``n_bins`` fractions of the pairs
-    whose cos(theta) falls in equal bins over [-1, 1].  Zeros without pairs.
+    whose cos(theta) falls in equal bins over [-1, 1] (edges lowered by
+    ``COS_EDGE_TOLERANCE``).  Zeros without pairs.
     """
     n_groups = 1 + (n_species * (n_species + 1)) // 2 if per_pair else 1
     width = ANGLE_STATS + n_bins
@@ -133,7 +142,7 @@ def bond_angle_batch(positions, species_index, offsets, cells, pbc, n_species, p
         a = offsets[s]
         b = offsets[s + 1]
         first, nbr, vec, dist, _, shortest[s] = guarded_neighbor_list(positions[a:b], cells[s], pbc[s], cutoff, min_distance)
-        if shortest[s] < min_distance:
+        if overlapping(shortest[s], min_distance):
             continue
         max_nbr = 0
         for i in range(b - a):
@@ -178,7 +187,7 @@ def bond_angle_batch(positions, species_index, offsets, cells, pbc, n_species, p
                     lowest[g] = min(lowest[g], angle[t])
                     highest[g] = max(highest[g], angle[t])
                     if n_bins > 0:
-                        bin_ = min(int((cosine[t] + 1.0) * 0.5 * n_bins), n_bins - 1)
+                        bin_ = min(int((cosine[t] + COS_EDGE_TOLERANCE + 1.0) * 0.5 * n_bins), n_bins - 1)
                         row[g * width + ANGLE_STATS + bin_] += 1.0
                     if group[t] == 0:
                         break

@@ -12,6 +12,17 @@ from ...neighbors import guarded_neighbor_list
 
 
 @njit(cache=True, nogil=True)
+def overlapping(shortest, min_distance):
+    """Whether a frame whose shortest interatomic distance is ``shortest`` (Å) has overlapping atoms.
+
+    Atoms closer than ``min_distance`` overlap, and so do coincident atoms
+    (distance 0) whatever ``min_distance``: no descriptor is defined for them
+    (unit vectors and 1/r terms), so even ``min_distance=0`` rejects them.
+    """
+    return shortest < min_distance or shortest <= 0.0
+
+
+@njit(cache=True, nogil=True)
 def count_pairs(positions, offsets, cells, pbc, cutoff, min_distance):
     """Number of pairs of every centre of a batch (distinct atoms within ``cutoff``, plus itself).
 
@@ -23,7 +34,7 @@ def count_pairs(positions, offsets, cells, pbc, cutoff, min_distance):
         a = offsets[s]
         b = offsets[s + 1]
         first, nbr, _, _, _, shortest = guarded_neighbor_list(positions[a:b], cells[s], pbc[s], cutoff, min_distance)
-        if shortest < min_distance:
+        if overlapping(shortest, min_distance):
             continue
         stamp = np.full(b - a, -1, dtype=np.int64)
         for i in range(b - a):

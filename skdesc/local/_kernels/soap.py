@@ -36,6 +36,7 @@ from scipy.linalg import sqrtm
 from scipy.special import gamma
 
 from ...neighbors import _positive_shift, guarded_neighbor_list
+from .pairs import overlapping
 from .spherical import real_harmonics
 
 # b_kind values: what the right-hand channel matrix B is
@@ -355,7 +356,7 @@ def soap_batch(
         first, nbr, vec, dist, shift, shortest[s] = guarded_neighbor_list(
             positions[a0:a1], cells[s], pbc[s], cutoff, min_distance, a1 - a0 <= block_size
         )
-        if shortest[s] < min_distance:
+        if overlapping(shortest[s], min_distance):
             out[a0 - offsets[0] : a1 - offsets[0]] = 0.0
             continue
         for c0 in range(0, a1 - a0, block_size):

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from ...neighbors import guarded_neighbor_list
-from .pairs import centre_pairs
+from .pairs import centre_pairs, overlapping
 from .soap import B_MAPPED, B_RAW, B_SAME_AS_A, B_STAR
 
 
@@ -303,7 +303,7 @@ def soap_derivatives_batch(
         first, nbr, vec, dist, _, shortest = guarded_neighbor_list(
             positions[a0:a1], cells[s], pbc[s], cutoff, min_distance
         )
-        if shortest < min_distance:
+        if overlapping(shortest, min_distance):
             for i in range(a1 - a0):
                 atom[pair_offsets[a0 + i]] = a0 + i
             continue
