@@ -72,7 +72,7 @@ def krr_mae(features, y, train, test, pooling=None):
     model = GridSearchCV(
         make_pipeline(pooling, StandardScaler(), KernelRidge(kernel="rbf")),
         # gamma relative to the dimension (1 / n_features is scikit-learn's default)
-        {"kernelridge__alpha": [1e-6, 1e-4, 1e-2], "kernelridge__gamma": np.array([0.01, 0.1, 1.0]) / n_features},
+        {"kernelridge__alpha": [1e-6, 1e-4, 1e-2], "kernelridge__gamma": np.array([0.001, 0.01, 0.1, 1.0]) / n_features},
         cv=KFold(3, shuffle=True, random_state=0),
         scoring="neg_mean_absolute_error",
     )

@@ -6,7 +6,7 @@ recompute it for every fold.  Uses the bundled NbMoTaW demo data (a random
 subset: the file is sorted by composition) and shuffled folds, and prints the
 composition-only baseline (element fractions, same kernel ridge search) first.
 The RBF ``gamma`` is searched relative to each pooling's dimension
-(``[0.01, 0.1, 1] / n_features``), so every grid point gets a sensible kernel
+(``[0.001, 0.01, 0.1, 1] / n_features``), so every grid point gets a sensible kernel
 width.
 
 Usage::
@@ -40,7 +40,7 @@ def main():
     keep = np.sort(np.random.default_rng(0).permutation(len(structures))[: args.max_structures])
     structures, y = [structures[i] for i in keep], y[keep]
     cv = KFold(5, shuffle=True, random_state=0)
-    gamma_scales = np.array([0.01, 0.1, 1.0])
+    gamma_scales = np.array([0.001, 0.01, 0.1, 1.0])
 
     n_species = ElementFractions().fit(structures).n_features_out_
     baseline = GridSearchCV(

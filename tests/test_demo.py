@@ -27,12 +27,12 @@ def test_run_demo_on_a_subset():
 def test_demo_models_have_no_clipping_and_gamma_follows_the_dimension():
     for n_features in (52, 936):
         model = make_model("Sigma332", n_features)
-        assert [name for name, _ in model.steps] == ["momentgsd", "standardscaler", "gridsearchcv"]
-        gammas = model[-1].param_grid["gamma"]
-        np.testing.assert_allclose(gammas * n_features, [0.01, 0.1, 1.0])
+        assert [name for name, _ in model.steps] == ["momentgsd", "standardscaler", "transformedtargetregressor"]
+        gammas = model[-1].regressor.param_grid["gamma"]
+        np.testing.assert_allclose(gammas * n_features, [0.001, 0.01, 0.1, 1.0])
     baseline = make_baseline(4)
     assert isinstance(baseline[0], ElementFractions)
-    np.testing.assert_allclose(baseline[-1].param_grid["gamma"] * 4, [0.01, 0.1, 1.0])
+    np.testing.assert_allclose(baseline[-1].regressor.param_grid["gamma"] * 4, [0.001, 0.01, 0.1, 1.0])
 
 
 def test_cli_demo(capsys):
