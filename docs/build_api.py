@@ -22,6 +22,7 @@ MODULES = [
     "skdesc.neighbors",
     "skdesc.local",
     "skdesc.pooling",
+    "skdesc.composition",
     "skdesc.compression",
     "skdesc.information",
     "skdesc.audit",

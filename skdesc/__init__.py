@@ -2,6 +2,7 @@
 
 from ._config import config_context, get_config, set_config
 from .atomic import AtomicFeatures
+from .composition import ElementFractions
 from .derivatives import AtomicDerivatives
 from .independence import FunctionalIndependenceSelector
 from .kernels import StructureKernel, structure_kernel
@@ -40,6 +41,7 @@ __all__ = [
     "ChebyshevLAED",
     "CompressedSOAP",
     "CoordinationNumber",
+    "ElementFractions",
     "Frame",
     "FunctionalIndependenceSelector",
     "HistogramPooling",

@@ -106,8 +106,8 @@ class FunctionalIndependenceSelector(FittedParamsMixin, SelectorMixin, BaseEstim
 
     Many descriptor components are functions of others (duplicates, linear
     combinations, products...): they cannot separate environments that the
-    others do not.  Following the idea of optimal invariant bases (Nigam et
-    al.; methods.md Sec. 3), a component is redundant when its gradient with
+    others do not.  Following the idea of optimal invariant bases (Allen,
+    Shinkle, Bujack & Lubbers 2025), a component is redundant when its gradient with
     respect to the atomic positions is a combination of the other components'
     gradients in every sampled environment.  ``fit`` computes the analytic
     Jacobians of the descriptor on up to ``n_environments`` randomly chosen

@@ -1,4 +1,4 @@
-"""Structure kernels: sums of polynomial atom-pair kernels (paper 001, §IV.5).
+"""Structure kernels: sums of polynomial atom-pair kernels (Darby, Kermode & Csányi 2022, §IV.5).
 
 Between structures A and B with per-atom descriptors ``x_i``,
 
@@ -226,7 +226,7 @@ def gram_from_values(
 def structure_kernel(A, B=None, zeta=2, normalize=True, block_atoms=DEFAULT_BLOCK_ATOMS, method="auto"):
     """Sum-over-atom-pairs polynomial kernel between the structures of A and B.
 
-    ``K[a, b] = sum_{i in a} sum_{j in b} (x_i . x_j)^zeta`` (paper 001, eq. 12
+    ``K[a, b] = sum_{i in a} sum_{j in b} (x_i . x_j)^zeta`` (Darby et al. 2022, eq. 12
     with the polynomial atom kernel).
 
     Parameters

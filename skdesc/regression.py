@@ -1,4 +1,4 @@
-"""Kernel ridge regression of total energies with the structure kernel (paper 001, §IV.5)."""
+"""Kernel ridge regression of total energies with the structure kernel (Darby, Kermode & Csányi 2022, §IV.5)."""
 
 import numbers
 
@@ -26,7 +26,7 @@ _NOISE_SCALING = ("n_atoms", "sqrt_n_atoms", "none")
 
 
 class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
-    """Kernel ridge regression of total energies on per-atom descriptors (paper 001, §IV.5).
+    """Kernel ridge regression of total energies on per-atom descriptors (Darby et al. 2022, §IV.5).
 
     The model for structure j with ``n_jα`` atoms of element α is
 

@@ -1,4 +1,4 @@
-"""Structure kernel and its kernel ridge regression (paper 001, §IV.5)."""
+"""Structure kernel and its kernel ridge regression (Darby, Kermode & Csányi 2022, §IV.5)."""
 
 import numpy as np
 import pytest

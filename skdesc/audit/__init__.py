@@ -1,4 +1,4 @@
-"""Quality audits of descriptors (lecture 004, section F, and paper 001, section II.8).
+"""Quality audits of descriptors (Pelz, Materials Genomics, Unit 6, §F; Darby et al. 2022, Sec. II.8).
 
 * :func:`periodic_image_audit`: a cell and its supercell must give every atom
   the same descriptor (catches neighbour lists that miss periodic images);

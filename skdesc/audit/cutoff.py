@@ -29,7 +29,7 @@ def cutoff_scan(
     n_jobs=None,
     plot=False,
 ):
-    """Cross-validated mean absolute error as a function of a cutoff (lecture 004, slide 45).
+    """Cross-validated mean absolute error as a function of a cutoff (Pelz, Materials Genomics, Unit 6, slide 45).
 
     For each value the per-atom descriptors of all structures are computed
     once (a local descriptor treats every structure on its own, and ``fit``

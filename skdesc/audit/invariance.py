@@ -35,7 +35,7 @@ def invariance_audit(descriptor, structures, n_rotations=3, random_state=None, r
     positions and the cell), translated (up to 5 Å along each axis), has its
     atoms permuted, and all three at once, ``n_rotations`` times each.  The
     descriptor of atom ``order[i]`` of the original must equal that of atom
-    ``i`` of the transformed copy.  Lecture 004, slide 49 check 4.
+    ``i`` of the transformed copy.  Pelz, Materials Genomics, Unit 6, slide 49, check 4.
 
     Parameters
     ----------

@@ -29,7 +29,7 @@ def periodic_image_audit(descriptor, structure, repeat=(2, 2, 2), rtol=1e-8, ato
     Every atom of the ``repeat`` supercell is a periodic image of an atom of
     the cell and must get the same descriptor; a neighbour list that misses
     images across the cell boundary (or any dependence on absolute
-    coordinates) breaks this.  Lecture 004, slide 43.
+    coordinates) breaks this.  Pelz, Materials Genomics, Unit 6, slide 43.
 
     Parameters
     ----------

@@ -245,7 +245,7 @@ class GSDSpaceAnalysis:
     descriptors_ : pandas.DataFrame
         One row per GSD: ``n_out``, ``n_in``, ``k``, ``dimension``, ``complexity``.
     imbalance_ : pandas.DataFrame
-        ``imbalance_.loc[a, b]`` = Delta(a -> b) as a raw mean rank (paper 003).
+        ``imbalance_.loc[a, b]`` = Delta(a -> b) as a raw mean rank (Gharakhanyan et al. 2023).
     imbalance_normalized_ : pandas.DataFrame
         The same in DADApy's convention, ``2 / N`` times the mean rank.
     reference_ : str

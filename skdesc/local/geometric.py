@@ -1,6 +1,6 @@
 """Simple geometric LAEDs: coordination numbers, bond-length and bond-angle statistics.
 
-The "simple geometry" rung of the descriptor ladder (lecture 004, §C): a few
+The "simple geometry" rung of the descriptor ladder (Pelz, Materials Genomics, Unit 6, §C): a few
 interpretable numbers per atom, computed from the one neighbour list of each
 structure.  Neighbours of atom i are all atoms (periodic images included) with
 ``0 < r_ij < cutoff``.
@@ -48,8 +48,8 @@ class _GeometricDescriptor(LocalDescriptor):
 class CoordinationNumber(_GeometricDescriptor):
     """Number of neighbours of each atom within a cutoff, in total and per element.
 
-    ``N_i = sum_j s(r_ij)`` and ``N_i,A = sum_{j: Z_j = A} s(r_ij)`` (lecture
-    004, slide 20).  With ``smooth_width = 0`` the switch is the hard step
+    ``N_i = sum_j s(r_ij)`` and ``N_i,A = sum_{j: Z_j = A} s(r_ij)`` (Pelz,
+    Materials Genomics, Unit 6, slide 20).  With ``smooth_width = 0`` the switch is the hard step
     ``s(r) = 1[r < cutoff]`` (integer counts); with ``smooth_width = w > 0``,
     ``s(r) = 1`` for ``r <= cutoff - w`` and ``(cos(pi (r - cutoff + w) / w) + 1) / 2``
     up to the cutoff, so the count is continuous in the positions.
@@ -137,8 +137,8 @@ class CoordinationNumber(_GeometricDescriptor):
 class BondLengthStatistics(_GeometricDescriptor):
     """Count, min, max, mean and standard deviation of each atom's bond lengths.
 
-    For atom i with neighbours ``N(i) = {j : r_ij < cutoff}`` (lecture 004,
-    slide 22): ``[count, min r_ij, max r_ij, mean r_ij, std r_ij]`` with the
+    For atom i with neighbours ``N(i) = {j : r_ij < cutoff}`` (Pelz, Materials
+    Genomics, Unit 6, slide 22): ``[count, min r_ij, max r_ij, mean r_ij, std r_ij]`` with the
     population standard deviation ``sqrt(mean (r_ij - mean)^2)``, in Å (count
     dimensionless), then the same five for the neighbours of each element of
     ``species_``.  An atom with no neighbour in a group gets count 0 and all
@@ -212,7 +212,7 @@ class BondAngleStatistics(_GeometricDescriptor):
     """Statistics of the bond angles theta_jik at each atom, optionally a cos-theta histogram.
 
     For atom i and every unordered pair of neighbours ``j < k`` within the
-    cutoff (lecture 004, slide 23), ``theta_jik`` is the angle between
+    cutoff (Pelz, Materials Genomics, Unit 6, slide 23), ``theta_jik`` is the angle between
     ``r_j - r_i`` and ``r_k - r_i`` in degrees.  Per atom:
     ``[count, mean, std, min, max]`` of the angles (count = number of pairs,
     ``n (n - 1) / 2`` for n neighbours; population std), then, if

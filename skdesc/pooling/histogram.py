@@ -16,7 +16,7 @@ _NORMALIZE = ("fraction", "count", "density")
 class HistogramPooling(AtomPooling):
     """Histogram of each per-atom feature over the atoms of a structure.
 
-    For feature ``c`` and bin ``b`` (lecture 004, slide 40):
+    For feature ``c`` and bin ``b`` (Pelz, Materials Genomics, Unit 6, slide 40):
     ``Phi[c, b] = (1/N) sum_i 1[phi_i[c] in B_cb]``.  Unlike mean pooling the
     histogram keeps minority motifs (a 1 % defect population is a small bin,
     not a vanishing shift of the mean), bimodality and tails.

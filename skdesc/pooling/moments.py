@@ -1,6 +1,6 @@
 """Global moment descriptors (GSDs) of Gharakhanyan et al. (2023).
 
-Notation (paper 003): a structure has sites ``a`` of element ``A`` with local
+Notation (Gharakhanyan et al. 2023): a structure has sites ``a`` of element ``A`` with local
 descriptors ``x_a`` (length ``d``).  The moments of a set ``{X_i}`` are the
 mean and, for ``n >= 2``, ``mu_n = 1/N sum_i (X_i - mean)^n`` (population,
 per feature); "up to degree n" stacks ``[mu_1, ..., mu_n]``.

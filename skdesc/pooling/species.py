@@ -18,7 +18,7 @@ class SpeciesPooling(AtomPooling):
     """Apply a pooling rule separately to the atoms of each element and concatenate.
 
     ``Phi^(Z) = pool({phi_i : Z_i = Z})`` for every element Z of a fixed
-    element order (lecture 004, slide 41): per-element roles survive (cation
+    element order (Pelz, Materials Genomics, Unit 6, slide 41): per-element roles survive (cation
     versus anion environments in oxides, site preference in alloys).  An
     element absent from a structure contributes a block of zeros.
 
