@@ -58,7 +58,7 @@ def load(name, n_structures, seed=0):
     correction: the raw energies per atom of TiO2 are about -850 eV/atom and vary by
     1000 eV per unit of O fraction, so any ridge shrinkage of that slope would dominate
     the error.  TiO2 also drops the structures whose residual lies more than 10 median
-    absolute deviations above the median (7,601 of 7,815 remain).
+    absolute deviations above the median.
     """
     if name == "demo":
         structures, y = load_demo()
