@@ -21,10 +21,14 @@ MODULES = [
     "skdesc.atomic",
     "skdesc.neighbors",
     "skdesc.local",
+    "skdesc.derivatives",
     "skdesc.pooling",
     "skdesc.composition",
     "skdesc.compression",
+    "skdesc.kernels",
+    "skdesc.regression",
     "skdesc.information",
+    "skdesc.independence",
     "skdesc.audit",
     "skdesc.matminer",
     "skdesc.datasets",
@@ -102,8 +106,11 @@ def render(module_name):
         if inspect.ismodule(obj) or not (inspect.isclass(obj) or callable(obj)):
             continue
         home = getattr(obj, "__module__", module_name)
-        if module_name == "skdesc" or (home != module_name and not home.startswith(module_name + ".")):
-            # documented under the module that defines it; the top level only lists names
+        private_home = home.startswith("skdesc._")
+        if module_name == "skdesc":
+            if not private_home:  # documented under the module that defines it
+                continue
+        elif home != module_name and not home.startswith(module_name + "."):
             continue
         kind = "class" if inspect.isclass(obj) else "function"
         parts += [f"### {kind} `{module_name}.{name}{signature(obj)}`", "", render_docstring(obj.__doc__)]
@@ -119,7 +126,8 @@ def render(module_name):
     return "\n".join(parts)
 
 
-def main():
+def build():
+    """The text of docs/api.md."""
     text = [
         "# API reference",
         "",
@@ -129,9 +137,13 @@ def main():
         "",
     ]
     text += [render(name) for name in MODULES]
+    return "\n".join(text).rstrip() + "\n"
+
+
+def main():
     path = Path(__file__).with_name("api.md")
-    path.write_text("\n".join(text).rstrip() + "\n", encoding="utf-8")
-    print(f"wrote {path} ({len(text)} sections)")
+    path.write_text(build(), encoding="utf-8")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
