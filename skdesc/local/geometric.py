@@ -8,8 +8,8 @@ structure.  Neighbours of atom i are all atoms (periodic images included) with
 
 import numbers
 
-import numpy as np
 
+from .._validation import check_bool
 from ..structures import atomic_symbol
 from ._kernels.geometric import (
     ANGLE_STATS,
@@ -21,11 +21,6 @@ from ._kernels.geometric import (
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["BondAngleStatistics", "BondLengthStatistics", "CoordinationNumber"]
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 class _GeometricDescriptor(LocalDescriptor):
@@ -116,7 +111,7 @@ class CoordinationNumber(_GeometricDescriptor):
         _check_positive(self.smooth_width, "smooth_width", allow_zero=True)
         if self.smooth_width > self.cutoff:
             raise ValueError(f"smooth_width ({self.smooth_width} Å) must not exceed cutoff ({self.cutoff} Å)")
-        _check_bool(self.per_element, "per_element")
+        check_bool(self.per_element, "per_element")
 
     def _n_features(self):
         return len(self._groups())
@@ -194,7 +189,7 @@ class BondLengthStatistics(_GeometricDescriptor):
 
     def _validate_hyperparameters(self):
         _check_positive(self.cutoff, "cutoff")
-        _check_bool(self.per_element, "per_element")
+        check_bool(self.per_element, "per_element")
 
     def _n_features(self):
         return BOND_STATS * len(self._groups())
@@ -282,7 +277,7 @@ class BondAngleStatistics(_GeometricDescriptor):
         _check_positive(self.cutoff, "cutoff")
         if isinstance(self.n_bins, bool) or not isinstance(self.n_bins, numbers.Integral) or self.n_bins < 0:
             raise ValueError(f"n_bins must be an integer >= 0, got {self.n_bins!r}")
-        _check_bool(self.per_element_pair, "per_element_pair")
+        check_bool(self.per_element_pair, "per_element_pair")
 
     def _groups(self):
         labels = ["all"]

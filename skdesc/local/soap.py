@@ -13,7 +13,7 @@ from ..elements import resolve_element_weights
 from ._kernels import soap as kernel
 from ._kernels.soap_derivatives import soap_derivatives_batch
 from ._kernels.spherical import real_harmonics_norm
-from .._validation import check_random_state_param, check_shape
+from .._validation import check_bool, check_random_state_param, check_shape
 from .base import LocalDescriptor, _check_positive
 
 __all__ = ["SOAP", "CompressedSOAP", "COMPRESSIONS"]
@@ -334,8 +334,7 @@ class CompressedSOAP(LocalDescriptor):
         _check_positive(self.center_weight, "center_weight", allow_zero=True)
         if self.normalize not in _NORMALIZATIONS:
             raise ValueError(f"normalize must be one of {_NORMALIZATIONS}, got {self.normalize!r}")
-        if not isinstance(self.sparse, (bool, np.bool_)):
-            raise TypeError(f"sparse must be True or False, got {self.sparse!r}")
+        check_bool(self.sparse, "sparse")
         _canonical(self.compression)
         check_random_state_param(self.random_state)
 
