@@ -104,6 +104,7 @@ def column_moments(data, n_rows, order, kind, out):
         inv2[c] = math.ldexp(1.0, -e2[c])
     # scaled[k, c] = mean(d^(k+1)); absolute[k, c] = mean |d|^(k+1) for odd k + 1
     scaled = np.zeros((order, p))
+    kappa = np.zeros(order + 1)  # cumulant recursion of one column (every entry rewritten before use)
     absolute = np.zeros((order, p))
     for r in range(n_rows):
         for c in range(p):
@@ -151,7 +152,6 @@ def column_moments(data, n_rows, order, kind, out):
             for k in range(2, order):
                 out[k, c] = scaled[k, c] / sigma ** (k + 1)
         else:  # CUMULANT, from the scaled central moments, low orders first
-            kappa = np.zeros(order + 1)
             for n in range(2, order + 1):
                 value = scaled[n - 1, c]
                 for m in range(2, n - 1):
