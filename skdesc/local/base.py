@@ -1,7 +1,9 @@
 """Shared machinery of the local atomic environment descriptors (LAEDs)."""
 
+import inspect
 import numbers
-from abc import abstractmethod
+from abc import ABC, abstractmethod
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,11 +17,10 @@ from .._validation import FittedParamsMixin, check_n_jobs, check_shape, check_ve
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
 from ..elements import resolve_species
-from ..neighbors import estimate_neighbors, guarded_neighbor_list
+from ..neighbors import batch_neighbor_lists, derivative_pairs, estimate_neighbors, guarded_neighbor_list
 from ..structures import as_structure_list, atomic_numbers, atomic_symbol, structure_arrays
-from ._kernels.pairs import count_pairs
 
-__all__ = ["LocalDescriptor"]
+__all__ = ["LocalDescriptor", "NeighborRequest", "all_descriptors"]
 
 # Atoms per parallel batch: large enough to amortise Python overhead, small
 # enough to balance load and keep a batch's neighbour lists in cache.
@@ -84,13 +85,77 @@ class FrameBatch:
         self.pbc = np.ascontiguousarray(pbc, dtype=bool)
 
 
-class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class NeighborRequest(NamedTuple):
+    """What a descriptor needs from the neighbour stage (and what the resource guards estimate).
+
+    Attributes
+    ----------
+    cutoff : float
+        Neighbour-list cutoff, in Å.
+    cutoff_name : str
+        The parameter that sets it (named in resource errors).
+    angular : float or None
+        Cutoff of the angular (three-body) terms, in Å; ``None`` without them.
+    angular_name : str or None
+        The parameter that sets ``angular``.
+    scratch : float
+        Bytes a centre holds per pair of its angular neighbours (0 when angles
+        are not stored).
+    half_below : int
+        Structures of at most this many atoms get half lists (each pair once);
+        0: full lists only.  Derivatives always use full lists.
+    """
+
+    cutoff: float
+    cutoff_name: str
+    angular: float | None = None
+    angular_name: str | None = None
+    scratch: float = 0.0
+    half_below: int = 0
+
+
+def all_descriptors():
+    """The public local descriptors, by class name (a registry, like scikit-learn's ``all_estimators``).
+
+    Every concrete subclass of :class:`LocalDescriptor` whose name is public
+    is found, the built-in ones and any defined by the user; the CLI, the
+    matminer citations, the common tests and the API docs read this registry,
+    so a new descriptor is listed everywhere without editing them.
+
+    Returns
+    -------
+    dict of str to type
+        Sorted by name.
+    """
+    from .. import local  # noqa: F401  (imports every built-in descriptor)
+
+    found = {}
+    stack = list(LocalDescriptor.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__name__.startswith("_") and not inspect.isabstract(cls):
+            found[cls.__name__] = cls
+    return dict(sorted(found.items()))
+
+
+class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Base class of per-atom descriptors: structures in, :class:`AtomicFeatures` out.
 
-    Subclasses implement ``_validate_hyperparameters``, ``_n_features``,
-    ``_feature_names`` and ``_compute_batch``; this class handles input
-    conversion and validation, the element order, unknown elements, overlap
-    checks, parallel batching over structures and progress reporting.
+    A descriptor declares (see ``docs/developing.md``):
+
+    * ``_parameter_constraints`` and ``_check_params()``: its parameters;
+    * ``_setup()``: derived fitted state once ``species_`` is known; returns
+      the feature names;
+    * ``_neighbor_request()``: the cutoff(s) of its neighbour lists;
+    * ``_compute(batch, neighbors, values, pairs=None, dvalues=None)``: one
+      kernel call that fills the values and, when ``pairs`` is given, the
+      position derivatives;
+    * ``_supports_gradients`` and ``_citations`` (class attributes).
+
+    This class handles input conversion and validation, the element order,
+    unknown elements, the neighbour stage (one search per structure), overlap
+    checks, resource guards, parallel batching and progress reporting.
 
     Common parameters (documented in each subclass): ``species``,
     ``min_distance``, ``handle_unknown``, ``n_jobs``, ``verbose``.
@@ -98,63 +163,50 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
 
     _parameter_constraints = {}
 
+    #: Whether ``_compute`` can fill position derivatives.
+    _supports_gradients = False
+
+    #: References to cite for this descriptor (authors, title, journal, year, DOI).
+    _citations = ()
+
+    def __init_subclass__(cls, **kwargs):
+        # per-atom output is AtomicFeatures, never a table with one row per sample:
+        # keep scikit-learn from wrapping transform/fit_transform in subclasses too
+        kwargs.setdefault("auto_wrap_output_keys", None)
+        super().__init_subclass__(**kwargs)
+
     # ---------------------------------------------------------------- hooks
-    @abstractmethod
-    def _validate_hyperparameters(self):
-        """Check the constructor arguments; raise ValueError/TypeError."""
-
-    def _prepare(self):
-        """Set derived fitted state once ``species_`` is known (hook, optional)."""
+    def _check_params(self):
+        """Checks across parameters that ``_parameter_constraints`` cannot express (optional)."""
 
     @abstractmethod
-    def _n_features(self):
-        """Number of per-atom features (after ``species_`` is known)."""
+    def _setup(self):
+        """Set derived fitted state once ``species_`` is known; return the list of feature names."""
 
     @abstractmethod
-    def _feature_names(self):
-        """List of ``n_features_out_`` readable names."""
+    def _neighbor_request(self):
+        """The :class:`NeighborRequest` of the fitted descriptor."""
 
     @abstractmethod
-    def _compute_batch(self, batch, out=None):
-        """Return (values (n_atoms, n_features), min_distance per frame).
+    def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
+        """Fill one batch's values (and, with ``pairs``, derivatives) in place.
 
-        When the class sets ``_writes_into_output = True`` and the output is
-        dense, ``out`` is the batch's (n_atoms, n_features) slice of the final
-        array: the subclass fills it and returns it, which saves a copy and
-        the page faults of a temporary.
+        Parameters
+        ----------
+        batch : FrameBatch
+            The batch's atoms (positions, ``species_index``, offsets, cells).
+        neighbors : skdesc.neighbors.BatchNeighbors
+            The batch's neighbour lists (cutoff ``_neighbor_request().cutoff``).
+        values : ndarray of shape (n_atoms, n_features_out_), float64, zeroed
+        pairs : skdesc.neighbors.DerivativePairs or None
+            The derivative layout, when gradients are asked for.
+        dvalues : ndarray of shape (n_pairs, 3, n_features_out_), float64, zeroed, or None
+            ``d x_centre / d r_atom`` in feature units per Å.
         """
 
-    _writes_into_output = False
-
-    def _compute_batch_derivatives(self, batch):
-        """Values and position derivatives of a batch (hook, optional).
-
-        Returns
-        -------
-        values, shortest
-            As ``_compute_batch`` (the values must be identical to it).
-        pair_offsets : (n_atoms + 1,) int64
-            CSR pointer of the (centre, atom) pairs by centre (batch rows).
-        atom : (n_pairs,) int64
-            Batch row of the moved atom of each pair.
-        dvalues : (n_pairs, 3, n_features) float64
-            ``d x_centre / d r_atom``.
-        """
-        raise NotImplementedError(f"{type(self).__name__} does not implement position derivatives")
-
-    def _resource_cutoffs(self):
-        """Cutoffs the resource guards estimate the work from (hook; ``None``: no guard).
-
-        Returns
-        -------
-        dict
-            ``cutoff`` (Å, of the neighbour list) and ``cutoff_name`` (the
-            parameter that sets it); for angular terms also ``angular`` (Å,
-            ``None`` without them) and ``angular_name``; ``scratch``: bytes a
-            centre holds per pair of its neighbours (0 when angles are not
-            stored).
-        """
-        return None
+    def _sparse_output(self):
+        """Whether ``transform`` returns sparse per-atom values (hook; default False)."""
+        return False
 
     # ---------------------------------------------------------- estimator API
     def _validate_common(self):
@@ -187,12 +239,12 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
     def _fit(self, numbers, offsets):
         self._forget_fit_params()
         self._validate_common()
-        self._validate_hyperparameters()
+        self._check_params()
         self.species_ = resolve_species(self.species, np.unique(numbers))
         if self.species is not None:
             self._check_unknown(numbers, offsets, self.species_, "species")
-        self._prepare()
-        self.n_features_out_ = self._n_features()
+        self.feature_names_out_ = np.asarray(self._setup(), dtype=object)
+        self.n_features_out_ = len(self.feature_names_out_)
         self._record_fit_params()
 
     def fit_transform(self, X, y=None, **fit_params):
@@ -242,6 +294,11 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
             units per Å.
         """
         self._check_fitted("species_")
+        if not self._supports_gradients:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no position derivatives (it is not a smooth function of the "
+                "positions); use ChebyshevLAED, ACSF, SOAP or CompressedSOAP for derivatives"
+            )
         structures = as_structure_list(X)
         return self._transform_structures(structures, *atomic_numbers(structures), derivatives=True)
 
@@ -252,13 +309,7 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
     def get_feature_names_out(self, input_features=None):
         """Names of the per-atom features, ndarray of str."""
         self._check_fitted("species_")
-        return np.asarray(self._feature_names(), dtype=object)
-
-    def __init_subclass__(cls, **kwargs):
-        # per-atom output is AtomicFeatures, never a table with one row per sample:
-        # keep scikit-learn from wrapping transform/fit_transform in subclasses too
-        kwargs.setdefault("auto_wrap_output_keys", None)
-        super().__init_subclass__(**kwargs)
+        return self.feature_names_out_.copy()
 
     def set_output(self, *, transform=None):
         """Accept scikit-learn's output configuration; per-atom output stays ``AtomicFeatures``.
@@ -361,60 +412,83 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
 
         n_jobs = 1 if self.n_jobs is None else self.n_jobs
         spans = self._batches(np.diff(offsets), cpu_count() if n_jobs < 0 else n_jobs)
+        sparse = self._sparse_output()
         values = None
-        if derivatives:
-            calls = [(self._run_batch_derivatives, (structures[a:b], a, lookup)) for a, b in spans]
-        elif self._writes_into_output and not getattr(self, "sparse", False):
+        if not sparse:
             self._check_output_size(offsets)
-            values = np.empty((offsets[-1], self.n_features_out_))
-            calls = [
-                (self._run_batch, (structures[a:b], a, lookup, values[offsets[a] : offsets[b]])) for a, b in spans
-            ]
-        else:
-            if not getattr(self, "sparse", False):
-                self._check_output_size(offsets)
-            calls = [(self._run_batch, (structures[a:b], a, lookup)) for a, b in spans]
-        # batches arrive in order; dense results are copied into one preallocated
-        # array so that peak memory is the output plus the batches in flight
+            # dense batches are written straight into the final array: peak
+            # memory is the output plus the batches in flight
+            values = np.zeros((offsets[-1], self.n_features_out_))
+        calls = [
+            (
+                self._run_batch,
+                (structures[a:b], a, lookup, None if sparse else values[offsets[a] : offsets[b]], derivatives),
+            )
+            for a, b in spans
+        ]
         results = ordered_map(calls, n_jobs)
         if self.verbose:
             results = progress(results, len(spans), type(self).__name__, unit="batch")
         sparse_parts = []
-        shortest = np.empty(len(structures))
         derivative_parts = []
-        for result, (a, b) in zip(results, spans):
-            part, part_shortest = result[:2]
+        for (part, gradient), (a, b) in zip(results, spans):
             check_shape(part, (offsets[b] - offsets[a], self.n_features_out_), f"{type(self).__name__} batch output")
-            shortest[a:b] = part_shortest
             if derivatives:
-                derivative_parts.append(self._batch_derivatives(result[2:], offsets[a : b + 1]))
-            if sp.issparse(part):
-                sparse_parts.append(part)
-                continue
-            if values is None:
-                values = np.empty((offsets[-1], part.shape[1]))
-            if part.base is not values:
-                values[offsets[a] : offsets[b]] = part
-        if sparse_parts:
-            values = sp.vstack(sparse_parts, format="csr")
-        # coincident atoms (distance 0) overlap even with min_distance=0
-        too_close = np.flatnonzero((shortest < self.min_distance) | (shortest <= 0.0))
-        if too_close.size:
-            s = int(too_close[0])
-            if shortest[s] <= 0.0:
-                raise ValueError(
-                    f"structure {s}: two atoms are 0 Å apart (periodic images included): "
-                    "they coincide, which no descriptor can describe; remove the duplicate atom"
-                )
-            raise ValueError(
-                f"structure {s}: two atoms are {shortest[s]:.4g} Å apart (periodic images "
-                f"included), closer than min_distance={self.min_distance} Å; fix the "
-                "structure or lower min_distance"
-            )
-        features = AtomicFeatures(values, offsets, numbers, self._feature_names(), self.species_)
+                derivative_parts.append(self._batch_derivatives(gradient, offsets[a : b + 1]))
+            if sparse:
+                sparse_parts.append(sp.csr_matrix(part))
+        if sparse:
+            values = sp.vstack(sparse_parts, format="csr") if sparse_parts else sp.csr_matrix((0, self.n_features_out_))
+        features = AtomicFeatures(values, offsets, numbers, list(self.feature_names_out_), self.species_)
         if derivatives:
             return features, AtomicDerivatives.concatenate(derivative_parts)
         return features
+
+    def _run_batch(self, structures, start, lookup, out, derivatives):
+        """Values (and derivatives) of one batch: validate, guard, neighbour stage, overlap check, kernel.
+
+        ``out`` is the batch's zeroed slice of the dense output (``None``: a
+        new array, for sparse output).  Returns ``(values, (pairs, dvalues))``.
+        """
+        batch = self._frame_batch(structures, start, lookup)
+        self._check_batch_resources(batch, start, derivatives=derivatives)
+        request = self._neighbor_request()
+        neighbors = batch_neighbor_lists(
+            batch.positions,
+            batch.offsets,
+            batch.cells,
+            batch.pbc,
+            request.cutoff,
+            float(self.min_distance),
+            0 if derivatives else request.half_below,
+        )
+        self._check_overlaps(neighbors.shortest, start)
+        values = np.zeros((len(batch.species_index), self.n_features_out_)) if out is None else out
+        check_shape(values, (len(batch.species_index), self.n_features_out_), f"{type(self).__name__} output")
+        if not derivatives:
+            self._compute(batch, neighbors, values)
+            return values, None
+        pairs = derivative_pairs(neighbors)
+        dvalues = np.zeros((pairs.atom.shape[0], 3, self.n_features_out_))
+        self._compute(batch, neighbors, values, pairs, dvalues)
+        return values, (pairs, dvalues)
+
+    def _check_overlaps(self, shortest, start):
+        """Raise for the first structure with atoms closer than ``min_distance`` (coincident: always)."""
+        too_close = np.flatnonzero((shortest < self.min_distance) | (shortest <= 0.0))
+        if not too_close.size:
+            return
+        s = int(too_close[0])
+        if shortest[s] <= 0.0:
+            raise ValueError(
+                f"structure {start + s}: two atoms are 0 Å apart (periodic images included): "
+                "they coincide, which no descriptor can describe; remove the duplicate atom"
+            )
+        raise ValueError(
+            f"structure {start + s}: two atoms are {shortest[s]:.4g} Å apart (periodic images "
+            f"included), closer than min_distance={self.min_distance} Å; fix the "
+            "structure or lower min_distance"
+        )
 
     @staticmethod
     def _frame_batch(structures, start, lookup):
@@ -439,9 +513,7 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
         structure that would take minutes or exhaust memory is refused in
         microseconds.  Limits: ``skdesc.get_config()``.
         """
-        spec = self._resource_cutoffs()
-        if spec is None:
-            return
+        spec = self._neighbor_request()._asdict()
         name = type(self).__name__
         counts = np.diff(batch.offsets).astype(np.float64)
         cutoff = float(spec["cutoff"])
@@ -487,7 +559,7 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
             f"{where(s, per_atom[s], cutoff)}: the neighbour list",
             f"lower {spec['cutoff_name']} or {cell_hint}",
         )
-        angular = spec.get("angular")
+        angular = spec["angular"]
         if angular is not None:
             angular = float(angular)
             k_ang = per_atom * (angular / cutoff) ** 3 if angular < cutoff else per_atom
@@ -501,7 +573,7 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
                 f"{where(s, k_ang[s], angular)}: neighbour pairs for the angular terms",
                 f"lower {spec['angular_name']} or {cell_hint}",
             )
-            if spec.get("scratch", 0):
+            if spec["scratch"]:
                 s = int(np.argmax(k_ang))
                 guard(
                     s,
@@ -535,7 +607,7 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
             positions = np.ascontiguousarray(batch.positions[a:b])
             _, images, _ = estimate_neighbors(positions, np.array([0, b - a]), cell[None], pbc[None], min_distance)
             if images[0] <= get_config()["max_pairs"]:
-                shortest = guarded_neighbor_list(positions, cell, pbc, min_distance, 0.0)[-1]
+                shortest = guarded_neighbor_list(positions, cell, pbc, min_distance, 0.0, False)[-1]
         if shortest < min_distance:
             raise ValueError(
                 f"structure {start + s}: two atoms are {shortest:.4g} Å apart (periodic images "
@@ -543,28 +615,9 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
                 "structure or lower min_distance"
             )
 
-    def _run_batch(self, structures, start, lookup, out=None):
-        batch = self._frame_batch(structures, start, lookup)
-        self._check_batch_resources(batch, start)
-        if out is None:
-            return self._compute_batch(batch)
-        return self._compute_batch(batch, out=out)
-
-    def _pair_offsets(self, batch, cutoff):
-        """CSR pointer, by centre, of a batch's (centre, atom) derivative pairs within ``cutoff`` (Å)."""
-        counts = count_pairs(batch.positions, batch.offsets, batch.cells, batch.pbc, cutoff, float(self.min_distance))
-        pair_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(counts, out=pair_offsets[1:])
-        return pair_offsets
-
-    def _run_batch_derivatives(self, structures, start, lookup):
-        batch = self._frame_batch(structures, start, lookup)
-        self._check_batch_resources(batch, start, derivatives=True)
-        return self._compute_batch_derivatives(batch)
-
     @staticmethod
-    def _batch_derivatives(parts, offsets):
-        """AtomicDerivatives of one batch (rows local to the batch) from the hook's arrays."""
-        pair_offsets, atom, dvalues = parts
-        center = np.repeat(np.arange(pair_offsets.size - 1, dtype=np.int64), np.diff(pair_offsets))
-        return AtomicDerivatives(center, atom, dvalues, pair_offsets, offsets - offsets[0])
+    def _batch_derivatives(gradient, offsets):
+        """AtomicDerivatives of one batch (rows local to the batch) from the stage's pairs and the kernel's output."""
+        pairs, dvalues = gradient
+        center = np.repeat(np.arange(pairs.first.size - 1, dtype=np.int64), np.diff(pairs.first))
+        return AtomicDerivatives(center, pairs.atom, dvalues, pairs.first, offsets - offsets[0])

@@ -4,10 +4,9 @@
 import numpy as np
 
 from ..elements import resolve_element_weights
-from ._kernels.chebyshev import chebyshev_batch
-from ._kernels.chebyshev_derivatives import chebyshev_derivatives_batch
+from ._kernels.chebyshev import chebyshev_kernel
 from .._validation import check_shape
-from .base import LocalDescriptor, _check_positive
+from .base import LocalDescriptor, NeighborRequest, _check_positive
 
 __all__ = ["ChebyshevLAED"]
 
@@ -109,7 +108,7 @@ class ChebyshevLAED(LocalDescriptor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _validate_hyperparameters(self):
+    def _check_params(self):
         _check_positive(self.rad_cutoff, "rad_cutoff")
         _check_positive(self.ang_cutoff, "ang_cutoff")
         _check_positive(self.rad_order, "rad_order", integer=True, allow_zero=True)
@@ -126,18 +125,14 @@ class ChebyshevLAED(LocalDescriptor):
                 f"and ang_cutoff ({self.ang_cutoff} Å)"
             )
 
-    def _prepare(self):
+    _supports_gradients = True
+    _citations = (
+        "N. Artrith, A. Urban, G. Ceder, Efficient and accurate machine-learning interpolation of atomic energies "
+        "in compositions with many species, Phys. Rev. B 96, 014112 (2017), doi:10.1103/PhysRevB.96.014112",
+    )
+
+    def _setup(self):
         self.element_weights_ = resolve_element_weights(self.element_weights, self.species_)
-
-    @property
-    def _weighted(self):
-        return len(self.species_) > 1
-
-    def _n_features(self):
-        block = int(self.rad_order) + int(self.ang_order) + 2
-        return 2 * block if self._weighted else block
-
-    def _feature_names(self):
         names = [f"cheb[rad,n={n}]" for n in range(self.rad_order + 1)]
         names += [f"cheb[ang,n={n}]" for n in range(self.ang_order + 1)]
         if self._weighted:
@@ -145,16 +140,33 @@ class ChebyshevLAED(LocalDescriptor):
             names += [f"cheb[ang_w,n={n}]" for n in range(self.ang_order + 1)]
         return names
 
-    def _kernel_arguments(self, batch):
-        """Arguments shared by the value and derivative kernels."""
-        # the kernels index the weights by each atom's element: check before the call
+    @property
+    def _weighted(self):
+        return len(self.species_) > 1
+
+    def _neighbor_request(self):
+        return NeighborRequest(
+            cutoff=max(float(self.rad_cutoff), float(self.ang_cutoff)),
+            cutoff_name="rad_cutoff" if self.rad_cutoff >= self.ang_cutoff else "ang_cutoff",
+            angular=float(self.ang_cutoff),
+            angular_name="ang_cutoff",
+        )
+
+    def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
+        # the kernel indexes the weights by each atom's element: check before the call
         check_shape(self.element_weights_, (len(self.species_),), "element_weights_")
-        return (
-            batch.positions,
+        check_shape(values, (len(batch.species_index), 2 * (self.rad_order + self.ang_order + 2) if self._weighted
+                             else self.rad_order + self.ang_order + 2), "Chebyshev output")
+        gradients = pairs is not None
+        if gradients:
+            check_shape(dvalues, (pairs.atom.shape[0], 3, values.shape[1]), "Chebyshev derivatives")
+        empty = np.zeros(0, dtype=np.int64)
+        chebyshev_kernel(
+            neighbors.first,
+            neighbors.index,
+            neighbors.vectors,
+            neighbors.distances,
             batch.species_index,
-            batch.offsets,
-            batch.cells,
-            batch.pbc,
             np.ascontiguousarray(self.element_weights_, dtype=np.float64),
             float(self.rad_cutoff),
             int(self.rad_order),
@@ -162,22 +174,9 @@ class ChebyshevLAED(LocalDescriptor):
             int(self.ang_order),
             float(self.min_cutoff),
             self._weighted,
-            float(self.min_distance),
+            values,
+            gradients,
+            pairs.of_entry if gradients else empty,
+            pairs.own if gradients else empty,
+            dvalues if gradients else np.zeros((0, 3, 0)),
         )
-
-    def _resource_cutoffs(self):
-        return {
-            "cutoff": max(float(self.rad_cutoff), float(self.ang_cutoff)),
-            "cutoff_name": "rad_cutoff" if self.rad_cutoff >= self.ang_cutoff else "ang_cutoff",
-            "angular": float(self.ang_cutoff),
-            "angular_name": "ang_cutoff",
-        }
-
-    def _compute_batch(self, batch):
-        return chebyshev_batch(*self._kernel_arguments(batch))
-
-    def _compute_batch_derivatives(self, batch):
-        values, shortest = self._compute_batch(batch)
-        pair_offsets = self._pair_offsets(batch, max(float(self.rad_cutoff), float(self.ang_cutoff)))
-        atom, dvalues = chebyshev_derivatives_batch(*self._kernel_arguments(batch), pair_offsets)
-        return values, shortest, pair_offsets, atom, dvalues

@@ -9,16 +9,16 @@ structure.  Neighbours of atom i are all atoms (periodic images included) with
 import numbers
 
 
-from .._validation import check_bool
+from .._validation import check_bool, check_shape
 from ..structures import atomic_symbol
 from ._kernels.geometric import (
     ANGLE_STATS,
     BOND_STATS,
-    bond_angle_batch,
-    bond_length_batch,
-    coordination_batch,
+    bond_angle_kernel,
+    bond_length_kernel,
+    coordination_kernel,
 )
-from .base import LocalDescriptor, _check_positive
+from .base import LocalDescriptor, NeighborRequest, _check_positive
 
 __all__ = ["BondAngleStatistics", "BondLengthStatistics", "CoordinationNumber"]
 
@@ -33,11 +33,16 @@ class _GeometricDescriptor(LocalDescriptor):
             labels += [f"el={atomic_symbol(z)}" for z in self.species_]
         return labels
 
-    def _batch_arrays(self, batch):
-        return (batch.positions, batch.species_index, batch.offsets, batch.cells, batch.pbc, len(self.species_))
+    # counts, extrema and histograms are not smooth functions of the positions
+    _supports_gradients = False
 
-    def _resource_cutoffs(self):
-        return {"cutoff": float(self.cutoff), "cutoff_name": "cutoff"}
+    def _neighbor_request(self):
+        return NeighborRequest(cutoff=float(self.cutoff), cutoff_name="cutoff")
+
+    def _check_output(self, batch, values):
+        check_shape(values, (len(batch.species_index), self.n_features_out_), f"{type(self).__name__} output")
+        if len(batch.species_index) and batch.species_index.max() >= len(self.species_):
+            raise ValueError("internal shape check failed: an atom's element is outside the fitted species")
 
 
 class CoordinationNumber(_GeometricDescriptor):
@@ -106,26 +111,27 @@ class CoordinationNumber(_GeometricDescriptor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _validate_hyperparameters(self):
+    def _check_params(self):
         _check_positive(self.cutoff, "cutoff")
         _check_positive(self.smooth_width, "smooth_width", allow_zero=True)
         if self.smooth_width > self.cutoff:
             raise ValueError(f"smooth_width ({self.smooth_width} Å) must not exceed cutoff ({self.cutoff} Å)")
         check_bool(self.per_element, "per_element")
 
-    def _n_features(self):
-        return len(self._groups())
-
-    def _feature_names(self):
+    def _setup(self):
         return [f"cn[{g}]" for g in self._groups()]
 
-    def _compute_batch(self, batch):
-        return coordination_batch(
-            *self._batch_arrays(batch),
+    def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
+        self._check_output(batch, values)
+        coordination_kernel(
+            neighbors.first,
+            neighbors.index,
+            neighbors.distances,
+            batch.species_index,
             bool(self.per_element),
             float(self.cutoff),
             float(self.smooth_width),
-            float(self.min_distance),
+            values,
         )
 
 
@@ -187,19 +193,23 @@ class BondLengthStatistics(_GeometricDescriptor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _validate_hyperparameters(self):
+    def _check_params(self):
         _check_positive(self.cutoff, "cutoff")
         check_bool(self.per_element, "per_element")
 
-    def _n_features(self):
-        return BOND_STATS * len(self._groups())
-
-    def _feature_names(self):
+    def _setup(self):
         return [f"bond[{g},{stat}]" for g in self._groups() for stat in self._STATS]
 
-    def _compute_batch(self, batch):
-        return bond_length_batch(
-            *self._batch_arrays(batch), bool(self.per_element), float(self.cutoff), float(self.min_distance)
+    def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
+        self._check_output(batch, values)
+        bond_length_kernel(
+            neighbors.first,
+            neighbors.index,
+            neighbors.distances,
+            batch.species_index,
+            len(self.species_),
+            bool(self.per_element),
+            values,
         )
 
 
@@ -273,7 +283,7 @@ class BondAngleStatistics(_GeometricDescriptor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _validate_hyperparameters(self):
+    def _check_params(self):
         _check_positive(self.cutoff, "cutoff")
         if isinstance(self.n_bins, bool) or not isinstance(self.n_bins, numbers.Integral) or self.n_bins < 0:
             raise ValueError(f"n_bins must be an integer >= 0, got {self.n_bins!r}")
@@ -287,26 +297,28 @@ class BondAngleStatistics(_GeometricDescriptor):
                 labels += [f"{symbols[x]}-{symbols[y]}" for y in range(x, len(symbols))]
         return labels
 
-    def _n_features(self):
-        return (ANGLE_STATS + int(self.n_bins)) * len(self._groups())
-
-    def _feature_names(self):
+    def _setup(self):
         names = []
         for g in self._groups():
             names += [f"angle[{g},{stat}]" for stat in self._STATS]
             names += [f"angle[{g},cos_bin={b}]" for b in range(int(self.n_bins))]
         return names
 
-    def _resource_cutoffs(self):
+    def _neighbor_request(self):
         # the kernel keeps angle, cosine and group (8 bytes each) of every neighbour pair of a centre
         cutoff = float(self.cutoff)
-        return {"cutoff": cutoff, "cutoff_name": "cutoff", "angular": cutoff, "angular_name": "cutoff", "scratch": 24}
+        return NeighborRequest(cutoff=cutoff, cutoff_name="cutoff", angular=cutoff, angular_name="cutoff", scratch=24)
 
-    def _compute_batch(self, batch):
-        return bond_angle_batch(
-            *self._batch_arrays(batch),
+    def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
+        self._check_output(batch, values)
+        bond_angle_kernel(
+            neighbors.first,
+            neighbors.index,
+            neighbors.vectors,
+            neighbors.distances,
+            batch.species_index,
+            len(self.species_),
             bool(self.per_element_pair),
-            float(self.cutoff),
             int(self.n_bins),
-            float(self.min_distance),
+            values,
         )

@@ -35,7 +35,7 @@ from numba import njit
 from scipy.linalg import sqrtm
 from scipy.special import gamma
 
-from ...neighbors import _positive_shift, guarded_neighbor_list
+from ...neighbors._search import _positive_shift, guarded_neighbor_list
 from .pairs import overlapping
 from .spherical import real_harmonics
 

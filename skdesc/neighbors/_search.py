@@ -21,10 +21,12 @@ neighbour unless through a non-zero image shift.
 
 from typing import NamedTuple
 
+import math
+
 import numpy as np
 from numba import njit
 
-__all__ = ["NeighborList", "neighbor_list", "estimate_neighbors"]
+__all__ = ["NeighborList", "estimate_neighbors", "guarded_neighbor_list", "neighbor_list"]
 
 
 class NeighborList(NamedTuple):
@@ -56,11 +58,23 @@ class NeighborList(NamedTuple):
         return np.repeat(np.arange(len(self.first) - 1), np.diff(self.first))
 
 
+# The numba functions below avoid array expressions, slice assignment from
+# arrays and most NumPy functions: each of those pulls a generic
+# implementation into the compilation (slice assignment alone brings a
+# string-formatting error path that took ~10 s to compile), and a new user
+# waits for all of it on the first call.
+
+
 @njit(cache=True, nogil=True)
-def _cross(a, b):
-    return np.array(
-        [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
-    )
+def _unit_cross(a0, a1, a2, b0, b1, b2, out, row):
+    """out[row] = (a x b) / |a x b|."""
+    c0 = a1 * b2 - a2 * b1
+    c1 = a2 * b0 - a0 * b2
+    c2 = a0 * b1 - a1 * b0
+    norm = math.sqrt(c0 * c0 + c1 * c1 + c2 * c2)
+    out[row, 0] = c0 / norm
+    out[row, 1] = c1 / norm
+    out[row, 2] = c2 / norm
 
 
 @njit(cache=True, nogil=True)
@@ -71,53 +85,65 @@ def _complete_cell(cell, pbc):
     the perpendicular width of every periodic axis equals the one within the
     periodic sub-lattice.
     """
-    out = cell.copy()
+    out = np.empty((3, 3))
     n_periodic = 0
     for k in range(3):
         if pbc[k]:
             n_periodic += 1
+        for c in range(3):
+            out[k, c] = cell[k, c]
     if n_periodic == 3:
         return out
     if n_periodic == 0:
-        out[:, :] = 0.0
         for k in range(3):
-            out[k, k] = 1.0
+            for c in range(3):
+                out[k, c] = 1.0 if k == c else 0.0
         return out
     if n_periodic == 2:
-        a = np.zeros(3)
-        b = np.zeros(3)
-        seen = 0
+        p = 0
+        q = 0
         free = 0
+        seen = 0
         for k in range(3):
             if pbc[k]:
                 if seen == 0:
-                    a = cell[k].copy()
+                    p = k
                 else:
-                    b = cell[k].copy()
+                    q = k
                 seen += 1
             else:
                 free = k
-        c = _cross(a, b)
-        out[free] = c / np.sqrt(np.sum(c * c))
+        _unit_cross(cell[p, 0], cell[p, 1], cell[p, 2], cell[q, 0], cell[q, 1], cell[q, 2], out, free)
         return out
     # one periodic axis: two unit vectors perpendicular to it
     axis = 0
     for k in range(3):
         if pbc[k]:
             axis = k
-    a = cell[axis] / np.sqrt(np.sum(cell[axis] * cell[axis]))
+    norm = math.sqrt(cell[axis, 0] * cell[axis, 0] + cell[axis, 1] * cell[axis, 1] + cell[axis, 2] * cell[axis, 2])
+    a = np.empty(3)
+    for c in range(3):
+        a[c] = cell[axis, c] / norm
+    # the coordinate axis least aligned with a (first of equals)
+    smallest = 0
+    for c in range(1, 3):
+        if abs(a[c]) < abs(a[smallest]):
+            smallest = c
     helper = np.zeros(3)
-    helper[np.argmin(np.abs(a))] = 1.0
-    u = _cross(a, helper)
-    u /= np.sqrt(np.sum(u * u))
-    v = _cross(a, u)
+    helper[smallest] = 1.0
+    uv = np.empty((2, 3))
+    _unit_cross(a[0], a[1], a[2], helper[0], helper[1], helper[2], uv, 0)
+    v0 = a[1] * uv[0, 2] - a[2] * uv[0, 1]
+    v1 = a[2] * uv[0, 0] - a[0] * uv[0, 2]
+    v2 = a[0] * uv[0, 1] - a[1] * uv[0, 0]
+    uv[1, 0] = v0
+    uv[1, 1] = v1
+    uv[1, 2] = v2
     free_rows = 0
     for k in range(3):
         if not pbc[k]:
-            if free_rows == 0:
-                out[k] = u
-            else:
-                out[k] = v
+            for c in range(3):
+                out[k, c] = uv[free_rows, c]
             free_rows += 1
     return out
 
@@ -138,7 +164,16 @@ def _inverse3(m):
     det = m[0, 0] * out[0, 0] + m[0, 1] * out[1, 0] + m[0, 2] * out[2, 0]
     if det == 0.0:
         raise ValueError("the cell has zero volume along its periodic axes")
-    return out / det
+    for k in range(3):
+        for c in range(3):
+            out[k, c] = out[k, c] / det
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _inverse_width(inverse, k):
+    """1 / perpendicular width of axis k: the norm of column k of inv(cell), in 1/Å."""
+    return math.sqrt(inverse[0, k] * inverse[0, k] + inverse[1, k] * inverse[1, k] + inverse[2, k] * inverse[2, k])
 
 
 @njit(cache=True, nogil=True)
@@ -151,8 +186,36 @@ def _times3(rows, m):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _positive_shift(shift):
+    """Whether an image shift is lexicographically positive (one of each +-S pair)."""
+    if shift[0] != 0:
+        return shift[0] > 0
+    if shift[1] != 0:
+        return shift[1] > 0
+    return shift[2] > 0
+
+
 @njit(cache=True, nogil=True)
-def _neighbor_list(positions, cell, pbc, cutoff, half=False):
+def _grow_float(a, capacity):
+    """Copy of the 1-D array ``a`` with room for ``capacity`` entries."""
+    out = np.empty(capacity)
+    for k in range(a.shape[0]):
+        out[k] = a[k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grow_int(a, capacity):
+    """Copy of the 1-D array ``a`` with room for ``capacity`` entries."""
+    out = np.empty(capacity, dtype=np.int64)
+    for k in range(a.shape[0]):
+        out[k] = a[k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _neighbor_list(positions, cell, pbc, cutoff, half):
     # half=True keeps one of (i, j, S) and (j, i, -S): j > i, or j == i with S > 0 lexicographically
     n_atoms = positions.shape[0]
     full_cell = _complete_cell(cell, pbc)
@@ -165,13 +228,12 @@ def _neighbor_list(positions, cell, pbc, cutoff, half=False):
     n_img = np.zeros(3, dtype=np.int64)
     for k in range(3):
         if pbc[k]:
-            # 1 / perpendicular width of axis k is the norm of column k of inv(cell)
-            pad[k] = cutoff * np.sqrt(np.sum(inverse[:, k] ** 2))
-            n_img[k] = np.int64(np.ceil(pad[k])) + 1
+            pad[k] = cutoff * _inverse_width(inverse, k)
+            n_img[k] = (math.ceil(pad[k])) + 1
             for i in range(n_atoms):
-                w = np.floor(frac[i, k])
+                w = math.floor(frac[i, k])
                 frac[i, k] -= w
-                wrap[i, k] = np.int64(w)
+                wrap[i, k] = int(w)
     wrapped = _times3(frac, full_cell)
 
     # periodic images that can lie within the cutoff of the home cell
@@ -183,8 +245,8 @@ def _neighbor_list(positions, cell, pbc, cutoff, half=False):
     for i in range(n_atoms):
         for k in range(3):
             if pbc[k]:
-                lo[i, k] = max(np.int64(np.ceil(-pad[k] - frac[i, k] - 1e-9)), -n_img[k])
-                hi[i, k] = min(np.int64(np.floor(1.0 + pad[k] - frac[i, k] + 1e-9)), n_img[k])
+                lo[i, k] = max((math.ceil(-pad[k] - frac[i, k] - 1e-9)), -n_img[k])
+                hi[i, k] = min((math.floor(1.0 + pad[k] - frac[i, k] + 1e-9)), n_img[k])
         n_images += (hi[i, 0] - lo[i, 0] + 1) * (hi[i, 1] - lo[i, 1] + 1) * (hi[i, 2] - lo[i, 2] + 1)
     img_pos = np.empty((n_images, 3))
     img_atom = np.empty(n_images, dtype=np.int64)
@@ -222,7 +284,7 @@ def _neighbor_list(positions, cell, pbc, cutoff, half=False):
     n_bins = np.ones(3, dtype=np.int64)
     while True:
         for k in range(3):
-            n_bins[k] = max(1, np.int64((high[k] - low[k]) / bin_width))
+            n_bins[k] = max(1, int((high[k] - low[k]) / bin_width))
         if n_bins[0] * n_bins[1] * n_bins[2] <= 4 * n_images + 64:
             break
         bin_width *= 1.5
@@ -230,21 +292,23 @@ def _neighbor_list(positions, cell, pbc, cutoff, half=False):
     reach = np.empty(3, dtype=np.int64)
     for k in range(3):
         bin_size[k] = max((high[k] - low[k]) / n_bins[k], 1e-12)
-        reach[k] = min(np.int64(np.ceil(cutoff / bin_size[k])), n_bins[k])
+        reach[k] = min((math.ceil(cutoff / bin_size[k])), n_bins[k])
     total_bins = n_bins[0] * n_bins[1] * n_bins[2]
     img_bin = np.empty(n_images, dtype=np.int64)
     bin_start = np.zeros(total_bins + 1, dtype=np.int64)
     for m in range(n_images):
         b = 0
         for k in range(3):
-            c = min(np.int64((img_pos[m, k] - low[k]) / bin_size[k]), n_bins[k] - 1)
+            c = min(int((img_pos[m, k] - low[k]) / bin_size[k]), n_bins[k] - 1)
             b = b * n_bins[k] + c
         img_bin[m] = b
         bin_start[b + 1] += 1
     for b in range(total_bins):
         bin_start[b + 1] += bin_start[b]
     # images sorted by bin, so that a row of bins is one contiguous range
-    fill = bin_start[:-1].copy()
+    fill = np.empty(total_bins, dtype=np.int64)
+    for b in range(total_bins):
+        fill[b] = bin_start[b]
     sorted_pos = np.empty((n_images, 3))
     sorted_atom = np.empty(n_images, dtype=np.int64)
     sorted_shift = np.empty((n_images, 3), dtype=np.int64)
@@ -264,10 +328,11 @@ def _neighbor_list(positions, cell, pbc, cutoff, half=False):
         box *= max(high[k] - low[k], cutoff)
     expected = n_atoms * (n_images / box) * 4.19 * cutoff2 * cutoff
     cap = max(16, np.int64(1.2 * expected) + 8 * n_atoms)
+    # vectors and shifts as flat (3 * cap) buffers: 1-D arrays grow by a plain loop
     nbr = np.empty(cap, dtype=np.int64)
-    vec = np.empty((cap, 3))
+    vec = np.empty(3 * cap)
     dist = np.empty(cap)
-    shift = np.empty((cap, 3), dtype=np.int64)
+    shift = np.empty(3 * cap, dtype=np.int64)
     n_pairs = 0
     home = np.empty(3, dtype=np.int64)
     for i in range(n_atoms):
@@ -275,7 +340,7 @@ def _neighbor_list(positions, cell, pbc, cutoff, half=False):
         x1 = wrapped[i, 1]
         x2 = wrapped[i, 2]
         for k in range(3):
-            home[k] = min(max(np.int64((wrapped[i, k] - low[k]) / bin_size[k]), 0), n_bins[k] - 1)
+            home[k] = min(max(int((wrapped[i, k] - low[k]) / bin_size[k]), 0), n_bins[k] - 1)
         lo2 = max(home[2] - reach[2], 0)
         hi2 = min(home[2] + reach[2], n_bins[2] - 1)
         for b0 in range(max(home[0] - reach[0], 0), min(home[0] + reach[0] + 1, n_bins[0])):
@@ -295,38 +360,20 @@ def _neighbor_list(positions, cell, pbc, cutoff, half=False):
                         continue
                     if n_pairs == cap:
                         cap *= 2
-                        nbr = _grow(nbr, cap)
-                        dist = _grow(dist, cap)
-                        vec = _grow(vec, cap)
-                        shift = _grow(shift, cap)
+                        nbr = _grow_int(nbr, cap)
+                        dist = _grow_float(dist, cap)
+                        vec = _grow_float(vec, 3 * cap)
+                        shift = _grow_int(shift, 3 * cap)
                     nbr[n_pairs] = j
-                    vec[n_pairs, 0] = d0
-                    vec[n_pairs, 1] = d1
-                    vec[n_pairs, 2] = d2
-                    dist[n_pairs] = np.sqrt(r2)
+                    vec[3 * n_pairs] = d0
+                    vec[3 * n_pairs + 1] = d1
+                    vec[3 * n_pairs + 2] = d2
+                    dist[n_pairs] = math.sqrt(r2)
                     for k in range(3):
-                        shift[n_pairs, k] = sorted_shift[q, k] - wrap[j, k] + wrap[i, k]
+                        shift[3 * n_pairs + k] = sorted_shift[q, k] - wrap[j, k] + wrap[i, k]
                     n_pairs += 1
         first[i + 1] = n_pairs
-    return first, nbr[:n_pairs], vec[:n_pairs], dist[:n_pairs], shift[:n_pairs]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _positive_shift(shift):
-    """Whether an image shift is lexicographically positive (one of each +-S pair)."""
-    if shift[0] != 0:
-        return shift[0] > 0
-    if shift[1] != 0:
-        return shift[1] > 0
-    return shift[2] > 0
-
-
-@njit(cache=True, nogil=True)
-def _grow(a, capacity):
-    """Copy of ``a`` with room for ``capacity`` rows."""
-    out = np.empty((capacity,) + a.shape[1:], dtype=a.dtype)
-    out[: a.shape[0]] = a
-    return out
+    return first, nbr[:n_pairs], vec[: 3 * n_pairs].reshape((n_pairs, 3)), dist[:n_pairs], shift[: 3 * n_pairs].reshape((n_pairs, 3))
 
 
 @njit(cache=True, nogil=True)
@@ -336,12 +383,20 @@ def _count_shifts(cell, pbc, cutoff):
     count = 1
     for k in range(3):
         if pbc[k]:
-            count *= 2 * (np.int64(np.ceil(cutoff * np.sqrt(np.sum(inverse[:, k] ** 2)))) + 1) + 1
+            count *= 2 * ((math.ceil(cutoff * _inverse_width(inverse, k))) + 1) + 1
     return count
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _smallest(distances):
+    shortest = np.inf
+    for p in range(distances.shape[0]):
+        shortest = min(shortest, distances[p])
+    return shortest
+
+
 @njit(cache=True, nogil=True)
-def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half=False):
+def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half):
     """Neighbour list plus the shortest distance, cheap for overlapping atoms.
 
     When the search would visit very many periodic images (a cell much
@@ -360,12 +415,11 @@ def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half=False
     """
     n_atoms = positions.shape[0]
     if min_distance > 0 and n_atoms * _count_shifts(cell, pbc, cutoff) > 200_000:
-        first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, min_distance)
+        first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, min_distance, half)
         if distances.shape[0] > 0:
-            return np.zeros(n_atoms + 1, dtype=np.int64), index[:0], vectors[:0], distances[:0], shifts[:0], distances.min()
+            return np.zeros(n_atoms + 1, dtype=np.int64), index[:0], vectors[:0], distances[:0], shifts[:0], _smallest(distances)
     first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, cutoff, half)
-    shortest = distances.min() if distances.shape[0] > 0 else np.inf
-    return first, index, vectors, distances, shifts, shortest
+    return first, index, vectors, distances, shifts, _smallest(distances)
 
 
 @njit(cache=True, nogil=True)
@@ -407,9 +461,10 @@ def estimate_neighbors(positions, offsets, cells, pbc, cutoff):
     n_frames = offsets.shape[0] - 1
     neighbors = np.zeros(n_frames)
     images = np.zeros(n_frames)
-    width = np.full(n_frames, np.inf)
+    width = np.empty(n_frames)
     sphere = 4.0 / 3.0 * np.pi * cutoff**3
     for s in range(n_frames):
+        width[s] = np.inf
         a = offsets[s]
         b = offsets[s + 1]
         n = b - a
@@ -429,7 +484,7 @@ def estimate_neighbors(positions, offsets, cells, pbc, cutoff):
         per_atom_images = 1.0
         for k in range(3):
             if pbc[s, k]:
-                inv_width = np.sqrt(np.sum(inverse[:, k] ** 2))
+                inv_width = _inverse_width(inverse, k)
                 width[s] = min(width[s], 1.0 / inv_width)
                 per_atom_images *= 2.0 * cutoff * inv_width + 1.0
             else:
@@ -479,7 +534,7 @@ def neighbor_list(positions, cell, pbc, cutoff):
     if positions.shape[0] == 0:
         raise ValueError("no atoms: the neighbour list needs at least one atom")
     _check_list_size(positions, cell, pbc, cutoff)
-    return NeighborList(*_neighbor_list(positions, cell, pbc, cutoff))
+    return NeighborList(*_neighbor_list(positions, cell, pbc, cutoff, False))
 
 
 def _check_list_size(positions, cell, pbc, cutoff):
