@@ -5,10 +5,10 @@ import warnings
 import numpy as np
 
 from ..elements import resolve_element_weights, warn_zero_weights
-from ._kernels.acsf import MU2, NU1MU1, NU2, WEIGHTED, acsf_batch, n_acsf_features
-from ._kernels.acsf_derivatives import acsf_derivatives_batch
+from ._kernels.acsf import MU2, NU1MU1, NU2, WEIGHTED, acsf_kernel, n_acsf_features
+from ._kernels.acsf_derivatives import acsf_derivatives_kernel
 from .._validation import check_shape
-from .base import LocalDescriptor, _check_positive
+from .base import LocalDescriptor, NeighborRequest, _check_positive
 
 __all__ = ["ACSF"]
 
@@ -201,7 +201,7 @@ class ACSF(LocalDescriptor):
         self.verbose = verbose
 
     # ------------------------------------------------------------ validation
-    def _validate_hyperparameters(self):
+    def _check_params(self):
         _check_positive(self.r_cut, "r_cut")
         if not isinstance(self.compression, str) or self.compression not in _COMPRESSIONS:
             raise ValueError(
@@ -236,17 +236,24 @@ class ACSF(LocalDescriptor):
                 )
         self._g2, self._g3, self._g4, self._g5 = g2, g3, g4, g5
 
-    def _prepare(self):
+    _supports_gradients = True
+    _citations = (
+        "J. Behler, Atom-centered symmetry functions for constructing high-dimensional neural network "
+        "potentials, J. Chem. Phys. 134, 074106 (2011), doi:10.1063/1.3553717",
+    )
+
+    def _setup(self):
         self.element_weights_ = resolve_element_weights(self.element_weights, self.species_)
         if self._mode == WEIGHTED and self.element_weights is None and self._weighted_copy:
             warn_zero_weights(self.element_weights_, self.species_, "ACSF(compression='weighted')")
+        return self._feature_names()
 
     @property
     def _weighted_copy(self):
         return self._mode == WEIGHTED and len(self.species_) > 1
 
     # ---------------------------------------------------------------- layout
-    def _n_features(self):
+    def _n_kernel_features(self):
         n_rad = 1 + len(self._g2) + len(self._g3)
         n_ang = len(self._g4) + len(self._g5)
         return int(n_acsf_features(n_rad, n_ang, len(self.species_), self._mode, self._weighted_copy))
@@ -282,16 +289,21 @@ class ACSF(LocalDescriptor):
         return names
 
     # ----------------------------------------------------------- computation
-    def _kernel_arguments(self, batch):
-        """Arguments shared by the value and derivative kernels."""
-        # the kernels index the weights by each atom's element: check before the call
+    def _neighbor_request(self):
+        angular = float(self.r_cut) if len(self._g4) + len(self._g5) else None
+        return NeighborRequest(cutoff=float(self.r_cut), cutoff_name="r_cut", angular=angular, angular_name="r_cut")
+
+    def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
+        # the kernels index the weights by each atom's element and write the
+        # layout's columns: check both before the call
         check_shape(self.element_weights_, (len(self.species_),), "element_weights_")
-        return (
-            batch.positions,
+        check_shape(values, (len(batch.species_index), self._n_kernel_features()), "ACSF output")
+        arguments = (
+            neighbors.first,
+            neighbors.index,
+            neighbors.vectors,
+            neighbors.distances,
             batch.species_index,
-            batch.offsets,
-            batch.cells,
-            batch.pbc,
             float(self.r_cut),
             self._g2,
             self._g3,
@@ -301,18 +313,8 @@ class ACSF(LocalDescriptor):
             self._mode,
             np.ascontiguousarray(self.element_weights_, dtype=np.float64),
             self._weighted_copy,
-            float(self.min_distance),
         )
-
-    def _resource_cutoffs(self):
-        angular = float(self.r_cut) if len(self._g4) + len(self._g5) else None
-        return {"cutoff": float(self.r_cut), "cutoff_name": "r_cut", "angular": angular, "angular_name": "r_cut"}
-
-    def _compute_batch(self, batch):
-        return acsf_batch(*self._kernel_arguments(batch))
-
-    def _compute_batch_derivatives(self, batch):
-        values, shortest = self._compute_batch(batch)
-        pair_offsets = self._pair_offsets(batch, float(self.r_cut))
-        atom, dvalues = acsf_derivatives_batch(*self._kernel_arguments(batch), pair_offsets)
-        return values, shortest, pair_offsets, atom, dvalues
+        acsf_kernel(*arguments, values)
+        if pairs is not None:
+            check_shape(dvalues, (pairs.atom.shape[0], 3, values.shape[1]), "ACSF derivatives")
+            acsf_derivatives_kernel(*arguments, pairs.of_entry, pairs.own, dvalues)

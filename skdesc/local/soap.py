@@ -14,7 +14,7 @@ from ._kernels import soap as kernel
 from ._kernels.soap_derivatives import soap_derivatives_batch
 from ._kernels.spherical import real_harmonics_norm
 from .._validation import check_bool, check_random_state_param, check_shape
-from .base import LocalDescriptor, _check_positive
+from .base import LocalDescriptor, NeighborRequest, _check_positive
 
 __all__ = ["SOAP", "CompressedSOAP", "COMPRESSIONS"]
 
@@ -322,7 +322,7 @@ class CompressedSOAP(LocalDescriptor):
         self.verbose = verbose
 
     # ------------------------------------------------------------ validation
-    def _validate_hyperparameters(self):
+    def _check_params(self):
         _check_positive(self.r_cut, "r_cut")
         if self.r_cut <= 1.0:
             raise ValueError(f"r_cut must be greater than 1 Å (the first GTO decays at 1 Å), got {self.r_cut}")
@@ -338,7 +338,22 @@ class CompressedSOAP(LocalDescriptor):
         _canonical(self.compression)
         check_random_state_param(self.random_state)
 
-    def _prepare(self):
+    _supports_gradients = True
+    _citations = (
+        "A. P. Bartok, R. Kondor, G. Csanyi, On representing chemical environments, Phys. Rev. B 87, 184115 "
+        "(2013), doi:10.1103/PhysRevB.87.184115",
+        "J. P. Darby, J. R. Kermode, G. Csanyi, Compressing local atomic neighbourhood descriptors, "
+        "npj Comput. Mater. 8, 166 (2022), doi:10.1038/s41524-022-00847-y",
+    )
+
+    def _setup(self):
+        self._prepare_layout()
+        return [f"soap[{self.compression_}|{name}]" for name in self._layout_.names]
+
+    def _sparse_output(self):
+        return bool(self.sparse)
+
+    def _prepare_layout(self):
         self.compression_ = _canonical(self.compression)
         species = self.species_
         if self.element_weights is None:
@@ -407,12 +422,6 @@ class CompressedSOAP(LocalDescriptor):
             "raise sigma (Gaussian widths of 0.1-1 Å are usual) or lower r_cut, n_max or l_max",
         )
 
-    def _n_features(self):
-        return len(self._layout_.l)
-
-    def _feature_names(self):
-        return [f"soap[{self.compression_}|{name}]" for name in self._layout_.names]
-
     def recover_power_spectrum(self, X):
         """Rebuild the full ``nu2`` power spectrum from a lossless compression.
 
@@ -444,14 +453,19 @@ class CompressedSOAP(LocalDescriptor):
         return _recover_rows(values, self)
 
     # --------------------------------------------------------------- compute
-    _writes_into_output = True
-
     def _cutoff(self):
         # dscribe keeps neighbours up to r_cut + 3.72 sigma (no smooth cutoff)
         return float(self.r_cut) + float(self.sigma) * _PADDING
 
-    def _resource_cutoffs(self):
-        return {"cutoff": self._cutoff(), "cutoff_name": "r_cut (the list reaches r_cut + 3.72 sigma)"}
+    def _neighbor_request(self):
+        n_lm = (int(self.l_max) + 1) ** 2
+        n_chan = (1 if self._layout_.single_density else len(self.species_)) * int(self.n_max)
+        star_stride = self._star_radial[0].shape[2] // (int(self.l_max) + 1)
+        return NeighborRequest(
+            cutoff=self._cutoff(),
+            cutoff_name="r_cut (the list reaches r_cut + 3.72 sigma)",
+            half_below=int(kernel.half_list_limit(n_lm, n_chan, star_stride)),
+        )
 
     def _density_channels(self, batch):
         """Each atom's density channel and Gaussian amplitude, and the number of channels.
@@ -490,20 +504,20 @@ class CompressedSOAP(LocalDescriptor):
                 if n_features and column.max() >= array.shape[1]:
                     raise ValueError(f"internal shape check failed: SOAP feature table exceeds {name}")
 
-    def _compute_batch(self, batch, out=None):
+    def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
         layout = self._layout_
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
         channel, atom_weight, n_channels = self._density_channels(batch)
-        values = np.empty((len(channel), self.n_features_out_)) if out is None else out
         self._check_kernel_inputs(batch, channel, atom_weight, n_channels, values)
-        shortest = kernel.soap_batch(
-            batch.positions,
+        kernel.soap_kernel(
+            neighbors.first,
+            neighbors.index,
+            neighbors.vectors,
+            neighbors.distances,
+            neighbors.shifts,
+            neighbors.half,
             channel,
             batch.offsets,
-            batch.cells,
-            batch.pbc,
-            self._cutoff(),
-            float(self.min_distance),
             n_channels,
             int(self.l_max),
             self._norm,
@@ -521,26 +535,25 @@ class CompressedSOAP(LocalDescriptor):
             self._pref,
             values,
         )
+        raw = values.copy() if pairs is not None and self.normalize == "l2" else values
         if self.normalize == "l2":
             # an all-zero row (no density, e.g. center_weight=0 and no neighbours)
             # has no direction: it stays zero instead of 0/0
             norm = np.linalg.norm(values, axis=1, keepdims=True)
             norm[norm == 0.0] = 1.0
             values /= norm
-        if self.sparse:
-            values = sp.csr_matrix(values)
-        return values, shortest
+        if pairs is not None:
+            self._compute_derivatives(batch, raw, pairs, dvalues)
 
-    def _compute_batch_derivatives(self, batch):
-        values, shortest = self._compute_batch(batch)
+    def _compute_derivatives(self, batch, raw, pairs, dvalues):
+        """Position derivatives of one batch into ``dvalues`` (``raw``: the values before l2 normalisation)."""
         layout = self._layout_
         empty = np.zeros((1, 1, 1))
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
         channel, atom_weight, n_channels = self._density_channels(batch)
-        cutoff = self._cutoff()
-        pair_offsets = self._pair_offsets(batch, cutoff)
-        raw, atom, dvalues = soap_derivatives_batch(
-            batch.positions, channel, batch.offsets, batch.cells, batch.pbc, cutoff,
+        check_shape(dvalues, (pairs.atom.shape[0], 3, self.n_features_out_), "SOAP derivatives")
+        _, atom, gradient = soap_derivatives_batch(
+            batch.positions, channel, batch.offsets, batch.cells, batch.pbc, self._cutoff(),
             float(self.min_distance), n_channels, int(self.l_max), self._norm,
             self._const, self._decay, self._beta, self._star_const, self._star_decay, self._star_beta,
             layout.use_star, weights, atom_weight, float(self.center_weight),
@@ -549,19 +562,21 @@ class CompressedSOAP(LocalDescriptor):
             np.ascontiguousarray(layout.l, dtype=np.int64),
             np.ascontiguousarray(layout.a, dtype=np.int64),
             np.ascontiguousarray(layout.b, dtype=np.int64),
-            self._pref, pair_offsets,
+            self._pref, pairs.first,
         )
+        if not np.array_equal(atom, pairs.atom):
+            raise ValueError("internal check failed: SOAP derivative pairs differ from the neighbour stage's")
+        dvalues[...] = gradient
         if self.normalize == "l2":
             # d(x / |x|) = (dx - x_hat (x_hat . dx)) / |x|, per centre
-            # (zero rows, left zero by _compute_batch, get zero derivatives)
-            center = np.repeat(np.arange(len(pair_offsets) - 1), np.diff(pair_offsets))
+            # (zero rows, left zero by the value kernel, get zero derivatives)
+            center = np.repeat(np.arange(len(pairs.first) - 1), np.diff(pairs.first))
             norm = np.linalg.norm(raw, axis=1)
             inverse = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0.0)
             unit = raw * inverse[:, None]
             along = np.einsum("pcf,pf->pc", dvalues, unit[center])
             dvalues -= along[:, :, None] * unit[center][:, None, :]
             dvalues *= inverse[center][:, None, None]
-        return values, shortest, pair_offsets, atom, dvalues
 
 
 class SOAP(CompressedSOAP):

@@ -8,7 +8,6 @@ ascending atom order, the centre included.
 import numpy as np
 from numba import njit
 
-from ...neighbors import guarded_neighbor_list
 
 
 @njit(cache=True, nogil=True)
@@ -20,31 +19,6 @@ def overlapping(shortest, min_distance):
     (unit vectors and 1/r terms), so even ``min_distance=0`` rejects them.
     """
     return shortest < min_distance or shortest <= 0.0
-
-
-@njit(cache=True, nogil=True)
-def count_pairs(positions, offsets, cells, pbc, cutoff, min_distance):
-    """Number of pairs of every centre of a batch (distinct atoms within ``cutoff``, plus itself).
-
-    Frames with overlapping atoms (closer than ``min_distance``) get one pair
-    per centre; the caller raises for them anyway.
-    """
-    counts = np.ones(positions.shape[0], dtype=np.int64)
-    for s in range(offsets.shape[0] - 1):
-        a = offsets[s]
-        b = offsets[s + 1]
-        first, nbr, _, _, _, shortest = guarded_neighbor_list(positions[a:b], cells[s], pbc[s], cutoff, min_distance)
-        if overlapping(shortest, min_distance):
-            continue
-        stamp = np.full(b - a, -1, dtype=np.int64)
-        for i in range(b - a):
-            stamp[i] = i
-            for p in range(first[i], first[i + 1]):
-                j = nbr[p]
-                if stamp[j] != i:
-                    stamp[j] = i
-                    counts[a + i] += 1
-    return counts
 
 
 @njit(cache=True, nogil=True)

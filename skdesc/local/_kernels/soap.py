@@ -35,8 +35,7 @@ from numba import njit
 from scipy.linalg import sqrtm
 from scipy.special import gamma
 
-from ...neighbors._search import _positive_shift, guarded_neighbor_list
-from .pairs import overlapping
+from ...neighbors._search import _positive_shift
 from .spherical import real_harmonics
 
 # b_kind values: what the right-hand channel matrix B is
@@ -197,6 +196,12 @@ def radial_table(alpha, beta, counts, sigma, r_max, rtol=1e-12):
 _BLOCK_BYTES = 4 << 20
 
 
+@njit(cache=True, nogil=True)
+def half_list_limit(n_lm, n_chan, star_stride):
+    """Centres per block of coefficients; structures up to this size are expanded from half lists."""
+    return max(1, _BLOCK_BYTES // (n_lm * (n_chan + star_stride) * 8))
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _radial_values(table, inv_width, r, out):
     """out[f] = the tabulated radial function f at distance r (degree-7 Horner in t).
@@ -247,14 +252,15 @@ def _add_products(target, products, weight, n_max, l_max, parity):
 
 
 @njit(cache=True, nogil=True)
-def soap_batch(
-    positions,
+def soap_kernel(
+    first,
+    index,
+    vectors,
+    distances,
+    shifts,
+    half,
     species_index,
     offsets,
-    cells,
-    pbc,
-    cutoff,
-    min_distance,
     n_species,
     l_max,
     harmonics_norm,
@@ -285,11 +291,11 @@ def soap_batch(
     n_max-function and (2l+1)-function bases; ``map_a`` / ``map_b`` are the
     channel maps transposed, shape (l_max + 1, n_out, n_in).
 
+    ``first, index, vectors, distances, shifts, half`` are the batch's
+    neighbour lists (``skdesc.neighbors.BatchNeighbors``, cutoff r_cut plus
+    the Gaussians' reach); a structure's list may be a half list only if it
+    fits in one block of centres (``half_list_limit``).
     Writes row ``a - offsets[0]`` of ``out`` for every atom ``a`` of the batch.
-
-    Returns
-    -------
-    shortest : (n_frames,) float64, shortest interatomic distance per frame
     """
     n_lm = (l_max + 1) * (l_max + 1)
     stride = radial_tab.shape[2] // (l_max + 1)
@@ -298,7 +304,6 @@ def soap_batch(
     star_stride = star_tab.shape[2] // (l_max + 1)
     n_features = table_l.shape[0]
     n_frames = offsets.shape[0] - 1
-    shortest = np.empty(n_frames)
 
     harmonics = np.empty(n_lm)
     radial = np.empty(radial_tab.shape[2])
@@ -310,11 +315,10 @@ def soap_batch(
     y00 = harmonics_norm[0, 0]
     # coefficients of a block of centres at a time (bounded memory): a pair of
     # centres in the same block is expanded once, since Y_lm(-u) = (-1)^l Y_lm(u)
-    per_centre = n_lm * (n_chan + star_stride) * 8
     largest = 1
     for s in range(n_frames):
         largest = max(largest, offsets[s + 1] - offsets[s])
-    block_size = min(largest, max(1, _BLOCK_BYTES // per_centre))
+    block_size = min(largest, half_list_limit(n_lm, n_chan, star_stride))
     # per centre and element, the coefficients (lm, n) as one contiguous block
     coefs = np.empty((block_size, n_species, n_lm * n_max))
     products = np.empty(n_lm * n_max)
@@ -353,12 +357,8 @@ def soap_batch(
         a0 = offsets[s]
         a1 = offsets[s + 1]
         # a structure that fits in one block needs each pair only once
-        first, nbr, vec, dist, shift, shortest[s] = guarded_neighbor_list(
-            positions[a0:a1], cells[s], pbc[s], cutoff, min_distance, a1 - a0 <= block_size
-        )
-        if overlapping(shortest[s], min_distance):
-            out[a0 - offsets[0] : a1 - offsets[0]] = 0.0
-            continue
+        if half[s] and a1 - a0 > block_size:
+            raise ValueError("internal check failed: a half neighbour list for a structure larger than a block")
         for c0 in range(0, a1 - a0, block_size):
             c1 = min(c0 + block_size, a1 - a0)
             coefs[: c1 - c0] = 0.0
@@ -376,15 +376,15 @@ def soap_batch(
                     weight = center_weight * element_weight[e_i] * y00
                     for n in range(star_stride):
                         cstars[i - c0, n] += weight * star_zero[n]
-                for p in range(first[i], first[i + 1]):
-                    j = nbr[p]
+                for p in range(first[a0 + i], first[a0 + i + 1]):
+                    j = index[p] - a0
                     both = c0 <= j < c1
-                    if both and (j < i or (j == i and not _positive_shift(shift[p]))):
+                    if both and (j < i or (j == i and not _positive_shift(shifts[p]))):
                         continue  # expanded from the other end (or the opposite image)
-                    r = dist[p]
+                    r = distances[p]
                     inv = 1.0 / r
                     real_harmonics(
-                        vec[p, 0] * inv, vec[p, 1] * inv, vec[p, 2] * inv, l_max, harmonics_norm, harmonics
+                        vectors[p, 0] * inv, vectors[p, 1] * inv, vectors[p, 2] * inv, l_max, harmonics_norm, harmonics
                     )
                     _radial_values(radial_tab, radial_inv_width, r, radial)
                     e_j = species_index[a0 + j]
@@ -435,7 +435,6 @@ def soap_batch(
                 row = out[a0 - offsets[0] + i]
                 for q in range(n_features):
                     row[q] = pref[q] * flat_gram[position[q]]
-    return shortest
 
 
 @njit(cache=True, nogil=True)

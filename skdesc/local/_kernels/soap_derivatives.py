@@ -24,7 +24,7 @@ periodic images of the centre itself do not move relative to it.
 import numpy as np
 from numba import njit
 
-from ...neighbors import guarded_neighbor_list
+from ...neighbors._search import guarded_neighbor_list
 from .pairs import centre_pairs, overlapping
 from .soap import B_MAPPED, B_RAW, B_SAME_AS_A, B_STAR
 
@@ -301,7 +301,7 @@ def soap_derivatives_batch(
         a0 = offsets[s]
         a1 = offsets[s + 1]
         first, nbr, vec, dist, _, shortest = guarded_neighbor_list(
-            positions[a0:a1], cells[s], pbc[s], cutoff, min_distance
+            positions[a0:a1], cells[s], pbc[s], cutoff, min_distance, False
         )
         if overlapping(shortest, min_distance):
             for i in range(a1 - a0):
