@@ -14,6 +14,7 @@ from skdesc import SOAP, ChebyshevLAED, MomentGSD
 from skdesc.audit import cutoff_scan, invariance_audit, periodic_image_audit
 from skdesc.datasets import load_demo
 from skdesc.local import LocalDescriptor
+from skdesc.local.base import NeighborRequest
 
 
 class BrokenDescriptor(LocalDescriptor):
@@ -32,24 +33,19 @@ class BrokenDescriptor(LocalDescriptor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _validate_hyperparameters(self):
-        pass
-
-    def _n_features(self):
-        return 2
-
-    def _feature_names(self):
+    def _setup(self):
         return ["toy[x]", "toy[count]"]
 
-    def _compute_batch(self, batch):
-        out = np.zeros((batch.positions.shape[0], 2))
+    def _neighbor_request(self):
+        return NeighborRequest(cutoff=3.0, cutoff_name="cutoff")
+
+    def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
         for a, b in zip(batch.offsets[:-1], batch.offsets[1:]):
             positions = batch.positions[a:b]
             distances = np.linalg.norm(positions[:, None] - positions[None], axis=-1)
-            out[a:b, 1] = (distances < 3.0).sum(axis=1) - 1
+            values[a:b, 1] = (distances < 3.0).sum(axis=1) - 1
             if self.mode == "raw_x":
-                out[a:b, 0] = positions[:, 0]
-        return out, np.full(len(batch.offsets) - 1, np.inf)
+                values[a:b, 0] = positions[:, 0]
 
 
 CHEB = ChebyshevLAED(rad_cutoff=4.5, rad_order=5, ang_cutoff=3.5, ang_order=3)

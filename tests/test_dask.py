@@ -43,13 +43,13 @@ def test_local_descriptor_on_dask_equals_serial(client, demo, descriptor, monkey
     structures, _ = demo
     serial = clone(descriptor).fit_transform(structures)
     threads = set()
-    compute = type(descriptor)._compute_batch
+    compute = type(descriptor)._compute
 
-    def spy(self, batch, **kwargs):
+    def spy(self, *args, **kwargs):
         threads.add(threading.current_thread().name)
-        return compute(self, batch, **kwargs)
+        return compute(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(descriptor), "_compute_batch", spy)
+    monkeypatch.setattr(type(descriptor), "_compute", spy)
     for n_jobs in (2, None):  # under the dask backend even n_jobs=None goes to the cluster
         threads.clear()
         with joblib.parallel_backend("dask"):
