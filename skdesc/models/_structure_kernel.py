@@ -15,9 +15,9 @@ import scipy.sparse as sp
 from numba import njit
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._validation import FittedParamsMixin, check_bool
-from .atomic import AtomicFeatures
-from .pooling._segments import segment_sum
+from .._validation import FittedParamsMixin, check_bool
+from ..atomic import AtomicFeatures
+from ..pooling._segments import segment_sum
 
 __all__ = ["StructureKernel", "structure_kernel"]
 
@@ -281,7 +281,7 @@ class StructureKernel(FittedParamsMixin, TransformerMixin, BaseEstimator):
     pipeline, ``make_pipeline(StructureKernel(zeta=2), KernelRidge(kernel=
     "precomputed"))`` then trains on ``K(train, train)`` and predicts from
     ``K(test, train)``.  For the paper's per-element baseline and
-    atom-count-scaled noise use :class:`skdesc.regression.StructureKernelRidge`.
+    atom-count-scaled noise use :class:`skdesc.models.StructureKernelRidge`.
 
     Parameters
     ----------

@@ -7,10 +7,9 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state
 
-from ._validation import FittedParamsMixin, check_bool, check_random_state_param
-from .atomic import AtomicFeatures
-from .derivatives import AtomicDerivatives
-from .structures import to_frames
+from .._validation import FittedParamsMixin, check_bool, check_random_state_param
+from ..atomic import AtomicDerivatives, AtomicFeatures
+from ..structures import to_frames
 
 __all__ = ["FunctionalIndependenceSelector", "independent_components"]
 

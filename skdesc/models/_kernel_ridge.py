@@ -6,9 +6,10 @@ import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from ._validation import FittedParamsMixin, check_bool
-from .elements import resolve_species
-from .kernels import (
+from .._validation import FittedParamsMixin, check_bool
+from ..elements import resolve_species
+from ..structures import atomic_symbol
+from ._structure_kernel import (
     DEFAULT_BLOCK_ATOMS,
     _as_atomic,
     _check_block_atoms,
@@ -18,7 +19,6 @@ from .kernels import (
     gram_from_values,
     normalized_rows,
 )
-from .structures import atomic_symbol
 
 __all__ = ["StructureKernelRidge"]
 
@@ -33,7 +33,7 @@ class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
         E_j = sum_α n_jα μ_α + sum_t β_t k(A_t, A_j),
         k(A, B) = sum_{i in A} sum_{m in B} (x_i . x_m)^zeta,
 
-    (:func:`skdesc.kernels.structure_kernel`), with t running over the
+    (:func:`skdesc.models.structure_kernel`), with t running over the
     training structures.  The chemical potentials ``μ_α`` come from an
     ordinary least-squares fit of the training energies on the element counts
     (``baseline=True``); the kernel part is fitted to the residuals with
@@ -71,7 +71,7 @@ class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
     block_atoms : int, default=2048
         Atoms per block of the atom-pair matrix (memory ~ 8 block_atoms^2 bytes).
     method : {"auto", "pairs", "features"}, default="auto"
-        How the Gram matrix is computed; see :func:`skdesc.kernels.structure_kernel`.
+        How the Gram matrix is computed; see :func:`skdesc.models.structure_kernel`.
 
     Attributes
     ----------
@@ -97,7 +97,7 @@ class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
     --------
     >>> from ase.build import bulk
     >>> from skdesc import ChebyshevLAED
-    >>> from skdesc.regression import StructureKernelRidge
+    >>> from skdesc.models import StructureKernelRidge
     >>> cells = [bulk("Cu", "fcc", a=a).repeat((1, 1, n)) for a in (3.5, 3.6, 3.7) for n in (1, 2)]
     >>> atomic = ChebyshevLAED(rad_cutoff=4.0, rad_order=4, ang_cutoff=3.0, ang_order=2).fit_transform(cells)
     >>> y = [-3.5 * len(c) for c in cells]

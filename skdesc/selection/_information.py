@@ -9,7 +9,7 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .measures import TIE_RTOL, _power_of_two_scale, squared_distance_rows
+from ..information.measures import TIE_RTOL, _power_of_two_scale, squared_distance_rows
 
 __all__ = ["InformationImbalanceSelector"]
 
