@@ -28,6 +28,9 @@ from .pooling import (
 from .selection import FunctionalIndependenceSelector
 from .structures import Frame, to_frames
 
+# old module paths (thin shims), still reachable as attributes of the package
+from . import derivatives, independence, kernels, regression  # noqa: F401
+
 __version__ = "0.1.0"
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Old home of the Gram-matrix recovery: the code now lives in :mod:`skdesc.local` (``_projection``)."""
+"""Old path of the Gram-matrix recovery, kept importable: the code now lives in :mod:`skdesc.local` (``_projection``)."""
 
 from ..local._projection import gram_from_projection
 

@@ -27,6 +27,10 @@ def __getattr__(name):
         from ..selection import InformationImbalanceSelector
 
         return InformationImbalanceSelector
+    if name == "selector":  # the old module path, a shim
+        import importlib
+
+        return importlib.import_module(f"{__name__}.selector")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

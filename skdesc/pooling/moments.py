@@ -19,8 +19,6 @@ two largest descriptors are concatenations: ``Sigma_555 = Sigma_552 +
 Sigma_502 + Sigma_050`` and ``Sigma_554 = Sigma_552 + Sigma_502``.
 """
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
