@@ -15,20 +15,17 @@ import inspect
 import re
 from pathlib import Path
 
-MODULES = [
+MODULES = [  # in pipeline order: structures -> neighbours -> local descriptors -> per-atom containers -> pooling -> models, information, selection
     "skdesc",
     "skdesc.structures",
-    "skdesc.atomic",
     "skdesc.neighbors",
     "skdesc.local",
-    "skdesc.derivatives",
+    "skdesc.atomic",
     "skdesc.pooling",
     "skdesc.composition",
-    "skdesc.compression",
-    "skdesc.kernels",
-    "skdesc.regression",
+    "skdesc.models",
     "skdesc.information",
-    "skdesc.independence",
+    "skdesc.selection",
     "skdesc.audit",
     "skdesc.matminer",
     "skdesc.datasets",

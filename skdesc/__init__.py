@@ -1,11 +1,8 @@
 """skdesc: atomic-structure descriptors as scikit-learn transformers."""
 
 from ._config import config_context, get_config, set_config
-from .atomic import AtomicFeatures
+from .atomic import AtomicDerivatives, AtomicFeatures
 from .composition import ElementFractions
-from .derivatives import AtomicDerivatives
-from .independence import FunctionalIndependenceSelector
-from .kernels import StructureKernel, structure_kernel
 from .local import (
     ACSF,
     SOAP,
@@ -15,6 +12,7 @@ from .local import (
     CompressedSOAP,
     CoordinationNumber,
 )
+from .models import StructureKernel, StructureKernelRidge, structure_kernel
 from .neighbors import neighbor_list
 from .pooling import (
     HistogramPooling,
@@ -27,8 +25,11 @@ from .pooling import (
     SumPooling,
     gsd_space,
 )
-from .regression import StructureKernelRidge
+from .selection import FunctionalIndependenceSelector
 from .structures import Frame, to_frames
+
+# old module paths (thin shims), still reachable as attributes of the package
+from . import derivatives, independence, kernels, regression  # noqa: F401
 
 __version__ = "0.1.0"
 

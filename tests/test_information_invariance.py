@@ -308,7 +308,7 @@ def test_selector_rejects_bad_targets():
 CHECK_ESTIMATOR = """
 import json, warnings
 from sklearn.utils.estimator_checks import check_estimator
-from skdesc.information import InformationImbalanceSelector
+from skdesc.selection import InformationImbalanceSelector
 results = {}
 for name, estimator in [
     ("default", InformationImbalanceSelector(max_samples=50)),

@@ -8,7 +8,8 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import check_estimator
 
-from skdesc.information import InformationImbalanceSelector, information_imbalance
+from skdesc.information import information_imbalance
+from skdesc.selection import InformationImbalanceSelector
 
 
 @pytest.fixture(scope="module")

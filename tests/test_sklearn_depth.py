@@ -11,7 +11,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from skdesc import ACSF, SOAP, AtomicFeatures, ChebyshevLAED, CompressedSOAP, MomentGSD
 from skdesc.datasets import load_demo
-from skdesc.information import InformationImbalanceSelector
+from skdesc.selection import InformationImbalanceSelector
 
 # every estimator of skdesc that takes plain 2-D arrays
 ARRAY_ESTIMATORS = [MomentGSD(), MomentGSD(n_out=2, n_in=2, weighting="both"), InformationImbalanceSelector()]

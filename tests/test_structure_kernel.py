@@ -9,8 +9,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 
 from skdesc import AtomicFeatures, ChebyshevLAED
-from skdesc.kernels import StructureKernel, structure_kernel
-from skdesc.regression import StructureKernelRidge
+from skdesc.models import StructureKernel, StructureKernelRidge, structure_kernel
 
 from .conftest import _read
 

@@ -15,7 +15,7 @@ symmetric configurations.
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..derivatives import AtomicDerivatives
+from ..atomic import AtomicDerivatives
 
 __all__ = [
     "environment_jacobian",

@@ -1,5 +1,5 @@
-"""Compression utilities: lossless random projections of Gram matrices."""
+"""Old path of the Gram-matrix recovery, kept importable: the code now lives in :mod:`skdesc.local` (``_projection``)."""
 
-from .gram import gram_from_projection
+from ..local._projection import gram_from_projection
 
 __all__ = ["gram_from_projection"]

@@ -7,7 +7,6 @@ from .measures import (
     symmetric_imbalance,
 )
 from .plots import plot_imbalance_plane
-from .selector import InformationImbalanceSelector
 from .space import GSDSpaceAnalysis
 
 __all__ = [
@@ -19,3 +18,21 @@ __all__ = [
     "rank_correlation",
     "symmetric_imbalance",
 ]
+
+
+def __getattr__(name):
+    # The selector lives in skdesc.selection and imports this package's
+    # measures, so it is re-exported lazily (an eager import would be circular).
+    if name == "InformationImbalanceSelector":
+        from ..selection import InformationImbalanceSelector
+
+        return InformationImbalanceSelector
+    if name == "selector":  # the old module path, a shim
+        import importlib
+
+        return importlib.import_module(f"{__name__}.selector")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import AtomicFeatures
-from ..pooling.moments import _WEIGHTINGS, MomentGSD, _parse_sigma, _sigma, gsd_space
+from ..pooling._sigma import _WEIGHTINGS, _parse_sigma, _sigma
+from ..pooling.moments import MomentGSD, gsd_space
 from ._space_kernel import assemble_distances, rank_sums
 from .measures import TIE_RTOL, _power_of_two_scale, squared_distance_rows
 

@@ -1,5 +1,6 @@
 """Local atomic environment descriptors (one vector per atom)."""
 
+from ._projection import gram_from_projection
 from .acsf import ACSF
 from .base import LocalDescriptor
 from .chebyshev import ChebyshevLAED
@@ -15,4 +16,5 @@ __all__ = [
     "CompressedSOAP",
     "CoordinationNumber",
     "SOAP",
+    "gram_from_projection",
 ]

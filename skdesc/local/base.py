@@ -15,7 +15,7 @@ from .._parallel import ordered_map
 from .._progress import progress
 from .._validation import FittedParamsMixin, check_n_jobs, check_shape, check_verbose
 from ..atomic import AtomicFeatures
-from ..derivatives import AtomicDerivatives
+from ..atomic import AtomicDerivatives
 from ..elements import resolve_species
 from ..neighbors import batch_neighbor_lists, derivative_pairs, estimate_neighbors, guarded_neighbor_list
 from ..structures import as_structure_list, atomic_numbers, atomic_symbol, structure_arrays

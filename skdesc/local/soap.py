@@ -629,7 +629,7 @@ class SOAP(CompressedSOAP):
 
 def _recover_rows(compressed, estimator):
     """Full nu2 rows (dscribe layout) from W^T P_l or Q^T P_l Q rows."""
-    from ..compression import gram_from_projection
+    from ._projection import gram_from_projection
 
     S, N, L = len(estimator.species_), int(estimator.n_max), int(estimator.l_max)
     width = S * N

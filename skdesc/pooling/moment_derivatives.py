@@ -12,9 +12,9 @@ the second from :class:`~skdesc.AtomicDerivatives`.
 import numpy as np
 import scipy.sparse as sp
 
-from ..atomic import AtomicFeatures
-from ..derivatives import AtomicDerivatives
+from ..atomic import AtomicDerivatives, AtomicFeatures
 from . import _moments_kernel as kernel
+from ._sigma import _parse_sigma
 
 __all__ = ["moment_gradients", "moment_gsd_derivatives"]
 
@@ -94,7 +94,7 @@ def _column_features(gsd):
     d = gsd.n_features_in_
     features = []
     for label in gsd.blocks_:
-        i, j, _ = _parse(label)
+        i, j, _ = _parse_sigma(label)
         if i == 0:
             features.append(np.tile(np.arange(d), len(gsd.species_) * j))
         elif j == 0:
@@ -102,12 +102,6 @@ def _column_features(gsd):
         else:
             features.append(np.tile(np.arange(d), i * j))
     return np.concatenate(features)
-
-
-def _parse(label):
-    from .moments import _parse_sigma
-
-    return _parse_sigma(label)
 
 
 def _local_gradient(gsd, x, element):

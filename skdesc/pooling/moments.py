@@ -19,9 +19,6 @@ two largest descriptors are concatenations: ``Sigma_555 = Sigma_552 +
 Sigma_502 + Sigma_050`` and ``Sigma_554 = Sigma_552 + Sigma_502``.
 """
 
-import numbers
-import re
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -33,6 +30,8 @@ from ..atomic import AtomicFeatures
 from ..elements import resolve_element_weights, resolve_species, warn_zero_weights
 from ..structures import atomic_symbol, is_structure
 from . import _moments_kernel as kernel
+from ._sigma import _WEIGHTINGS, _check_order, _parse_sigma, _sigma
+from .moment_derivatives import moment_gsd_derivatives
 
 __all__ = ["MomentGSD", "gsd_space", "stacked_moments"]
 
@@ -42,7 +41,6 @@ _KINDS = {
     "standardized": kernel.STANDARDIZED,
     "cumulant": kernel.CUMULANT,
 }
-_WEIGHTINGS = {"none": 0, "element": 1, "both": 2, 0: 0, 1: 1, 2: 2}
 _STRUCTURES_PER_BATCH = 2048
 
 
@@ -87,22 +85,10 @@ def _check_overflow(values, kind):
         )
 
 
-def _check_order(value, name, minimum=0):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _check_kind(kind, name="moments"):
     if not isinstance(kind, str) or kind not in _KINDS:
         raise ValueError(f"{name} must be one of {sorted(_KINDS)}, got {kind!r}")
     return _KINDS[kind]
-
-
-def _sigma(i, j, k):
-    return f"Sigma{i}{j}{k}" if max(i, j, k) < 10 else f"Sigma_{i},{j},{k}"
 
 
 class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
@@ -465,8 +451,6 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
             Per structure, shape (n_atoms_s, 3, n_features_out_):
             ``d transform(features)[s, col] / d r_j``.
         """
-        from .moment_derivatives import moment_gsd_derivatives
-
         self._check_fitted("species_")
         return moment_gsd_derivatives(self, features, atomic_derivatives)
 
@@ -501,25 +485,6 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _parse_sigma(label):
-    if isinstance(label, (tuple, list)) and len(label) == 3:
-        return tuple(_check_order(v, "Sigma index") for v in label)
-    if isinstance(label, str):
-        text = label.strip()
-        match = re.fullmatch(r"(?:Sigma|Σ|S)?_?(\d)(\d)(\d)", text) or re.fullmatch(
-            r"(?:Sigma|Σ|S)?_?(\d+),(\d+),(\d+)", text
-        )
-        if match:
-            i, j, k = (int(g) for g in match.groups())
-            if k in (0, 1, 2, 4, 5):
-                return i, j, k
-    raise ValueError(
-        f"cannot read the descriptor label {label!r}: use 'ijk' such as '332' "
-        "(i outer, j inner moments, k = 0 unweighted, 1 weighted, 2 both, 4/5 the "
-        "paper's concatenations '554'/'555')"
-    )
 
 
 def gsd_space(max_order=5, **params):

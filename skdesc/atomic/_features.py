@@ -234,7 +234,7 @@ class AtomicFeatures:
         """
         import pandas as pd
 
-        from .structures import atomic_symbol
+        from ..structures import atomic_symbol
 
         structure = self.structure_index
         atom = np.arange(self.n_atoms) - np.repeat(self.offsets[:-1], self.n_atoms_per_structure)
