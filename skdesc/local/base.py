@@ -1,7 +1,7 @@
 """Shared machinery of the local atomic environment descriptors (LAEDs)."""
 
-import numbers
 from abc import abstractmethod
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,10 +11,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .._config import check_count, check_memory, get_config
 from .._parallel import ordered_map
 from .._progress import progress
-from .._validation import FittedParamsMixin, check_n_jobs, check_shape, check_verbose
+from .._param_validation import N_JOBS, VERBOSE, Interval, Options, validate_params
+from .._validation import FittedParamsMixin, check_shape
 from ..atomic import AtomicFeatures
 from ..derivatives import AtomicDerivatives
-from ..elements import resolve_species
+from ..elements import SPECIES_CONSTRAINT, resolve_species
 from ..neighbors import estimate_neighbors, guarded_neighbor_list
 from ..structures import as_structure_list, atomic_numbers, atomic_symbol, structure_arrays
 from ._kernels.pairs import count_pairs
@@ -24,14 +25,6 @@ __all__ = ["LocalDescriptor"]
 # Atoms per parallel batch: large enough to amortise Python overhead, small
 # enough to balance load and keep a batch's neighbour lists in cache.
 _ATOMS_PER_BATCH = 4096
-
-
-def _check_positive(value, name, *, integer=False, allow_zero=False):
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise TypeError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
 
 
 class FrameBatch:
@@ -87,21 +80,30 @@ class FrameBatch:
 class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Base class of per-atom descriptors: structures in, :class:`AtomicFeatures` out.
 
-    Subclasses implement ``_validate_hyperparameters``, ``_n_features``,
-    ``_feature_names`` and ``_compute_batch``; this class handles input
-    conversion and validation, the element order, unknown elements, overlap
-    checks, parallel batching over structures and progress reporting.
+    Subclasses declare ``_parameter_constraints`` for their own parameters
+    and implement ``_n_features``, ``_feature_names`` and ``_compute_batch``
+    (and ``_check_params`` for checks across parameters); this class handles
+    input conversion and validation, the element order, unknown elements,
+    overlap checks, parallel batching over structures and progress reporting.
 
     Common parameters (documented in each subclass): ``species``,
     ``min_distance``, ``handle_unknown``, ``n_jobs``, ``verbose``.
     """
 
-    _parameter_constraints = {}
+    _parameter_constraints = {
+        "species": SPECIES_CONSTRAINT,
+        "min_distance": [Interval(Real, 0, None, closed="left")],
+        "handle_unknown": [Options(str, ("error", "ignore"))],
+        "n_jobs": N_JOBS,
+        "verbose": VERBOSE,
+    }
 
     # ---------------------------------------------------------------- hooks
-    @abstractmethod
-    def _validate_hyperparameters(self):
-        """Check the constructor arguments; raise ValueError/TypeError."""
+    def _check_params(self):
+        """Checks across parameters that ``_parameter_constraints`` cannot express (hook, optional).
+
+        Runs in ``fit`` after the declarative checks; raise ValueError/TypeError.
+        """
 
     def _prepare(self):
         """Set derived fitted state once ``species_`` is known (hook, optional)."""
@@ -157,13 +159,6 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
         return None
 
     # ---------------------------------------------------------- estimator API
-    def _validate_common(self):
-        _check_positive(self.min_distance, "min_distance", allow_zero=True)
-        if self.handle_unknown not in ("error", "ignore"):
-            raise ValueError(f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}")
-        check_n_jobs(self.n_jobs)
-        check_verbose(self.verbose)
-
     def fit(self, X, y=None):
         """Learn the element order from the training structures.
 
@@ -186,8 +181,8 @@ class LocalDescriptor(FittedParamsMixin, TransformerMixin, BaseEstimator, auto_w
 
     def _fit(self, numbers, offsets):
         self._forget_fit_params()
-        self._validate_common()
-        self._validate_hyperparameters()
+        validate_params(self)
+        self._check_params()
         self.species_ = resolve_species(self.species, np.unique(numbers))
         if self.species is not None:
             self._check_unknown(numbers, offsets, self.species_, "species")

@@ -1,13 +1,15 @@
 """The Artrith-Urban Chebyshev descriptor, as aenet computes it."""
 
+from numbers import Integral, Real
 
 import numpy as np
 
-from ..elements import resolve_element_weights
+from .._param_validation import Interval
+from ..elements import ELEMENT_WEIGHTS_CONSTRAINT, resolve_element_weights
 from ._kernels.chebyshev import chebyshev_batch
 from ._kernels.chebyshev_derivatives import chebyshev_derivatives_batch
 from .._validation import check_shape
-from .base import LocalDescriptor, _check_positive
+from .base import LocalDescriptor
 
 __all__ = ["ChebyshevLAED"]
 
@@ -83,6 +85,15 @@ class ChebyshevLAED(LocalDescriptor):
     (3, 30)
     """
 
+    _parameter_constraints = {
+        "rad_cutoff": [Interval(Real, 0, None, closed="neither")],
+        "rad_order": [Interval(Integral, 0, None, closed="left")],
+        "ang_cutoff": [Interval(Real, 0, None, closed="neither")],
+        "ang_order": [Interval(Integral, 0, None, closed="left")],
+        "element_weights": ELEMENT_WEIGHTS_CONSTRAINT,
+        "min_cutoff": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         species=None,
@@ -109,12 +120,7 @@ class ChebyshevLAED(LocalDescriptor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _validate_hyperparameters(self):
-        _check_positive(self.rad_cutoff, "rad_cutoff")
-        _check_positive(self.ang_cutoff, "ang_cutoff")
-        _check_positive(self.rad_order, "rad_order", integer=True, allow_zero=True)
-        _check_positive(self.ang_order, "ang_order", integer=True, allow_zero=True)
-        _check_positive(self.min_cutoff, "min_cutoff", allow_zero=True)
+    def _check_params(self):
         if self.ang_cutoff > self.rad_cutoff:
             raise ValueError(
                 f"ang_cutoff ({self.ang_cutoff} Å) must not exceed rad_cutoff ({self.rad_cutoff} Å): the angular "

@@ -6,10 +6,9 @@ structure.  Neighbours of atom i are all atoms (periodic images included) with
 ``0 < r_ij < cutoff``.
 """
 
-import numbers
+from numbers import Integral, Real
 
-
-from .._validation import check_bool
+from .._param_validation import Interval
 from ..structures import atomic_symbol
 from ._kernels.geometric import (
     ANGLE_STATS,
@@ -18,13 +17,16 @@ from ._kernels.geometric import (
     bond_length_batch,
     coordination_batch,
 )
-from .base import LocalDescriptor, _check_positive
+from .base import LocalDescriptor
 
 __all__ = ["BondAngleStatistics", "BondLengthStatistics", "CoordinationNumber"]
 
 
 class _GeometricDescriptor(LocalDescriptor):
     """Shared constructor arguments and batch arrays of the geometric LAEDs."""
+
+    # per_element: CoordinationNumber and BondLengthStatistics
+    _parameter_constraints = {"cutoff": [Interval(Real, 0, None, closed="neither")], "per_element": ["boolean"]}
 
     def _groups(self):
         """Labels of the neighbour groups: ``all`` then one per element."""
@@ -86,6 +88,8 @@ class CoordinationNumber(_GeometricDescriptor):
     array([[12., 12.]])
     """
 
+    _parameter_constraints = {"smooth_width": [Interval(Real, 0, None, closed="left")]}
+
     def __init__(
         self,
         species=None,
@@ -106,12 +110,9 @@ class CoordinationNumber(_GeometricDescriptor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _validate_hyperparameters(self):
-        _check_positive(self.cutoff, "cutoff")
-        _check_positive(self.smooth_width, "smooth_width", allow_zero=True)
+    def _check_params(self):
         if self.smooth_width > self.cutoff:
             raise ValueError(f"smooth_width ({self.smooth_width} Å) must not exceed cutoff ({self.cutoff} Å)")
-        check_bool(self.per_element, "per_element")
 
     def _n_features(self):
         return len(self._groups())
@@ -187,10 +188,6 @@ class BondLengthStatistics(_GeometricDescriptor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _validate_hyperparameters(self):
-        _check_positive(self.cutoff, "cutoff")
-        check_bool(self.per_element, "per_element")
-
     def _n_features(self):
         return BOND_STATS * len(self._groups())
 
@@ -252,6 +249,10 @@ class BondAngleStatistics(_GeometricDescriptor):
     """
 
     _STATS = ("count", "mean", "std", "min", "max")
+    _parameter_constraints = {
+        "n_bins": [Interval(Integral, 0, None, closed="left")],
+        "per_element_pair": ["boolean"],
+    }
 
     def __init__(
         self,
@@ -272,12 +273,6 @@ class BondAngleStatistics(_GeometricDescriptor):
         self.handle_unknown = handle_unknown
         self.n_jobs = n_jobs
         self.verbose = verbose
-
-    def _validate_hyperparameters(self):
-        _check_positive(self.cutoff, "cutoff")
-        if isinstance(self.n_bins, bool) or not isinstance(self.n_bins, numbers.Integral) or self.n_bins < 0:
-            raise ValueError(f"n_bins must be an integer >= 0, got {self.n_bins!r}")
-        check_bool(self.per_element_pair, "per_element_pair")
 
     def _groups(self):
         labels = ["all"]
