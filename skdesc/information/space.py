@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ..atomic import AtomicFeatures
+from .._validation import check_atomic_features
 from ..pooling.moments import _WEIGHTINGS, MomentGSD, _parse_sigma, _sigma, gsd_space
 from ._space_kernel import assemble_distances, rank_sums
 from .measures import TIE_RTOL, _power_of_two_scale, squared_distance_rows
@@ -296,8 +296,7 @@ class GSDSpaceAnalysis:
         -------
         self
         """
-        if not isinstance(X, AtomicFeatures):
-            raise TypeError("GSDSpaceAnalysis takes AtomicFeatures from a local descriptor")
+        X = check_atomic_features(X, estimator=self, ensure_nonempty=False)
         if X.n_structures < 3:
             raise ValueError("at least 3 structures are needed")
         space, self.reference_ = self._validate_params()
