@@ -1,9 +1,11 @@
-"""Parameter checks and the fitted-state guard shared by all skdesc estimators.
+"""Input checks and the fitted-state guard shared by all skdesc estimators.
 
-Two concerns, one module:
+(Constructor parameters are checked declaratively: :mod:`skdesc._param_validation`.)
 
-* small checks whose messages always name the parameter, the accepted values
-  and the value received (``check_n_jobs``, ``check_bool``, ...);
+* :func:`check_atomic_features`: the one check of per-atom descriptor inputs
+  of the pooling rules, kernels and models (type, with a hint when structures
+  were passed instead; finiteness, dense or sparse; width against ``fit``);
+* :func:`check_shape`: shapes of arrays handed to numba kernels;
 * :class:`FittedParamsMixin`: ``fit`` records the constructor parameters that
   shape the fitted state, and ``transform`` (and every other method that
   reads fitted state) refuses to run when one of them was changed by
@@ -14,17 +16,18 @@ Two concerns, one module:
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .atomic import AtomicFeatures
+from .structures import is_structure
 
 __all__ = [
     "FittedParamsMixin",
-    "check_bool",
-    "check_n_jobs",
-    "check_random_state_param",
+    "check_atomic_features",
     "check_shape",
-    "check_verbose",
 ]
 
 #: Parameters that cannot change what ``transform`` returns (only how fast or
@@ -32,44 +35,80 @@ __all__ = [
 RESULT_NEUTRAL_PARAMS = frozenset({"n_jobs", "verbose", "progress"})
 
 
-def check_n_jobs(n_jobs, name="n_jobs"):
-    """``None``, or a non-zero integer (negative counts from the number of cores, -1 = all)."""
-    if n_jobs is None:
-        return None
-    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+def check_atomic_features(
+    X,
+    *,
+    estimator,
+    reset=None,
+    accept_array=False,
+    accept_sparse=False,
+    ensure_nonempty=True,
+    ensure_finite=True,
+):
+    """Per-atom descriptors ``X`` as :class:`~skdesc.AtomicFeatures`, checked for ``estimator``.
+
+    Parameters
+    ----------
+    X : AtomicFeatures, or array-like of shape (n_structures, n_features) with ``accept_array``
+    estimator : estimator or str
+        Whose input ``X`` is: its class name is used in the messages, and
+        ``reset`` reads or sets its ``n_features_in_``.  A string names a
+        function (then ``reset`` must be ``None``).
+    reset : {None, True, False}, default=None
+        ``True`` (in ``fit``): record ``n_features_in_`` and
+        ``feature_names_in_``; ``False`` (after ``fit``): ``X`` must have
+        ``n_features_in_`` features per atom; ``None``: neither.
+    accept_array : bool, default=False
+        Read a 2-D array as one atom per structure of the placeholder
+        element 0 (checked by scikit-learn's ``validate_data``, which also
+        records or compares ``n_features_in_`` and DataFrame column names).
+        Otherwise anything but ``AtomicFeatures`` is a ``TypeError``.
+    accept_sparse : bool or str, default=False
+        Sparse formats accepted for such an array (``validate_data``'s
+        argument); sparse ``AtomicFeatures`` values are always accepted.
+    ensure_nonempty : bool, default=True
+        Require at least one structure.
+    ensure_finite : bool, default=True
+        Refuse NaN and inf (the stored entries of sparse values).
+
+    Returns
+    -------
+    AtomicFeatures
+
+    Raises
+    ------
+    TypeError
+        ``X`` is a list of structures (the message says to put a local
+        descriptor first) or, without ``accept_array``, not ``AtomicFeatures``.
+    ValueError
+        Wrong number of features, no structure, or NaN/inf values.
+    """
+    name = estimator if isinstance(estimator, str) else type(estimator).__name__
+    if isinstance(X, (list, tuple)) and X and is_structure(X[0]):
+        raise TypeError(f"{name} takes per-atom descriptors: put a local descriptor such as ChebyshevLAED before it")
+    if not isinstance(X, AtomicFeatures):
+        if not accept_array:
+            raise TypeError(
+                f"{name} takes AtomicFeatures (per-atom descriptors of whole structures): put a local "
+                f"descriptor such as ChebyshevLAED before it, got {type(X).__name__}"
+            )
+        values = validate_data(estimator, X, reset=bool(reset), dtype=np.float64, accept_sparse=accept_sparse)
+        n = values.shape[0]
+        return AtomicFeatures(values, np.arange(n + 1), np.zeros(n, dtype=np.int64), species=(0,))
+    if reset:
+        estimator.n_features_in_ = X.n_features
+        estimator.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
+    elif reset is not None and X.n_features != estimator.n_features_in_:
         raise ValueError(
-            f"{name} must be None (one thread), a positive integer or a negative one (-1 = all cores), "
-            f"got {n_jobs!r}"
+            f"X has {X.n_features} features per atom, but {name} was fitted with {estimator.n_features_in_}"
         )
-    return int(n_jobs)
-
-
-def check_bool(value, name):
-    """``True`` or ``False`` (also numpy booleans)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def check_random_state_param(value, name="random_state"):
-    """``check_random_state`` whose error names the parameter."""
-    from sklearn.utils import check_random_state
-
-    try:
-        return check_random_state(value)
-    except ValueError:
-        raise ValueError(
-            f"{name} must be None, an integer seed or a numpy RandomState, got {value!r}"
-        ) from None
-
-
-def check_verbose(value, name="verbose"):
-    """``True``/``False`` or an integer >= 0."""
-    if isinstance(value, (bool, np.bool_)):
-        return int(value)
-    if not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0 or True/False, got {value!r}")
-    return int(value)
+    if ensure_nonempty and X.n_structures == 0:
+        raise ValueError(f"{name} needs at least one structure")
+    if ensure_finite:
+        stored = X.values.data if sp.issparse(X.values) else X.values
+        if not np.all(np.isfinite(stored)):
+            raise ValueError("per-atom descriptors contain NaN or inf; check the local descriptor")
+    return X
 
 
 def check_shape(array, shape, name):

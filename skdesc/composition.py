@@ -4,8 +4,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._param_validation import validate_params
 from .atomic import AtomicFeatures
-from .elements import resolve_species
+from .elements import SPECIES_CONSTRAINT, resolve_species
 from .structures import as_structure_list, atomic_numbers, atomic_symbol
 
 __all__ = ["ElementFractions"]
@@ -74,6 +75,8 @@ class ElementFractions(TransformerMixin, BaseEstimator):
            [0. , 1. ]])
     """
 
+    _parameter_constraints = {"species": SPECIES_CONSTRAINT}
+
     def __init__(self, species=None):
         self.species = species
 
@@ -89,6 +92,7 @@ class ElementFractions(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        validate_params(self)
         numbers, _ = _numbers_and_offsets(X)
         self.species_ = resolve_species(self.species, numbers)
         self._check_known(numbers, "the training structures")

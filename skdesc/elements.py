@@ -6,9 +6,25 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from ._param_validation import InstanceOf, Predicate
 from .structures import atomic_number, atomic_symbol
 
 __all__ = ["typespin_weights", "resolve_species", "resolve_element_weights"]
+
+
+def _is_element_list(value):
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes, numbers.Number))
+
+
+# Parameter constraints (skdesc._param_validation) of ``species`` and
+# ``element_weights``; the entries themselves are checked by resolve_species and
+# resolve_element_weights, which know the elements.
+SPECIES_CONSTRAINT = [None, Predicate(_is_element_list, "a list of elements such as ['Ti', 'O']")]
+ELEMENT_WEIGHTS_CONSTRAINT = [
+    None,
+    InstanceOf(Mapping, "a mapping from element to weight such as {'Ti': 1.0, 'O': -1.0}"),
+    "array-like",
+]
 
 
 def typespin_weights(n_species):

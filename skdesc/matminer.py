@@ -16,6 +16,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._param_validation import Predicate, validate_params
 from .atomic import AtomicFeatures
 
 __all__ = ["SkdescFeaturizer", "CITATIONS"]
@@ -190,6 +191,15 @@ class SkdescFeaturizer(BaseFeaturizer):
     True
     """
 
+    _parameter_constraints = {
+        "estimator": [
+            Predicate(
+                lambda e: hasattr(e, "fit") and hasattr(e, "transform"),
+                "an estimator with fit and transform, e.g. make_pipeline(ChebyshevLAED(), MomentGSD())",
+            )
+        ]
+    }
+
     def __init__(self, estimator):
         self.estimator = estimator
 
@@ -207,6 +217,7 @@ class SkdescFeaturizer(BaseFeaturizer):
         -------
         self
         """
+        validate_params(self)
         self.estimator_ = clone(self.estimator).fit(_entries_as_list(X), y, **fit_kwargs)
         return self
 

@@ -109,11 +109,11 @@ def test_analyze_writes_tables_and_plots(files):
         (["featurize", "{a}", "--descriptor", "soap", "-o", "x.xlsx"], "must end in .parquet, .npz, .csv"),
         (["featurize", "{bad}", "--descriptor", "soap", "-o", "x.csv"], "cannot read"),
         (["featurize", "{a}", "--descriptor", "chebyshev", "--n-max", "3", "-o", "x.csv"], "--n-max does not apply"),
-        (["featurize", "{a}", "--descriptor", "soap", "--n-max", "0", "-o", "x.csv"], "n_max must be > 0"),
+        (["featurize", "{a}", "--descriptor", "soap", "--n-max", "0", "-o", "x.csv"], "n_max must be an integer >= 1"),
         (["featurize", "{a}", "--descriptor", "soap", "--g2", "1", "0", "-o", "x.csv"], "--g2 does not apply"),
         (["featurize", "{a}", "--descriptor", "soap", "--species", "Nb", "-o", "x.csv"], "not in the species"),
         (["featurize", "{a}", "--descriptor", "soap", "--gsd", "9x", "-o", "x.csv"], "--gsd 9x"),
-        (["featurize", "{a}", "--descriptor", "soap", "--compression", "zip", "-o", "x.csv"], "unknown compression"),
+        (["featurize", "{a}", "--descriptor", "soap", "--compression", "zip", "-o", "x.csv"], "compression must be one of"),
     ],
 )
 def test_errors_exit_2_without_traceback(files, args, message, capsys, tmp_path):

@@ -218,7 +218,7 @@ def test_bad_parameters():
     atoms = [bulk("Cu")]
     with pytest.raises(ValueError, match="smooth_width"):
         CoordinationNumber(cutoff=2.0, smooth_width=3.0).fit(atoms)
-    with pytest.raises(ValueError, match="cutoff must be > 0"):
+    with pytest.raises(ValueError, match="cutoff must be a finite number > 0"):
         BondLengthStatistics(cutoff=0).fit(atoms)
     with pytest.raises(ValueError, match="n_bins"):
         BondAngleStatistics(n_bins=-1).fit(atoms)

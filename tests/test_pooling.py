@@ -230,7 +230,7 @@ def test_bad_input_messages():
     atomic = _random_atomic()
     with pytest.raises(ValueError, match="statistic must be one of"):
         StatisticPooling("median").fit(atomic)
-    with pytest.raises(ValueError, match="n_bins must be >= 1"):
+    with pytest.raises(ValueError, match="n_bins must be an integer >= 1"):
         HistogramPooling(n_bins=0).fit(atomic)
     with pytest.raises(ValueError, match="quantile_range"):
         HistogramPooling(quantile_range=(90, 10)).fit(atomic)

@@ -135,9 +135,9 @@ def test_nbmotaw_krr_beats_the_baseline_only_model():
 def test_bad_input_messages():
     atomic = _random_atomic(9)
     y = np.zeros(len(atomic))
-    with pytest.raises(ValueError, match="sigma must be > 0"):
+    with pytest.raises(ValueError, match="sigma must be a finite number > 0"):
         StructureKernelRidge(sigma=0).fit(atomic, y)
-    with pytest.raises(TypeError, match="zeta must be a positive integer"):
+    with pytest.raises(TypeError, match="zeta must be an integer >= 1"):
         StructureKernelRidge(zeta=1.5).fit(atomic, y)
     with pytest.raises(ValueError, match="noise_scaling"):
         StructureKernelRidge(noise_scaling="atoms").fit(atomic, y)

@@ -5,7 +5,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ..atomic import AtomicFeatures
+from .._param_validation import Interval, Options, check_param
+from .._validation import check_atomic_features
 from ..pooling._sigma import _WEIGHTINGS, _parse_sigma, _sigma
 from ..pooling.moments import MomentGSD, gsd_space
 from ._space_kernel import assemble_distances, rank_sums
@@ -297,8 +298,7 @@ class GSDSpaceAnalysis:
         -------
         self
         """
-        if not isinstance(X, AtomicFeatures):
-            raise TypeError("GSDSpaceAnalysis takes AtomicFeatures from a local descriptor")
+        X = check_atomic_features(X, estimator=self, ensure_nonempty=False)
         if X.n_structures < 3:
             raise ValueError("at least 3 structures are needed")
         space, self.reference_ = self._validate_params()
@@ -333,19 +333,13 @@ class GSDSpaceAnalysis:
 
     def _validate_params(self):
         """Check the parameters (no data needed); return the GSD space and the reference label."""
-        if self.scaling not in _SCALINGS:
-            raise ValueError(f"scaling must be one of {_SCALINGS}, got {self.scaling!r}")
-        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, numbers.Integral) or self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
-        if (
-            isinstance(self.tolerance, bool)
-            or not isinstance(self.tolerance, numbers.Real)
-            or not 0 <= self.tolerance < 1
+        # not an estimator (no get_params): its own parameters are checked one by one
+        for name, constraints in (
+            ("scaling", [Options(str, _SCALINGS)]),
+            ("chunk_size", [Interval(numbers.Integral, 1, None, closed="left")]),
+            ("tolerance", [Interval(numbers.Real, 0, 1, closed="left")]),
         ):
-            raise ValueError(
-                f"tolerance must be a number in [0, 1) (a fraction of the way from the reference itself "
-                f"to an uninformative descriptor, e.g. 0.01), got {self.tolerance!r}"
-            )
+            check_param(getattr(self, name), name, constraints, owner=type(self).__name__)
         space = gsd_space(self.max_order, element_weights=self.element_weights, moments=self.moments)
         labels = list(space)
         if self.reference is None:

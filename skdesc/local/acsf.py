@@ -1,14 +1,16 @@
 """Atom-centred symmetry functions (Behler 2011) as dscribe defines them, with compressions."""
 
 import warnings
+from numbers import Real
 
 import numpy as np
 
-from ..elements import resolve_element_weights, warn_zero_weights
+from .._param_validation import Interval, Options
+from ..elements import ELEMENT_WEIGHTS_CONSTRAINT, resolve_element_weights, warn_zero_weights
 from ._kernels.acsf import MU2, NU1MU1, NU2, WEIGHTED, acsf_kernel, n_acsf_features
 from ._kernels.acsf_derivatives import acsf_derivatives_kernel
 from .._validation import check_shape
-from .base import LocalDescriptor, NeighborRequest, _check_positive
+from .base import LocalDescriptor, NeighborRequest
 
 __all__ = ["ACSF"]
 
@@ -27,8 +29,6 @@ def _param_array(value, name, n_columns, columns):
     if value is None:
         shape = (0,) if n_columns == 1 else (0, n_columns)
         return np.zeros(shape, dtype=np.float64)
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be an array of numbers, got {value!r}")
     try:
         array = np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -172,6 +172,16 @@ class ACSF(LocalDescriptor):
     (3, 10)
     """
 
+    _parameter_constraints = {
+        "r_cut": [Interval(Real, 0, None, closed="neither")],
+        "g2_params": [None, "array-like"],
+        "g3_params": [None, "array-like"],
+        "g4_params": [None, "array-like"],
+        "g5_params": [None, "array-like"],
+        "compression": [Options(str, tuple(_COMPRESSIONS))],
+        "element_weights": ELEMENT_WEIGHTS_CONSTRAINT,
+    }
+
     def __init__(
         self,
         species=None,
@@ -202,11 +212,6 @@ class ACSF(LocalDescriptor):
 
     # ------------------------------------------------------------ validation
     def _check_params(self):
-        _check_positive(self.r_cut, "r_cut")
-        if not isinstance(self.compression, str) or self.compression not in _COMPRESSIONS:
-            raise ValueError(
-                f"compression must be one of {sorted(_COMPRESSIONS)}, got {self.compression!r}"
-            )
         self._mode = _COMPRESSIONS[self.compression]
         g2 = _param_array(self.g2_params, "g2_params", 2, "eta, R_s")
         g3 = _param_array(self.g3_params, "g3_params", 1, "kappa values")

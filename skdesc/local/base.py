@@ -1,8 +1,8 @@
 """Shared machinery of the local atomic environment descriptors (LAEDs)."""
 
 import inspect
-import numbers
 from abc import ABC, abstractmethod
+from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
@@ -13,10 +13,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .._config import check_count, check_memory, get_config
 from .._parallel import ordered_map
 from .._progress import progress
-from .._validation import FittedParamsMixin, check_n_jobs, check_shape, check_verbose
+from .._param_validation import N_JOBS, VERBOSE, Interval, Options, validate_params
+from .._validation import FittedParamsMixin, check_shape
 from ..atomic import AtomicFeatures
 from ..atomic import AtomicDerivatives
-from ..elements import resolve_species
+from ..elements import SPECIES_CONSTRAINT, resolve_species
 from ..neighbors import batch_neighbor_lists, derivative_pairs, estimate_neighbors, guarded_neighbor_list
 from ..structures import as_structure_list, atomic_numbers, atomic_symbol, structure_arrays
 
@@ -25,14 +26,6 @@ __all__ = ["LocalDescriptor", "NeighborRequest", "all_descriptors"]
 # Atoms per parallel batch: large enough to amortise Python overhead, small
 # enough to balance load and keep a batch's neighbour lists in cache.
 _ATOMS_PER_BATCH = 4096
-
-
-def _check_positive(value, name, *, integer=False, allow_zero=False):
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise TypeError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
 
 
 class FrameBatch:
@@ -161,7 +154,13 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
     ``min_distance``, ``handle_unknown``, ``n_jobs``, ``verbose``.
     """
 
-    _parameter_constraints = {}
+    _parameter_constraints = {
+        "species": SPECIES_CONSTRAINT,
+        "min_distance": [Interval(Real, 0, None, closed="left")],
+        "handle_unknown": [Options(str, ("error", "ignore"))],
+        "n_jobs": N_JOBS,
+        "verbose": VERBOSE,
+    }
 
     #: Whether ``_compute`` can fill position derivatives.
     _supports_gradients = False
@@ -177,7 +176,10 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
 
     # ---------------------------------------------------------------- hooks
     def _check_params(self):
-        """Checks across parameters that ``_parameter_constraints`` cannot express (optional)."""
+        """Checks across parameters that ``_parameter_constraints`` cannot express (hook, optional).
+
+        Runs in ``fit`` after the declarative checks; raise ValueError/TypeError.
+        """
 
     @abstractmethod
     def _setup(self):
@@ -209,13 +211,6 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
         return False
 
     # ---------------------------------------------------------- estimator API
-    def _validate_common(self):
-        _check_positive(self.min_distance, "min_distance", allow_zero=True)
-        if self.handle_unknown not in ("error", "ignore"):
-            raise ValueError(f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}")
-        check_n_jobs(self.n_jobs)
-        check_verbose(self.verbose)
-
     def fit(self, X, y=None):
         """Learn the element order from the training structures.
 
@@ -238,7 +233,7 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
 
     def _fit(self, numbers, offsets):
         self._forget_fit_params()
-        self._validate_common()
+        validate_params(self)
         self._check_params()
         self.species_ = resolve_species(self.species, np.unique(numbers))
         if self.species is not None:

@@ -1,12 +1,14 @@
 """The Artrith-Urban Chebyshev descriptor, as aenet computes it."""
 
+from numbers import Integral, Real
 
 import numpy as np
 
-from ..elements import resolve_element_weights
+from .._param_validation import Interval
+from ..elements import ELEMENT_WEIGHTS_CONSTRAINT, resolve_element_weights
 from ._kernels.chebyshev import chebyshev_kernel
 from .._validation import check_shape
-from .base import LocalDescriptor, NeighborRequest, _check_positive
+from .base import LocalDescriptor, NeighborRequest
 
 __all__ = ["ChebyshevLAED"]
 
@@ -82,6 +84,15 @@ class ChebyshevLAED(LocalDescriptor):
     (3, 30)
     """
 
+    _parameter_constraints = {
+        "rad_cutoff": [Interval(Real, 0, None, closed="neither")],
+        "rad_order": [Interval(Integral, 0, None, closed="left")],
+        "ang_cutoff": [Interval(Real, 0, None, closed="neither")],
+        "ang_order": [Interval(Integral, 0, None, closed="left")],
+        "element_weights": ELEMENT_WEIGHTS_CONSTRAINT,
+        "min_cutoff": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         species=None,
@@ -109,11 +120,6 @@ class ChebyshevLAED(LocalDescriptor):
         self.verbose = verbose
 
     def _check_params(self):
-        _check_positive(self.rad_cutoff, "rad_cutoff")
-        _check_positive(self.ang_cutoff, "ang_cutoff")
-        _check_positive(self.rad_order, "rad_order", integer=True, allow_zero=True)
-        _check_positive(self.ang_order, "ang_order", integer=True, allow_zero=True)
-        _check_positive(self.min_cutoff, "min_cutoff", allow_zero=True)
         if self.ang_cutoff > self.rad_cutoff:
             raise ValueError(
                 f"ang_cutoff ({self.ang_cutoff} Å) must not exceed rad_cutoff ({self.rad_cutoff} Å): the angular "

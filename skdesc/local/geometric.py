@@ -6,25 +6,26 @@ structure.  Neighbours of atom i are all atoms (periodic images included) with
 ``0 < r_ij < cutoff``.
 """
 
-import numbers
+from numbers import Integral, Real
 
-
-from .._validation import check_bool, check_shape
+from .._param_validation import Interval
+from .._validation import check_shape
 from ..structures import atomic_symbol
 from ._kernels.geometric import (
-    ANGLE_STATS,
-    BOND_STATS,
     bond_angle_kernel,
     bond_length_kernel,
     coordination_kernel,
 )
-from .base import LocalDescriptor, NeighborRequest, _check_positive
+from .base import LocalDescriptor, NeighborRequest
 
 __all__ = ["BondAngleStatistics", "BondLengthStatistics", "CoordinationNumber"]
 
 
 class _GeometricDescriptor(LocalDescriptor):
     """Shared constructor arguments and batch arrays of the geometric LAEDs."""
+
+    # per_element: CoordinationNumber and BondLengthStatistics
+    _parameter_constraints = {"cutoff": [Interval(Real, 0, None, closed="neither")], "per_element": ["boolean"]}
 
     def _groups(self):
         """Labels of the neighbour groups: ``all`` then one per element."""
@@ -91,6 +92,8 @@ class CoordinationNumber(_GeometricDescriptor):
     array([[12., 12.]])
     """
 
+    _parameter_constraints = {"smooth_width": [Interval(Real, 0, None, closed="left")]}
+
     def __init__(
         self,
         species=None,
@@ -112,11 +115,8 @@ class CoordinationNumber(_GeometricDescriptor):
         self.verbose = verbose
 
     def _check_params(self):
-        _check_positive(self.cutoff, "cutoff")
-        _check_positive(self.smooth_width, "smooth_width", allow_zero=True)
         if self.smooth_width > self.cutoff:
             raise ValueError(f"smooth_width ({self.smooth_width} Å) must not exceed cutoff ({self.cutoff} Å)")
-        check_bool(self.per_element, "per_element")
 
     def _setup(self):
         return [f"cn[{g}]" for g in self._groups()]
@@ -193,10 +193,6 @@ class BondLengthStatistics(_GeometricDescriptor):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _check_params(self):
-        _check_positive(self.cutoff, "cutoff")
-        check_bool(self.per_element, "per_element")
-
     def _setup(self):
         return [f"bond[{g},{stat}]" for g in self._groups() for stat in self._STATS]
 
@@ -262,6 +258,10 @@ class BondAngleStatistics(_GeometricDescriptor):
     """
 
     _STATS = ("count", "mean", "std", "min", "max")
+    _parameter_constraints = {
+        "n_bins": [Interval(Integral, 0, None, closed="left")],
+        "per_element_pair": ["boolean"],
+    }
 
     def __init__(
         self,
@@ -282,12 +282,6 @@ class BondAngleStatistics(_GeometricDescriptor):
         self.handle_unknown = handle_unknown
         self.n_jobs = n_jobs
         self.verbose = verbose
-
-    def _check_params(self):
-        _check_positive(self.cutoff, "cutoff")
-        if isinstance(self.n_bins, bool) or not isinstance(self.n_bins, numbers.Integral) or self.n_bins < 0:
-            raise ValueError(f"n_bins must be an integer >= 0, got {self.n_bins!r}")
-        check_bool(self.per_element_pair, "per_element_pair")
 
     def _groups(self):
         labels = ["all"]

@@ -9,12 +9,13 @@ from sklearn.utils import check_random_state
 
 from .._config import check_memory
 from ..atomic import AtomicFeatures
-from ..elements import resolve_element_weights
+from .._param_validation import Interval, Options
+from ..elements import ELEMENT_WEIGHTS_CONSTRAINT, resolve_element_weights
 from ._kernels import soap as kernel
 from ._kernels.soap_derivatives import soap_derivatives_batch
 from ._kernels.spherical import real_harmonics_norm
-from .._validation import check_bool, check_random_state_param, check_shape
-from .base import LocalDescriptor, NeighborRequest, _check_positive
+from .._validation import check_shape
+from .base import LocalDescriptor, NeighborRequest
 
 __all__ = ["SOAP", "CompressedSOAP", "COMPRESSIONS"]
 
@@ -285,6 +286,21 @@ class CompressedSOAP(LocalDescriptor):
     n_features_out_ : int
     """
 
+    _parameter_constraints = {
+        # the first GTO of dscribe's basis decays at 1 Å
+        "r_cut": [Interval(numbers.Real, 1, None, closed="neither")],
+        "n_max": [Interval(numbers.Integral, 1, None, closed="left")],
+        "l_max": [Interval(numbers.Integral, 0, 20, closed="both")],
+        "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "compression": [Options(str, tuple(COMPRESSIONS) + tuple(_ALIASES))],
+        "element_weights": ELEMENT_WEIGHTS_CONSTRAINT,
+        "embedding": [Options(str, ("dJ2", "dJ3")), "array-like"],
+        "random_state": ["random_state"],
+        "sparse": ["boolean"],
+        "normalize": [Options(str, _NORMALIZATIONS)],
+        "center_weight": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         species=None,
@@ -320,23 +336,6 @@ class CompressedSOAP(LocalDescriptor):
         self.handle_unknown = handle_unknown
         self.n_jobs = n_jobs
         self.verbose = verbose
-
-    # ------------------------------------------------------------ validation
-    def _check_params(self):
-        _check_positive(self.r_cut, "r_cut")
-        if self.r_cut <= 1.0:
-            raise ValueError(f"r_cut must be greater than 1 Å (the first GTO decays at 1 Å), got {self.r_cut}")
-        _check_positive(self.n_max, "n_max", integer=True)
-        _check_positive(self.l_max, "l_max", integer=True, allow_zero=True)
-        if self.l_max > 20:
-            raise ValueError(f"l_max must be at most 20, got {self.l_max}")
-        _check_positive(self.sigma, "sigma")
-        _check_positive(self.center_weight, "center_weight", allow_zero=True)
-        if self.normalize not in _NORMALIZATIONS:
-            raise ValueError(f"normalize must be one of {_NORMALIZATIONS}, got {self.normalize!r}")
-        check_bool(self.sparse, "sparse")
-        _canonical(self.compression)
-        check_random_state_param(self.random_state)
 
     _supports_gradients = True
     _citations = (

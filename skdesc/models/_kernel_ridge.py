@@ -1,21 +1,18 @@
 """Kernel ridge regression of total energies with the structure kernel (Darby, Kermode & Csányi 2022, §IV.5)."""
 
-import numbers
+from numbers import Real
 
 import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from .._validation import FittedParamsMixin, check_bool
-from ..elements import resolve_species
+from .._param_validation import Interval, Options, validate_params
+from .._validation import FittedParamsMixin, check_atomic_features
+from ..elements import SPECIES_CONSTRAINT, resolve_species
 from ..structures import atomic_symbol
 from ._structure_kernel import (
     DEFAULT_BLOCK_ATOMS,
-    _as_atomic,
-    _check_block_atoms,
-    _check_finite,
-    _check_method,
-    _check_zeta,
+    KERNEL_CONSTRAINTS,
     gram_from_values,
     normalized_rows,
 )
@@ -105,6 +102,14 @@ class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
     array([-3.5, -7. ])
     """
 
+    _parameter_constraints = {
+        **KERNEL_CONSTRAINTS,
+        "sigma": [Interval(Real, 0, None, closed="neither")],
+        "baseline": ["boolean"],
+        "noise_scaling": [Options(str, _NOISE_SCALING)],
+        "species": SPECIES_CONSTRAINT,
+    }
+
     def __init__(
         self,
         zeta=2,
@@ -124,19 +129,6 @@ class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
         self.species = species
         self.block_atoms = block_atoms
         self.method = method
-
-    def _validate(self):
-        zeta = _check_zeta(self.zeta)
-        if isinstance(self.sigma, bool) or not isinstance(self.sigma, numbers.Real):
-            raise TypeError(f"sigma must be a positive number, got {self.sigma!r}")
-        if not np.isfinite(self.sigma) or self.sigma <= 0:
-            raise ValueError(f"sigma must be > 0 (the noise per atom), got {self.sigma!r}")
-        if self.noise_scaling not in _NOISE_SCALING:
-            raise ValueError(f"noise_scaling must be one of {_NOISE_SCALING}, got {self.noise_scaling!r}")
-        _check_method(self.method)
-        check_bool(self.baseline, "baseline")
-        check_bool(self.normalize, "normalize")
-        return zeta, _check_block_atoms(self.block_atoms)
 
     def _counts(self, atomic, where):
         lookup = np.full(max(119, int(atomic.numbers.max(initial=0)) + 1), -1, dtype=np.int64)
@@ -167,9 +159,9 @@ class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
         self
         """
         self._forget_fit_params()
-        zeta, block_atoms = self._validate()
-        atomic = _as_atomic(X, type(self).__name__)
-        _check_finite(atomic)
+        validate_params(self)
+        zeta, block_atoms = int(self.zeta), int(self.block_atoms)
+        atomic = check_atomic_features(X, estimator=self, ensure_nonempty=False)
         y = np.asarray(y, dtype=np.float64)
         if y.shape != (atomic.n_structures,):
             raise ValueError(f"y must have one value per structure ({atomic.n_structures}), got shape {y.shape}")
@@ -215,11 +207,8 @@ class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
         ndarray of shape (n_structures,)
         """
         self._check_fitted("dual_coef_")
-        zeta, block_atoms = self._validate()
-        atomic = _as_atomic(X, type(self).__name__)
-        _check_finite(atomic)
-        if atomic.n_features != self.n_features_in_:
-            raise ValueError(f"X has {atomic.n_features} features per atom, but the model was fitted with {self.n_features_in_}")
+        zeta, block_atoms = int(self.zeta), int(self.block_atoms)
+        atomic = check_atomic_features(X, estimator=self, reset=False, ensure_nonempty=False)
         prediction = self._counts(atomic, "X") @ self.chemical_potentials_
         values = normalized_rows(atomic.values) if self.normalize else atomic.values
         K = gram_from_values(values, atomic.offsets, self.values_fit_, self.offsets_fit_, zeta, block_atoms, False, self.method)
@@ -228,7 +217,7 @@ class StructureKernelRidge(FittedParamsMixin, RegressorMixin, BaseEstimator):
     def predict_baseline(self, X):
         """The chemical-potential part ``sum_α n_α μ_α`` alone, shape (n_structures,)."""
         self._check_fitted("dual_coef_")
-        atomic = _as_atomic(X, type(self).__name__)
+        atomic = check_atomic_features(X, estimator=self, ensure_nonempty=False, ensure_finite=False)
         return self._counts(atomic, "X") @ self.chemical_potentials_
 
     def __sklearn_tags__(self):

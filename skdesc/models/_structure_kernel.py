@@ -8,15 +8,15 @@ optionally on unit-normalised ``x_i``.  The kernel is extensive (it grows with
 the numbers of atoms of both structures), like the total energy it models.
 """
 
-import numbers
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._validation import FittedParamsMixin, check_bool
-from ..atomic import AtomicFeatures
+from .._param_validation import Interval, Options, check_param, validate_params
+from .._validation import FittedParamsMixin, check_atomic_features
 from ..pooling._segments import segment_sum
 
 __all__ = ["StructureKernel", "structure_kernel"]
@@ -28,39 +28,13 @@ _FEATURE_MAP_BYTES = 256 * 2**20
 _METHODS = ("auto", "pairs", "features")
 
 
-def _check_zeta(zeta):
-    if isinstance(zeta, bool) or not isinstance(zeta, numbers.Integral):
-        raise TypeError(f"zeta must be a positive integer, got {zeta!r}")
-    if zeta < 1:
-        raise ValueError(f"zeta must be >= 1, got {zeta}")
-    return int(zeta)
-
-
-def _check_block_atoms(block_atoms):
-    if isinstance(block_atoms, bool) or not isinstance(block_atoms, numbers.Integral) or block_atoms < 1:
-        raise ValueError(f"block_atoms must be a positive integer, got {block_atoms!r}")
-    return int(block_atoms)
-
-
-def _check_method(method):
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
-    return method
-
-
-def _as_atomic(X, name):
-    if isinstance(X, AtomicFeatures):
-        return X
-    raise TypeError(
-        f"{name} takes AtomicFeatures (per-atom descriptors of whole structures): put a local "
-        f"descriptor such as ChebyshevLAED before it, got {type(X).__name__}"
-    )
-
-
-def _check_finite(atomic):
-    stored = atomic.values.data if sp.issparse(atomic.values) else atomic.values
-    if not np.all(np.isfinite(stored)):
-        raise ValueError("per-atom descriptors contain NaN or inf; check the local descriptor")
+#: Constraints of the kernel parameters shared by structure_kernel, StructureKernel and StructureKernelRidge.
+KERNEL_CONSTRAINTS = {
+    "zeta": [Interval(Integral, 1, None, closed="left")],
+    "normalize": ["boolean"],
+    "block_atoms": [Interval(Integral, 1, None, closed="left")],
+    "method": [Options(str, _METHODS)],
+}
 
 
 def normalized_rows(values):
@@ -256,16 +230,14 @@ def structure_kernel(A, B=None, zeta=2, normalize=True, block_atoms=DEFAULT_BLOC
     ndarray of shape (n_A, n_B)
         In units of (descriptor units)^(2 zeta), dimensionless with ``normalize``.
     """
-    zeta = _check_zeta(zeta)
-    block_atoms = _check_block_atoms(block_atoms)
-    method = _check_method(method)
-    A = _as_atomic(A, "structure_kernel")
-    _check_finite(A)
+    for name, value in (("zeta", zeta), ("block_atoms", block_atoms), ("method", method)):
+        check_param(value, name, KERNEL_CONSTRAINTS[name], owner="structure_kernel")
+    zeta, block_atoms = int(zeta), int(block_atoms)
+    A = check_atomic_features(A, estimator="structure_kernel", ensure_nonempty=False)
     values_a = normalized_rows(A.values) if normalize else A.values
     if B is None:
         return gram_from_values(values_a, A.offsets, values_a, A.offsets, zeta, block_atoms, True, method)
-    B = _as_atomic(B, "structure_kernel")
-    _check_finite(B)
+    B = check_atomic_features(B, estimator="structure_kernel", ensure_nonempty=False)
     if B.n_features != A.n_features:
         raise ValueError(f"A has {A.n_features} features per atom but B has {B.n_features}")
     values_b = normalized_rows(B.values) if normalize else B.values
@@ -302,19 +274,16 @@ class StructureKernel(FittedParamsMixin, TransformerMixin, BaseEstimator):
         Number of training structures.
     """
 
+    _parameter_constraints = KERNEL_CONSTRAINTS
+
     def __init__(self, zeta=2, normalize=True, block_atoms=DEFAULT_BLOCK_ATOMS, method="auto"):
         self.zeta = zeta
         self.normalize = normalize
         self.block_atoms = block_atoms
         self.method = method
 
-    def _prepared(self, X):
-        _check_zeta(self.zeta)
-        _check_block_atoms(self.block_atoms)
-        _check_method(self.method)
-        check_bool(self.normalize, "normalize")
-        atomic = _as_atomic(X, type(self).__name__)
-        _check_finite(atomic)
+    def _prepared(self, X, reset):
+        atomic = check_atomic_features(X, estimator=self, reset=reset, ensure_nonempty=False)
         return normalized_rows(atomic.values) if self.normalize else atomic.values, atomic.offsets
 
     def fit(self, X, y=None):
@@ -330,7 +299,8 @@ class StructureKernel(FittedParamsMixin, TransformerMixin, BaseEstimator):
         self
         """
         self._forget_fit_params()
-        self.values_fit_, self.offsets_fit_ = self._prepared(X)
+        validate_params(self)
+        self.values_fit_, self.offsets_fit_ = self._prepared(X, reset=None)
         self.n_features_in_ = self.values_fit_.shape[1]
         self.n_features_out_ = self.offsets_fit_.size - 1
         self._record_fit_params()
@@ -356,9 +326,7 @@ class StructureKernel(FittedParamsMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_structures, n_training_structures)
         """
         self._check_fitted("values_fit_")
-        values, offsets = self._prepared(X)
-        if values.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {values.shape[1]} features per atom, but {type(self).__name__} was fitted with {self.n_features_in_}")
+        values, offsets = self._prepared(X, reset=False)
         return gram_from_values(
             values, offsets, self.values_fit_, self.offsets_fit_, int(self.zeta), int(self.block_atoms), False, self.method
         )

@@ -1,13 +1,11 @@
 """Input handling shared by the pooling rules of ``simple``, ``histogram`` and ``species``."""
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import validate_data
 
-from .._validation import FittedParamsMixin
-from ..atomic import AtomicFeatures
-from ..structures import atomic_symbol, is_structure
+from .._param_validation import validate_params
+from .._validation import FittedParamsMixin, check_atomic_features
+from ..structures import atomic_symbol
 
 __all__ = ["AtomPooling"]
 
@@ -15,33 +13,15 @@ __all__ = ["AtomPooling"]
 class AtomPooling(FittedParamsMixin, TransformerMixin, BaseEstimator):
     """Base class: ``AtomicFeatures`` (or a 2-D array) in, one row per structure out.
 
-    Subclasses implement ``_fit_atoms(atomic)`` (learn state from the training
-    atoms), ``_pool(values, offsets, numbers)`` (one row per segment, zeros for
-    empty segments) and ``_output_names(input_features)``.
+    Subclasses declare ``_parameter_constraints`` and implement
+    ``_fit_atoms(atomic)`` (learn state from the training atoms),
+    ``_pool(values, offsets, numbers)`` (one row per segment, zeros for empty
+    segments) and ``_output_names(input_features)``.
     """
 
     def _to_atomic(self, X, reset):
         """Return ``X`` as AtomicFeatures; a 2-D array is one atom per structure."""
-        name = type(self).__name__
-        if isinstance(X, AtomicFeatures):
-            if reset:
-                self.n_features_in_ = X.n_features
-                self.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
-            elif X.n_features != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.n_features} features per atom, but {name} was fitted with {self.n_features_in_}"
-                )
-            if X.n_structures == 0:
-                raise ValueError(f"{name} needs at least one structure")
-            stored = X.values.data if sp.issparse(X.values) else X.values
-            if not np.all(np.isfinite(stored)):
-                raise ValueError("per-atom descriptors contain NaN or inf; check the local descriptor")
-            return X
-        if isinstance(X, (list, tuple)) and X and is_structure(X[0]):
-            raise TypeError(f"{name} takes per-atom descriptors: put a local descriptor such as ChebyshevLAED before it")
-        values = validate_data(self, X, reset=reset, dtype=np.float64, accept_sparse="csr")
-        n = values.shape[0]
-        return AtomicFeatures(values, np.arange(n + 1), np.zeros(n, dtype=np.int64), species=(0,))
+        return check_atomic_features(X, estimator=self, reset=reset, accept_array=True, accept_sparse="csr")
 
     @staticmethod
     def _check_nonempty(atomic):
@@ -75,6 +55,7 @@ class AtomPooling(FittedParamsMixin, TransformerMixin, BaseEstimator):
         self
         """
         self._forget_fit_params()
+        validate_params(self)
         atomic = self._to_atomic(X, reset=True)
         self._fit_atoms(atomic)
         self._record_fit_params()

@@ -1,16 +1,24 @@
 """Histogram pooling: the distribution of each per-atom feature over a structure."""
 
-import numbers
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._param_validation import Interval, Options, Predicate
 from ._base import AtomPooling
 from ._segments import segment_histogram
 
 __all__ = ["HistogramPooling"]
 
 _NORMALIZE = ("fraction", "count", "density")
+
+
+def _is_percentile_pair(value):
+    if isinstance(value, (str, bytes)):
+        return False
+    low, high = (float(q) for q in value)
+    return 0.0 <= low < high <= 100.0
 
 
 class HistogramPooling(AtomPooling):
@@ -71,28 +79,20 @@ class HistogramPooling(AtomPooling):
            [0.        , 0.33333333, 0.66666667]])
     """
 
+    _parameter_constraints = {
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "quantile_range": [Predicate(_is_percentile_pair, "two percentiles (low, high) with 0 <= low < high <= 100")],
+        "normalize": [Options(str, _NORMALIZE)],
+    }
+
     def __init__(self, n_bins=10, quantile_range=(0.0, 100.0), normalize="fraction"):
         self.n_bins = n_bins
         self.quantile_range = quantile_range
         self.normalize = normalize
 
-    def _validate(self):
-        if isinstance(self.n_bins, bool) or not isinstance(self.n_bins, numbers.Integral):
-            raise TypeError(f"n_bins must be an integer, got {self.n_bins!r}")
-        if self.n_bins < 1:
-            raise ValueError(f"n_bins must be >= 1, got {self.n_bins}")
-        try:
-            low, high = (float(q) for q in self.quantile_range)
-        except (TypeError, ValueError):
-            raise ValueError(f"quantile_range must be two percentiles (low, high), got {self.quantile_range!r}") from None
-        if not 0.0 <= low < high <= 100.0:
-            raise ValueError(f"quantile_range must satisfy 0 <= low < high <= 100, got {self.quantile_range!r}")
-        if self.normalize not in _NORMALIZE:
-            raise ValueError(f"normalize must be one of {_NORMALIZE}, got {self.normalize!r}")
-        return int(self.n_bins), low, high
-
     def _fit_atoms(self, atomic):
-        n_bins, low, high = self._validate()
+        n_bins = int(self.n_bins)
+        low, high = (float(q) for q in self.quantile_range)
         lower, upper = _percentiles(atomic.values, low, high)
         same = upper <= lower
         lower = np.where(same, lower - 0.5, lower)

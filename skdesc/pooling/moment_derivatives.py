@@ -90,7 +90,7 @@ def moment_gradients(x, order, kind):
 
 def _column_features(gsd):
     """Per-atom feature index of every output column, in MomentGSD's layout."""
-    n_out, n_in, k, _ = gsd._validate_params_()
+    n_out, n_in, k, _ = gsd._settings()
     d = gsd.n_features_in_
     features = []
     for label in gsd.blocks_:
@@ -106,7 +106,7 @@ def _column_features(gsd):
 
 def _local_gradient(gsd, x, element):
     """d G / d x[a, feature(col)] of one structure, shape (N, D)."""
-    n_out, n_in, k, kind = gsd._validate_params_()
+    n_out, n_in, k, kind = gsd._settings()
     weights = gsd.element_weights_
     n_atoms, d = x.shape
     columns = []

@@ -19,16 +19,23 @@ two largest descriptors are concatenations: ``Sigma_555 = Sigma_552 +
 Sigma_502 + Sigma_050`` and ``Sigma_554 = Sigma_552 + Sigma_502``.
 """
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import validate_data
 
 from .._parallel import ordered_map
-from .._validation import FittedParamsMixin, check_bool, check_n_jobs, check_shape
-from ..atomic import AtomicFeatures
-from ..elements import resolve_element_weights, resolve_species, warn_zero_weights
-from ..structures import atomic_symbol, is_structure
+from .._param_validation import N_JOBS, Interval, Options, check_param, validate_params
+from .._validation import FittedParamsMixin, check_atomic_features, check_shape
+from ..elements import (
+    ELEMENT_WEIGHTS_CONSTRAINT,
+    SPECIES_CONSTRAINT,
+    resolve_element_weights,
+    resolve_species,
+    warn_zero_weights,
+)
+from ..structures import atomic_symbol
 from . import _moments_kernel as kernel
 from ._sigma import _WEIGHTINGS, _check_order, _parse_sigma, _sigma
 from .moment_derivatives import moment_gsd_derivatives
@@ -86,9 +93,7 @@ def _check_overflow(values, kind):
 
 
 def _check_kind(kind, name="moments"):
-    if not isinstance(kind, str) or kind not in _KINDS:
-        raise ValueError(f"{name} must be one of {sorted(_KINDS)}, got {kind!r}")
-    return _KINDS[kind]
+    return _KINDS[check_param(kind, name, [Options(str, tuple(_KINDS))])]
 
 
 class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
@@ -190,6 +195,18 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
     (2, 8)
     """
 
+    _parameter_constraints = {
+        "n_out": [Interval(Integral, 0, None, closed="left")],
+        "n_in": [Interval(Integral, 0, None, closed="left")],
+        "weighting": [Options(str, ("none", "element", "both")), Options(Integral, (0, 1, 2))],
+        "element_weights": ELEMENT_WEIGHTS_CONSTRAINT,
+        "moments": [Options(str, tuple(_KINDS))],
+        "species": SPECIES_CONSTRAINT,
+        "include_atom_moments": ["boolean"],
+        "include_element_stack": ["boolean"],
+        "n_jobs": N_JOBS,
+    }
+
     def __init__(
         self,
         n_out=1,
@@ -260,14 +277,15 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
         return "+".join(parts)
 
     # -------------------------------------------------------------- validation
-    def _validate_params_(self):
-        n_out = _check_order(self.n_out, "n_out")
-        n_in = _check_order(self.n_in, "n_in")
+    def _settings(self):
+        """``(n_out, n_in, k, kind)``: the orders, weighting code and moment kind of the (checked) parameters."""
+        return int(self.n_out), int(self.n_in), _WEIGHTINGS[self.weighting], _KINDS[self.moments]
+
+    def _check_params(self):
+        """Checks across parameters (after ``validate_params``)."""
+        n_out, n_in, k, _ = self._settings()
         if n_out == 0 and n_in == 0:
             raise ValueError("n_out and n_in cannot both be 0: set n_out >= 1 or n_in >= 1")
-        if self.weighting not in _WEIGHTINGS or isinstance(self.weighting, bool):
-            raise ValueError(f"weighting must be 'none', 'element' or 'both' (0, 1, 2), got {self.weighting!r}")
-        k = _WEIGHTINGS[self.weighting]
         if n_out == 0 and k != 0:
             raise ValueError(
                 "Sigma_0jk with element weighting does not exist (stacked element descriptors "
@@ -277,18 +295,6 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
             raise ValueError("include_atom_moments needs n_out >= 1 and n_in >= 1")
         if self.include_element_stack and (n_in == 0 or n_out == 0):
             raise ValueError("include_element_stack needs n_out >= 1 and n_in >= 1")
-        check_bool(self.include_atom_moments, "include_atom_moments")
-        check_bool(self.include_element_stack, "include_element_stack")
-        check_n_jobs(self.n_jobs)
-        kind = _check_kind(self.moments)
-        return n_out, n_in, k, kind
-
-    def _as_atomic(self, X):
-        if isinstance(X, AtomicFeatures):
-            return X
-        if isinstance(X, (list, tuple)) and X and is_structure(X[0]):
-            raise TypeError("MomentGSD takes per-atom descriptors: put a local descriptor such as ChebyshevLAED before it")
-        return None
 
     # ---------------------------------------------------------- estimator API
     def fit(self, X, y=None):
@@ -305,17 +311,12 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
         self
         """
         self._forget_fit_params()
-        n_out, n_in, k, _ = self._validate_params_()
-        atomic = self._as_atomic(X)
-        if atomic is None:
-            validate_data(self, X, reset=True)
-            observed, default_order = (0,), (0,)
-        else:
-            if atomic.n_structures == 0:
-                raise ValueError("MomentGSD needs at least one structure to fit")
-            self.n_features_in_ = atomic.n_features
-            self.feature_names_in_ = np.asarray(atomic.feature_names, dtype=object)
-            observed, default_order = atomic.numbers, atomic.species
+        validate_params(self)
+        self._check_params()
+        n_out, n_in, k, _ = self._settings()
+        # as before the shared check: finiteness is checked by transform, not fit
+        atomic = check_atomic_features(X, estimator=self, reset=True, accept_array=True, ensure_finite=False)
+        observed, default_order = atomic.numbers, atomic.species
         if self.species is None:
             self.species_ = tuple(default_order)
             missing = set(np.unique(observed).tolist()) - set(self.species_)
@@ -365,19 +366,8 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_structures, n_features_out_)
         """
         self._check_fitted("species_")
-        n_out, n_in, k, kind = self._validate_params_()
-        atomic = self._as_atomic(X)
-        if atomic is None:
-            values = validate_data(self, X, reset=False, dtype=np.float64)
-            atomic = AtomicFeatures(values, np.arange(values.shape[0] + 1), np.zeros(values.shape[0]), species=(0,))
-        elif atomic.n_features != self.n_features_in_:
-            raise ValueError(
-                f"X has {atomic.n_features} features per atom, but MomentGSD was fitted with "
-                f"{self.n_features_in_}"
-            )
-        finite = atomic.values.data if sp.issparse(atomic.values) else atomic.values
-        if not np.all(np.isfinite(finite)):
-            raise ValueError("per-atom descriptors contain NaN or inf")
+        n_out, n_in, k, kind = self._settings()
+        atomic = check_atomic_features(X, estimator=self, reset=False, accept_array=True)
         lookup = np.full(max(119, int(atomic.numbers.max(initial=0)) + 1), -1, dtype=np.int64)
         lookup[list(self.species_)] = np.arange(len(self.species_))
         element = lookup[atomic.numbers]
@@ -464,7 +454,6 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
         input_features = list(input_features)
         if len(input_features) != self.n_features_in_:
             raise ValueError(f"input_features must have {self.n_features_in_} names")
-        n_out, n_in, k, _ = self._validate_params_()
         names = []
         for label in self.blocks_:
             i, j, w = _parse_sigma(label)

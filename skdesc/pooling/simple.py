@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._param_validation import Options, Predicate
 from ._base import AtomPooling
 from ._segments import segment_extreme, segment_mean, segment_sum
 
@@ -15,19 +16,11 @@ _STATISTICS = {
 }
 
 
-def _check_statistics(statistic):
-    chosen = [statistic] if isinstance(statistic, str) else statistic
-    try:
-        chosen = list(chosen)
-    except TypeError:
-        chosen = None
-    if not chosen or any(not isinstance(s, str) or s not in _STATISTICS for s in chosen):
-        raise ValueError(
-            f"statistic must be one of {sorted(_STATISTICS)} or a list of them, got {statistic!r}"
-        )
-    if len(set(chosen)) != len(chosen):
-        raise ValueError(f"statistic must list distinct statistics, got {statistic!r} (one twice)")
-    return chosen
+def _is_statistic_list(value):
+    if isinstance(value, str):
+        return False
+    chosen = list(value)
+    return bool(chosen) and all(isinstance(s, str) and s in _STATISTICS for s in chosen) and len(set(chosen)) == len(chosen)
 
 
 class StatisticPooling(AtomPooling):
@@ -86,11 +79,18 @@ class StatisticPooling(AtomPooling):
            [6., 7., 8., 9.]])
     """
 
+    _parameter_constraints = {
+        "statistic": [
+            Options(str, tuple(_STATISTICS)),
+            Predicate(_is_statistic_list, "a non-empty list of distinct ones"),
+        ]
+    }
+
     def __init__(self, statistic="mean"):
         self.statistic = statistic
 
     def _statistics(self):
-        return _check_statistics(self.statistic)
+        return [self.statistic] if isinstance(self.statistic, str) else list(self.statistic)
 
     def _fit_atoms(self, atomic):
         self.n_features_out_ = self.n_features_in_ * len(self._statistics())

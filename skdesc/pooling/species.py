@@ -3,15 +3,15 @@
 import numpy as np
 from sklearn.base import clone
 
+from .._param_validation import Options
 from ..atomic import AtomicFeatures
-from ..elements import resolve_species
+from ..elements import SPECIES_CONSTRAINT, resolve_species
 from ._base import AtomPooling, element_label
 from .histogram import HistogramPooling
 from .simple import _STATISTICS, StatisticPooling
 
 __all__ = ["SpeciesPooling"]
 
-_COMPOSITION = (None, "count", "fraction")
 
 
 class SpeciesPooling(AtomPooling):
@@ -71,6 +71,12 @@ class SpeciesPooling(AtomPooling):
            [3., 0., 3., 0.]])
     """
 
+    _parameter_constraints = {
+        "rule": [Options(str, tuple(_STATISTICS) + ("histogram",)), StatisticPooling, HistogramPooling],
+        "species": SPECIES_CONSTRAINT,
+        "composition": [None, Options(str, ("count", "fraction"))],
+    }
+
     def __init__(self, rule="mean", species=None, composition=None):
         self.rule = rule
         self.species = species
@@ -79,19 +85,8 @@ class SpeciesPooling(AtomPooling):
     def _template(self):
         rule = self.rule
         if isinstance(rule, str):
-            if rule == "histogram":
-                return HistogramPooling()
-            if rule in _STATISTICS:
-                return StatisticPooling(rule)
-            raise ValueError(
-                f"rule must be one of {sorted(_STATISTICS) + ['histogram']} or a pooling estimator, got {rule!r}"
-            )
-        if isinstance(rule, (StatisticPooling, HistogramPooling)):
-            return clone(rule)
-        raise TypeError(
-            "rule must be a name ('mean', 'histogram', ...) or a StatisticPooling/HistogramPooling "
-            f"instance, got {type(rule).__name__}"
-        )
+            return HistogramPooling() if rule == "histogram" else StatisticPooling(rule)
+        return clone(rule)
 
     def _element_index(self, numbers, where):
         lookup = np.full(max(119, int(numbers.max(initial=0)) + 1), -1, dtype=np.int64)
@@ -121,8 +116,6 @@ class SpeciesPooling(AtomPooling):
         return blocks, counts
 
     def _fit_atoms(self, atomic):
-        if self.composition not in _COMPOSITION:
-            raise ValueError(f"composition must be None, 'count' or 'fraction', got {self.composition!r}")
         template = self._template()
         if self.species is None:
             self.species_ = tuple(atomic.species)

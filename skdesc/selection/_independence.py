@@ -1,13 +1,14 @@
 """FunctionalIndependenceSelector: drop descriptor components that are functions of others."""
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state
 
-from .._validation import FittedParamsMixin, check_bool, check_random_state_param
+from .._param_validation import Interval, Predicate, validate_params
+from .._validation import FittedParamsMixin
 from ..atomic import AtomicDerivatives, AtomicFeatures
 from ..structures import to_frames
 
@@ -160,6 +161,21 @@ class FunctionalIndependenceSelector(FittedParamsMixin, SelectorMixin, BaseEstim
     True
     """
 
+    _parameter_constraints = {
+        # None only for fit_derivatives, which needs no descriptor
+        "descriptor": [
+            None,
+            Predicate(
+                lambda d: hasattr(d, "transform_with_derivatives"),
+                "a skdesc local descriptor with transform_with_derivatives",
+            ),
+        ],
+        "n_environments": [None, Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, 1, closed="neither")],
+        "pivoting": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, descriptor=None, n_environments=100, tol=1e-6, pivoting=True, random_state=None):
         self.descriptor = descriptor
         self.n_environments = n_environments
@@ -167,22 +183,12 @@ class FunctionalIndependenceSelector(FittedParamsMixin, SelectorMixin, BaseEstim
         self.pivoting = pivoting
         self.random_state = random_state
 
-    def _validate(self, need_descriptor=True):
-        if need_descriptor and not hasattr(self.descriptor, "transform_with_derivatives"):
+    def _check_params(self, need_descriptor=True):
+        if need_descriptor and self.descriptor is None:
             raise TypeError(
-                "descriptor must be a skdesc local descriptor with transform_with_derivatives, "
-                f"got {type(self.descriptor).__name__}"
+                "descriptor must be a skdesc local descriptor with transform_with_derivatives "
+                "(None only with fit_derivatives), got None"
             )
-        if self.n_environments is not None and (
-            isinstance(self.n_environments, bool)
-            or not isinstance(self.n_environments, numbers.Integral)
-            or self.n_environments < 1
-        ):
-            raise ValueError(f"n_environments must be None or a positive integer, got {self.n_environments!r}")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or not 0 < self.tol < 1:
-            raise ValueError(f"tol must be a number in (0, 1), got {self.tol!r}")
-        check_bool(self.pivoting, "pivoting")
-        check_random_state_param(self.random_state)
 
     def fit(self, X, y=None):
         """Sample environments of ``X`` and select independent components.
@@ -197,7 +203,8 @@ class FunctionalIndependenceSelector(FittedParamsMixin, SelectorMixin, BaseEstim
         self
         """
         self._forget_fit_params()
-        self._validate()
+        validate_params(self)
+        self._check_params()
         frames = to_frames(X)
         self.descriptor_ = clone(self.descriptor).fit(frames)
         # sample the centres first, then differentiate only the structures that hold them
@@ -216,7 +223,8 @@ class FunctionalIndependenceSelector(FittedParamsMixin, SelectorMixin, BaseEstim
         ``transform`` then accepts only features, not structures.
         """
         self._forget_fit_params()
-        self._validate(need_descriptor=False)
+        validate_params(self)
+        self._check_params(need_descriptor=False)
         if not isinstance(derivatives, AtomicDerivatives):
             raise TypeError(f"derivatives must be an AtomicDerivatives, got {type(derivatives).__name__}")
         self.descriptor_ = None

@@ -1,6 +1,6 @@
 """Greedy feature (block) selection by information imbalance."""
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from numba import njit
@@ -9,6 +9,7 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from .._param_validation import Interval, Options, validate_params
 from ..information.measures import TIE_RTOL, _power_of_two_scale, squared_distance_rows
 
 __all__ = ["InformationImbalanceSelector"]
@@ -109,6 +110,19 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
     n_features_in_ : int
     """
 
+    _parameter_constraints = {
+        "n_to_select": [None, Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="right")],
+        "score_threshold": [None, Interval(Real, 0, None, closed="left")],
+        "score_threshold_type": [Options(str, ("absolute", "relative"))],
+        "groups": [None, "array-like"],
+        "reference": [Options(str, ("X", "y"))],
+        "symmetric": ["boolean"],
+        "max_samples": [Interval(Integral, 3, None, closed="left")],
+        "scale": ["boolean"],
+        "random_state": ["random_state"],
+        "progress_bar": ["boolean"],
+    }
+
     def __init__(
         self,
         n_to_select=None,
@@ -144,36 +158,6 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
         spread[spread == 0] = 1.0
         return (X - X.mean(axis=0)) / spread
 
-    def _check_params(self):
-        if self.reference not in ("X", "y"):
-            raise ValueError(f"reference must be 'X' (all features) or 'y' (the targets), got {self.reference!r}")
-        if self.score_threshold_type not in ("absolute", "relative"):
-            raise ValueError(
-                f"score_threshold_type must be 'absolute' or 'relative', got {self.score_threshold_type!r}"
-            )
-        threshold = self.score_threshold
-        if threshold is not None and (
-            isinstance(threshold, (bool, np.bool_))
-            or not isinstance(threshold, numbers.Real)
-            or not np.isfinite(threshold)
-            or threshold < 0
-        ):
-            raise ValueError(
-                f"score_threshold must be None (no early stop) or a finite number >= 0, got {threshold!r}"
-            )
-        if isinstance(self.max_samples, bool) or not isinstance(self.max_samples, numbers.Integral) or self.max_samples < 3:
-            raise ValueError(f"max_samples must be an integer >= 3, got {self.max_samples!r}")
-        try:
-            check_random_state(self.random_state)
-        except ValueError as error:
-            raise ValueError(
-                f"random_state must be None, an int or a numpy RandomState, got {self.random_state!r}"
-            ) from error
-        for name in ("symmetric", "scale", "progress_bar"):
-            value = getattr(self, name)
-            if not isinstance(value, (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {value!r}")
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = self.reference == "y"
@@ -192,7 +176,7 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
         -------
         self
         """
-        self._check_params()
+        validate_params(self)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=3)
         n_samples, n_features = X.shape
         groups = np.arange(n_features) if self.groups is None else np.asarray(self.groups)
@@ -262,14 +246,12 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
         value = self.n_to_select
         if value is None:
             return max(1, n_groups // 2)
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            if not 1 <= value <= n_groups:
+        if isinstance(value, Integral):
+            if value > n_groups:
                 raise ValueError(f"n_to_select must be an int in [1, {n_groups}] (the number of features or "
                                  f"groups), a fraction in (0, 1] or None, got {value}")
             return int(value)
-        if isinstance(value, numbers.Real) and 0 < value <= 1:
-            return max(1, int(round(value * n_groups)))
-        raise ValueError(f"n_to_select must be an int, a fraction in (0, 1] or None, got {value!r}")
+        return max(1, int(round(value * n_groups)))
 
     def _stop(self, score, previous):
         if self.score_threshold is None:
