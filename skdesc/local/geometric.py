@@ -42,6 +42,13 @@ class _GeometricDescriptor(LocalDescriptor):
 
     def _check_output(self, batch, values):
         check_shape(values, (len(batch.species_index), self.n_features_out_), f"{type(self).__name__} output")
+        # the kernels size their output from the current parameters: a change after fit must not write
+        # a different layout into the fitted columns
+        if len(self._setup()) != self.n_features_out_:
+            raise ValueError(
+                f"internal shape check failed: {type(self).__name__}'s parameters now give "
+                f"{len(self._setup())} features, fit learned {self.n_features_out_}; call fit again"
+            )
         if len(batch.species_index) and batch.species_index.max() >= len(self.species_):
             raise ValueError("internal shape check failed: an atom's element is outside the fitted species")
 
