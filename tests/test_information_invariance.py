@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from skdesc import AtomicFeatures, MomentGSD
+from skdesc import AtomicFeatures, MomentGSD, config_context
 from skdesc.information import (
     GSDSpaceAnalysis,
     InformationImbalanceSelector,
     distance_correlation,
     information_imbalance,
-    measures,
     rank_correlation,
 )
 
@@ -47,9 +46,10 @@ def _tie_heavy():
 
 
 @pytest.fixture
-def float64_path(monkeypatch):
+def float64_path():
     """k = 1 through the float64 row-block path instead of the float32 screening."""
-    monkeypatch.setattr(measures, "screenable", lambda X: False)
+    with config_context(screen_ranks=False):
+        yield
 
 
 @pytest.mark.parametrize("k", [1, 3])

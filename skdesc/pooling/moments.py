@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import validate_data
 
+from .._config import get_config
 from .._parallel import ordered_map
 from .._validation import FittedParamsMixin, check_bool, check_n_jobs, check_shape
 from ..atomic import AtomicFeatures
@@ -43,7 +44,6 @@ _KINDS = {
     "cumulant": kernel.CUMULANT,
 }
 _WEIGHTINGS = {"none": 0, "element": 1, "both": 2, 0: 0, 1: 1, 2: 2}
-_STRUCTURES_PER_BATCH = 2048
 
 
 def stacked_moments(X, order, kind="central"):
@@ -419,7 +419,7 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
             self.n_features_out_,
         )
         n = atomic.n_structures
-        bounds = list(range(0, n, _STRUCTURES_PER_BATCH)) + [n]
+        bounds = list(range(0, n, get_config()["structures_per_batch"])) + [n]
         spans = list(zip(bounds[:-1], bounds[1:]))
         offsets = atomic.offsets
 
