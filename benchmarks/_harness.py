@@ -129,8 +129,13 @@ def versions(names=("skdesc", "dscribe", "featomic", "numba", "numpy", "ase")):
     parts = []
     for name in names:
         try:
-            parts.append(f"{name} {md.version(name)}")
-        except md.PackageNotFoundError:
+            if name == "skdesc":  # run from the checkout, usually not installed
+                import skdesc
+
+                parts.append(f"skdesc {skdesc.__version__} ({Path(skdesc.__file__).parent})")
+            else:
+                parts.append(f"{name} {md.version(name)}")
+        except (md.PackageNotFoundError, ImportError):
             parts.append(f"{name} missing")
     try:
         head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -259,6 +264,7 @@ class Report:
 
     def check(self, name, measured, target, ok, unit=""):
         """Record a target check: ``measured`` (number or text) against ``target`` (text); ``ok`` None: no target."""
+        ok = None if ok is None else bool(ok)
         self.checks.append({"check": name, "measured": measured, "unit": unit, "target": target, "met": ok})
 
     def print_checks(self):
