@@ -381,4 +381,8 @@ def test_plot_rejects_bad_imbalances():
         plot_imbalance_plane({"a": (0.1, float("nan"))})
     with pytest.raises(ValueError, match=r"imbalances\['b'\] must be a pair"):
         plot_imbalance_plane({"b": (0.1, 0.2, 0.3)})
-    assert plot_imbalance_plane({"a": (0.1, np.float64(0.2))}) is not None
+    fig = plot_imbalance_plane({"a": (0.1, np.float64(0.2))})
+    (ax,) = fig.axes
+    (points,) = ax.collections  # the one point, at (forward, backward)
+    np.testing.assert_array_equal(points.get_offsets(), [[0.1, 0.2]])
+    assert [text.get_text() for text in ax.texts] == ["a"]
