@@ -18,9 +18,10 @@ functions overlap, self times add up to the total.
 
 The processes run one after the other; other load on the machine lengthens
 compile times, so the load average is printed.  ``--quick`` does one
-descriptor (CoordinationNumber) with the caller's ``NUMBA_CACHE_DIR`` when it
-is set: it checks that the script works, without the minutes of compiling
-into an empty cache (its "cold" column is then only cold on a first run).
+descriptor (CoordinationNumber) with the caller's numba cache (``NUMBA_CACHE_DIR``
+if set, else numba's default next to the sources): it checks that the script
+works, without the minutes of compiling into an empty cache (its "cold"
+column is then only cold on a first run).
 
 Usage::
 
@@ -107,7 +108,10 @@ def child(label, breakdown):
 
 
 def run_child(label, cache_dir, breakdown):
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "PYTHONPATH": str(h.ROOT)}
+    """Run :func:`child` in a fresh process with ``cache_dir`` as numba's cache (None: the caller's)."""
+    env = {**os.environ, "PYTHONPATH": str(h.ROOT)}
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
     command = [sys.executable, os.path.abspath(__file__), "--child", label]
     if breakdown:
         command.append("--breakdown")
@@ -146,12 +150,11 @@ def main(argv=None):
     report = h.Report("bench_compile", args, "Cold start: numba compilation on first use (empty NUMBA_CACHE_DIR), "
                       "then a second process loading the cache; NaCl rocksalt 2x2x2 (64 atoms, periodic)")
     rows, breakdowns = [], []
-    shared_cache = os.environ.get("NUMBA_CACHE_DIR") if args.quick else None
-    if shared_cache:
-        report.note(f"quick mode: the numba cache {shared_cache} is used, not an empty one")
+    if args.quick:
+        report.note("quick mode: the caller's numba cache is used, not an empty one")
     for label in args.descriptors:
         with tempfile.TemporaryDirectory(prefix="skdesc-numba-") as cache_dir:
-            cache_dir = shared_cache or cache_dir
+            cache_dir = None if args.quick else cache_dir
             try:
                 cold = run_child(label, cache_dir, args.breakdown)
                 warm = run_child(label, cache_dir, False)
