@@ -24,95 +24,86 @@ that the large derivative arrays of both libraries reuse memory instead of
 paying a page fault per 4 KiB page on every call; ``--system-malloc`` keeps
 the default allocator.
 
-Run: ``PYTHONPATH=. python benchmarks/bench_derivatives.py``.
+Run: ``PYTHONPATH=. python benchmarks/bench_derivatives.py [--quick] [--json PATH]``;
+``--quick``: 10 molecules, one NbMoTaW structure, one round.  Without dscribe
+its columns are n/a; a missing data set skips its row.
 """
 
-import argparse
-import gzip
-import io
-import os
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 
-POOLED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(64 * 2**30), "MALLOC_ARENA_MAX": "1"}
-
+import _harness as h
 from skdesc import SOAP
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+QM9 = "qm9_subset10k_seed0.extxyz.gz"
+NBMOTAW = "nbmotaw_li2020_partial.extxyz.gz"
+COLUMNS = ["data", "environments", "pairs / centre", "features", "values (s)", "values + derivatives (s)", "ratio",
+           "dscribe derivatives (s)", "skdesc speed-up", "max rel. deviation"]
 
 
-def read(name, count):
-    import ase.io
+def bench_qm9(args, settings):
+    molecules = h.read_extxyz_gz(args.data_dir / QM9, args.n_qm9)
+    species = sorted({int(z) for m in molecules for z in m.numbers})
+    ours = SOAP(species=species, **settings).fit(molecules)
+    ours.transform(molecules[:2]), ours.transform_with_derivatives(molecules[:2])
+    t_values = h.best_time(lambda: ours.transform(molecules), args.repeat)
+    t_both = h.best_time(lambda: ours.transform_with_derivatives(molecules), args.repeat)
+    _, derivatives = ours.transform_with_derivatives(molecules)
+    row = ["qm9", sum(len(m) for m in molecules), derivatives.n_pairs / derivatives.n_atoms,
+           ours.n_features_out_, t_values, t_both, t_both / t_values]
+    try:
+        DscribeSOAP = h.optional("dscribe.descriptors").SOAP
+    except h.Skip as reason:
+        print(f"skipped: dscribe columns: {reason}")
+        return row + [np.nan, np.nan, np.nan]
+    reference = DscribeSOAP(species=species, periodic=False, **settings)
+    reference.derivatives(molecules[:2], method="analytical", attach=True, n_jobs=1)
+    t_ref = h.best_time(
+        lambda: reference.derivatives(molecules, method="analytical", attach=True, n_jobs=1), args.repeat
+    )
+    deviation = 0.0
+    for s, molecule in enumerate(molecules[:10]):
+        expected, _ = reference.derivatives(molecule, method="analytical", attach=True)
+        deviation = max(deviation, np.abs(derivatives.to_dense(s) - expected).max() / np.abs(expected).max())
+    return row + [t_ref, t_ref / t_both, deviation]
 
-    with gzip.open(DATA / name, "rt") as handle:
-        return ase.io.read(io.StringIO(handle.read()), index=f":{count}", format="extxyz")
+
+def bench_nbmotaw(args, settings):
+    cells = h.read_extxyz_gz(args.data_dir / NBMOTAW, args.n_nbmotaw)
+    ours = SOAP(**settings).fit(cells)
+    ours.transform(cells[:1]), ours.transform_with_derivatives(cells[:1])
+    t_values = h.best_time(lambda: ours.transform(cells), args.repeat)
+    t_both = h.best_time(lambda: ours.transform_with_derivatives(cells), args.repeat)
+    _, derivatives = ours.transform_with_derivatives(cells)
+    return ["nbmotaw", sum(len(c) for c in cells), derivatives.n_pairs / derivatives.n_atoms,
+            ours.n_features_out_, t_values, t_both, t_both / t_values, "n/a", "n/a", "n/a"]
 
 
-def best_time(function, repeat):
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = h.parser(__doc__)
     parser.add_argument("--n-qm9", type=int, default=100)
     parser.add_argument("--n-nbmotaw", type=int, default=4)
     parser.add_argument("--n-max", type=int, default=6)
     parser.add_argument("--l-max", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--system-malloc", action="store_true", help="keep glibc's default allocator")
-    args = parser.parse_args()
-    if not args.system_malloc and any(os.environ.get(k) != v for k, v in POOLED_MALLOC.items()):
-        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], {**os.environ, **POOLED_MALLOC})
+    args = h.quick(parser.parse_args(argv), n_qm9=10, n_nbmotaw=1, repeat=1)
     settings = dict(r_cut=5.0, n_max=args.n_max, l_max=args.l_max, sigma=0.5)
-    print(f"SOAP nu2, r_cut 5 Å, n_max {args.n_max}, l_max {args.l_max}, sigma 0.5 Å, 1 thread\n")
-    print("| data | environments | pairs / centre | features | values (s) | values + derivatives (s) "
-          "| ratio | dscribe derivatives (s) | skdesc speed-up | max rel. deviation |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-
-    molecules = read("qm9_subset10k_seed0.extxyz.gz", args.n_qm9)
-    species = sorted({int(z) for m in molecules for z in m.numbers})
-    ours = SOAP(species=species, **settings).fit(molecules)
-    ours.transform(molecules[:2]), ours.transform_with_derivatives(molecules[:2])
-    t_values = best_time(lambda: ours.transform(molecules), args.repeat)
-    t_both = best_time(lambda: ours.transform_with_derivatives(molecules), args.repeat)
-    _, derivatives = ours.transform_with_derivatives(molecules)
-    row = ["qm9", sum(len(m) for m in molecules), derivatives.n_pairs / derivatives.n_atoms,
-           ours.n_features_out_, t_values, t_both, t_both / t_values]
-    try:
-        from dscribe.descriptors import SOAP as DscribeSOAP
-
-        reference = DscribeSOAP(species=species, periodic=False, **settings)
-        reference.derivatives(molecules[:2], method="analytical", attach=True, n_jobs=1)
-        t_ref = best_time(
-            lambda: reference.derivatives(molecules, method="analytical", attach=True, n_jobs=1), args.repeat
-        )
-        deviation = 0.0
-        for s, molecule in enumerate(molecules[:10]):
-            expected, _ = reference.derivatives(molecule, method="analytical", attach=True)
-            deviation = max(deviation, np.abs(derivatives.to_dense(s) - expected).max() / np.abs(expected).max())
-        row += [t_ref, t_ref / t_both, deviation]
-    except ImportError:
-        row += [np.nan, np.nan, np.nan]
-    print("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row) + " |")
-
-    cells = read("nbmotaw_li2020_partial.extxyz.gz", args.n_nbmotaw)
-    ours = SOAP(**settings).fit(cells)
-    ours.transform(cells[:1]), ours.transform_with_derivatives(cells[:1])
-    t_values = best_time(lambda: ours.transform(cells), args.repeat)
-    t_both = best_time(lambda: ours.transform_with_derivatives(cells), args.repeat)
-    _, derivatives = ours.transform_with_derivatives(cells)
-    row = ["nbmotaw", sum(len(c) for c in cells), derivatives.n_pairs / derivatives.n_atoms,
-           ours.n_features_out_, t_values, t_both, t_both / t_values, "n/a", "n/a", "n/a"]
-    print("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row) + " |")
+    report = h.Report("bench_derivatives", args,
+                      f"SOAP nu2, r_cut 5 Å, n_max {args.n_max}, l_max {args.l_max}, sigma 0.5 Å, 1 thread")
+    rows = []
+    for name, bench in (("qm9", bench_qm9), ("nbmotaw", bench_nbmotaw)):
+        try:
+            rows.append(bench(args, settings))
+        except h.Skip as reason:
+            report.skip(f"{name} row", reason)
+    report.table("values and position derivatives", COLUMNS,
+                 [[f"{v:.3g}" if isinstance(v, float) else v for v in row] for row in rows])
+    return report.finish()
 
 
 if __name__ == "__main__":
-    main()
+    if "--system-malloc" not in sys.argv and not {"-h", "--help"} & set(sys.argv):
+        h.reexec_with_pooled_malloc(__file__, sys.argv[1:])
+    raise SystemExit(main())

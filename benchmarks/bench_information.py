@@ -16,11 +16,13 @@ loading is subtracted and printed too.
 Usage::
 
     python benchmarks/bench_information.py [--n-points 6000] [--n-structures 6000] [--skip-dadapy]
+                                           [--quick] [--json PATH]
+
+``--quick``: 300 points, 30 structures.  Without DADApy (it needs numpy < 2)
+its row is skipped; without the TiO2 data set, part (b).
 """
 
-import argparse
-import gzip
-import io
+import importlib.util
 import json
 import resource
 import subprocess
@@ -28,7 +30,9 @@ import sys
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tio2_artrith2016.extxyz.gz"
+import _harness as h
+
+TIO2 = "tio2_artrith2016.extxyz.gz"
 
 
 def _peak_mb():
@@ -74,14 +78,11 @@ def child_pair_dadapy(n_points):
     return {"seconds": seconds, "peak_mb": _peak_mb(), "base_mb": base, "result": list(result)}
 
 
-def child_space(n_structures):
-    import ase.io
-
+def child_space(n_structures, path):
     from skdesc import ChebyshevLAED
     from skdesc.information import GSDSpaceAnalysis
 
-    with gzip.open(DATA, "rt") as handle:
-        structures = ase.io.read(io.StringIO(handle.read()), index=f":{n_structures}", format="extxyz")
+    structures = h.read_extxyz_gz(path, n_structures)
     start = time.perf_counter()
     atomic = ChebyshevLAED(rad_cutoff=6.0, rad_order=19, ang_cutoff=3.0, ang_order=5, n_jobs=2).fit_transform(
         structures
@@ -103,13 +104,13 @@ def child_space(n_structures):
     }
 
 
-def run_child(name, argument):
+def run_child(name, *arguments):
     # the child runs in benchmarks/, so put this checkout first on its path (a relative
     # PYTHONPATH would silently import an installed skdesc instead)
     root = str(Path(__file__).resolve().parents[1])
     code = (
         f"import sys; sys.path.insert(0, {root!r}); import json, skdesc, bench_information as b; "
-        f"assert skdesc.__file__.startswith({root!r}), skdesc.__file__; print(json.dumps(b.{name}({argument!r})))"
+        f"assert skdesc.__file__.startswith({root!r}), skdesc.__file__; print(json.dumps(b.{name}(*{arguments!r})))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True, text=True, check=True
@@ -118,35 +119,46 @@ def run_child(name, argument):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = h.parser(__doc__)
     parser.add_argument("--n-points", type=int, default=6000)
     parser.add_argument("--n-structures", type=int, default=6000)
     parser.add_argument("--skip-dadapy", action="store_true")
     parser.add_argument("--skip-space", action="store_true")
-    args = parser.parse_args(argv)
+    args = h.quick(parser.parse_args(argv), n_points=300, n_structures=30)
+    report = h.Report("bench_information", args, "Information imbalance: time and peak memory (each in its own process)")
 
-    print(f"(a) one imbalance pair, N = {args.n_points}, d = 480 + 480")
+    rows = []
     ours = run_child("child_pair_skdesc", args.n_points)
-    print(f"  skdesc exact ranks : {ours['seconds']:8.2f} s, peak {ours['peak_mb'] - ours['base_mb']:7.0f} MB above "
-          f"baseline ({ours['peak_mb']:.0f} MB), Delta = {ours['result']}")
-    if not args.skip_dadapy:
+    rows.append(("skdesc exact ranks", ours["seconds"], ours["peak_mb"] - ours["base_mb"], ours["peak_mb"],
+                 str(ours["result"])))
+    if not args.skip_dadapy and importlib.util.find_spec("dadapy") is None:
+        report.skip("DADApy row", "dadapy is not installed (pip install '.[dadapy]'; it needs numpy < 2)")
+    elif not args.skip_dadapy:
         theirs = run_child("child_pair_dadapy", args.n_points)
-        print(f"  DADApy maxk = N - 1: {theirs['seconds']:8.2f} s, peak {theirs['peak_mb'] - theirs['base_mb']:7.0f} MB "
-              f"above baseline ({theirs['peak_mb']:.0f} MB), Delta = {theirs['result']}")
+        rows.append(("DADApy maxk = N - 1", theirs["seconds"], theirs["peak_mb"] - theirs["base_mb"],
+                     theirs["peak_mb"], str(theirs["result"])))
         ratio = theirs["seconds"] / ours["seconds"]
-        print(f"  speed-up {ratio:.1f}x (target >= 10x: {'met' if ratio >= 10 else 'NOT met'}); "
-              f"max |difference| = {max(abs(x - y) for x, y in zip(ours['result'], theirs['result'])):.2e}")
-    if args.skip_space or not DATA.exists():
-        return 0
-    print(f"\n(b) GSD space, {args.n_structures} TiO2 structures, 97 x 96 ordered pairs")
-    space = run_child("child_space", args.n_structures)
-    extra_gb = (space["peak_mb"]) / 1024.0
-    print(f"  ChebyshevLAED: {space['laed_seconds']:.1f} s; analysis: {space['seconds']:.1f} s for "
-          f"{space['n_pairs']} pairs of {space['n_structures']} structures "
-          f"(target < 180 s: {'met' if space['seconds'] < 180 else 'NOT met'})")
-    print(f"  peak memory {extra_gb:.2f} GB for the whole process (target < 4 GB: "
-          f"{'met' if extra_gb < 4 else 'NOT met'}); best_ = {space['best']}")
-    return 0
+        difference = max(abs(x - y) for x, y in zip(ours["result"], theirs["result"]))
+        report.check(f"DADApy / skdesc time (max |difference| {difference:.2e})", f"{ratio:.1f}x", ">= 10x",
+                     ratio >= 10)
+    report.table(f"(a) one imbalance pair, N = {args.n_points}, d = 480 + 480",
+                 ["method", "time (s)", "peak above baseline (MB)", "peak (MB)", "Delta (A -> B, B -> A)"], rows)
+
+    path = args.data_dir / TIO2
+    if not args.skip_space and not path.exists():
+        report.skip("(b) GSD space", f"data set not found: {path} (see --data-dir)")
+    elif not args.skip_space:
+        space = run_child("child_space", args.n_structures, str(path))
+        peak_gb = space["peak_mb"] / 1024.0
+        report.table(f"(b) GSD space, {args.n_structures} TiO2 structures, 97 x 96 ordered pairs",
+                     ["ChebyshevLAED (s)", "analysis (s)", "pairs", "structures", "peak memory, whole process (GB)",
+                      "best_"],
+                     [(space["laed_seconds"], space["seconds"], space["n_pairs"], space["n_structures"], peak_gb,
+                       str(space["best"]))])
+        report.check("GSD-space analysis time", f"{space['seconds']:.1f} s", "< 180 s", space["seconds"] < 180)
+        report.check("GSD-space peak memory", f"{peak_gb:.2f} GB", "< 4 GB", peak_gb < 4)
+    report.print_checks()
+    return report.finish()
 
 
 if __name__ == "__main__":

@@ -23,16 +23,24 @@ Two modes per size:
 Usage::
 
     python benchmarks/bench_memory.py [--sizes 10000 30000 100000] [--n-jobs 1] [--modes lazy eager]
+                                      [--quick] [--json PATH]
 
-Not run by the test suite (about a minute for 100,000 structures per mode).
+About a minute for 100,000 structures per mode; ``--quick`` measures 2,000
+structures only (what the test suite runs).  The child processes use glibc's
+default allocator, whatever the parent's.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
+
+import _harness as h
+
+COLUMNS = ["mode", "structures", "atoms", "output MB", "peak extra MB", "ratio", "excess MB", "s"]
 
 
 def _rss_mb():
@@ -95,32 +103,36 @@ def measure(n, n_jobs, mode):
     sampler.stop()
     output = (out.values.nbytes + out.offsets.nbytes + out.numbers.nbytes) / 2**20
     extra = sampler.peak - before
-    print(
-        f"{mode:>6}{n:>12d}{out.n_atoms:>10d}{output:>12.1f}{extra:>16.1f}{extra / output:>8.2f}"
-        f"{extra - output:>10.1f}{seconds:>8.1f}"
-    )
+    row = [mode, n, out.n_atoms, round(output, 1), round(extra, 1), round(extra / output, 2),
+           round(extra - output, 1), round(seconds, 1)]
+    print(json.dumps(row))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv=None):
+    parser = h.parser(__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--modes", nargs="+", choices=["lazy", "eager"], default=["lazy", "eager"])
     parser.add_argument("--single", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.single:
         measure(args.single, args.n_jobs, args.modes[0])
-        return
-    print(f"ChebyshevLAED(rad_order=19, ang_order=5), n_jobs={args.n_jobs}, 40 features per atom")
-    print(
-        f"{'mode':>6}{'structures':>12}{'atoms':>10}{'output MB':>12}{'peak extra MB':>16}{'ratio':>8}"
-        f"{'excess MB':>10}{'s':>8}"
-    )
+        return 0
+    if args.quick:
+        args.sizes = [min(args.sizes[0], 2000)]
+    report = h.Report("bench_memory", args, "Peak memory of ChebyshevLAED.transform against its output")
+    rows = []
     for n in args.sizes:  # a fresh process per size and mode, so that peaks do not carry over
         for mode in args.modes:
-            command = [sys.executable, __file__, "--single", str(n), "--n-jobs", str(args.n_jobs), "--modes", mode]
-            subprocess.run(command, check=True)
+            command = [sys.executable, os.path.abspath(__file__), "--single", str(n), "--n-jobs", str(args.n_jobs),
+                       "--modes", mode]
+            out = subprocess.run(command, check=True, capture_output=True, text=True, env=h.system_malloc_env())
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"[{mode} {n} done]", flush=True)
+    report.table(f"ChebyshevLAED(rad_order=19, ang_order=5), n_jobs={args.n_jobs}, 40 features per atom",
+                 COLUMNS, rows)
+    return report.finish()
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -62,7 +62,11 @@ On the first data set it also prints the cost of writing fresh memory.
 Usage::
 
     python benchmarks/bench_soap.py [--n-cells 100] [--n-nbmotaw 1000] [--n-qm9 3000]
-                                    [--repeat 3] [--memory-envs 100000] [--quick]
+                                    [--repeat 3] [--memory-envs 100000] [--quick] [--json PATH]
+
+``--quick``: 2 cells, 10 NbMoTaW, 30 QM9, one round, a memory test of 1,000
+environments with one thread, a profile of at most 500 environments.
+Without dscribe (or featomic) their rows and the ratios to them are skipped.
 """
 
 import os
@@ -73,33 +77,25 @@ os.environ["RAYON_NUM_THREADS"] = "1"
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import _harness as h  # noqa: E402
+
 # Keep freed memory in the process (glibc reads these at start-up, hence the re-exec):
 # see "Memory reuse" in the module docstring.
-POOLED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(64 * 2**30), "MALLOC_ARENA_MAX": "1"}
-if (
-    __name__ == "__main__"
-    and not {"--system-malloc", "--memory-child", "-h", "--help"} & set(sys.argv)
-    and any(os.environ.get(k) != v for k, v in POOLED_MALLOC.items())
-):
-    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]],
-              {**os.environ, **POOLED_MALLOC})
+if __name__ == "__main__" and not {"--system-malloc", "--memory-child", "-h", "--help"} & set(sys.argv):
+    h.reexec_with_pooled_malloc(__file__, sys.argv[1:])
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
-import gzip  # noqa: E402
-import io  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import resource  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from skdesc.local.soap import CompressedSOAP  # noqa: E402
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 NBMOTAW = "nbmotaw_li2020_partial.extxyz.gz"
 QM9 = "qm9_subset10k_seed0.extxyz.gz"
 
@@ -117,19 +113,6 @@ TARGET_MEMORY = 1.5  # peak extra memory / output size
 
 
 # ----------------------------------------------------------------- inputs
-def read_extxyz_gz(path, count):
-    """First ``count`` frames of a gzipped extended XYZ file.
-
-    The file is decompressed into memory first: ASE's extxyz reader seeks
-    backwards, which is very slow on a gzip stream.
-    """
-    import ase.io
-
-    with gzip.open(path, "rt") as handle:
-        text = handle.read()
-    return ase.io.read(io.StringIO(text), index=f":{count}", format="extxyz")
-
-
 def bcc_cells(n_cells, seed=0):
     """Rattled 4x4x4 bcc supercells (128 atoms, a = 3.2 Å) with random W/Ta/Nb/V/Mo."""
     import ase.build
@@ -153,33 +136,7 @@ def species_of(structures):
     return sorted(symbols, key=atomic_numbers.__getitem__)
 
 
-# ----------------------------------------------------------------- timing
-def best_times(funcs, repeat):
-    """Shortest wall time of each function over ``repeat`` rounds, in seconds.
-
-    The functions run in turn within each round, so all of them see the same
-    conditions when other processes share the machine.
-    """
-    times = np.full((repeat, len(funcs)), np.inf)
-    for r in range(repeat):
-        for k, func in enumerate(funcs):
-            gc.collect()
-            start = time.perf_counter()
-            result = func()
-            times[r, k] = time.perf_counter() - start
-            del result
-    return times.min(axis=0)
-
-
-def _busy_seconds():
-    """CPU seconds used by the whole machine and by this process so far."""
-    with open("/proc/stat") as handle:
-        fields = [int(x) for x in handle.readline().split()[1:]]
-    busy = sum(fields) - fields[3] - fields[4]  # minus idle and iowait
-    own = os.times()
-    return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system
-
-
+# -------------------------------------------------------------- references
 def make_featomic(radius):
     """featomic SoapPowerSpectrum with the GTO basis, or None if featomic is missing."""
     try:
@@ -211,8 +168,10 @@ def dscribe_rows(soap, structures):
 
 def bench_dataset(name, structures, periodic, args):
     """Rows (dataset, method, n_features, env/s, reference, ratio, target, deviation)."""
-    from dscribe.descriptors import SOAP as DscribeSOAP
-
+    try:
+        DscribeSOAP = h.optional("dscribe.descriptors").SOAP
+    except h.Skip:
+        DscribeSOAP = None
     species = species_of(structures)
     n_env = sum(len(atoms) for atoms in structures)
     methods = {}  # label -> (callable, n_features)
@@ -229,7 +188,7 @@ def bench_dataset(name, structures, periodic, args):
         methods[label] = (lambda est=est: est.transform(structures), est.n_features_out_)
 
     dscribe = {}
-    for mode, theirs in DSCRIBE_MODE.items():
+    for mode, theirs in DSCRIBE_MODE.items() if DscribeSOAP is not None else ():
         soap = DscribeSOAP(species=species, periodic=periodic, compression={"mode": theirs}, **HYPERS)
         soap.create(structures[:4], n_jobs=1)  # warm up
         dscribe[mode] = soap
@@ -249,7 +208,7 @@ def bench_dataset(name, structures, periodic, args):
             methods[f"{label} (dense)"] = (lambda c=calculator: featomic_dense(c, structures), n_features)
 
     labels = list(methods)
-    seconds = best_times([methods[k][0] for k in labels], args.repeat)
+    seconds = h.best_times([methods[k][0] for k in labels], args.repeat, collect=True)
     rate = {label: n_env / t for label, t in zip(labels, seconds)}
     features = {label: methods[label][1] for label in labels}
 
@@ -264,7 +223,9 @@ def bench_dataset(name, structures, periodic, args):
     rows = []
     for mode in SKDESC_MODES:
         label = f"skdesc {mode} (n_jobs=1)"
-        if mode in DSCRIBE_MODE:
+        if not dscribe:
+            rows.append((name, label, features[label], rate[label], "", None, None, None))
+        elif mode in DSCRIBE_MODE:
             ref = f"dscribe {DSCRIBE_MODE[mode]} (n_jobs=1)"
             rows.append((name, label, features[label], rate[label], ref.split(" (")[0], rate[label] / rate[ref],
                          TARGET_VS_DSCRIBE.get(mode), deviation[mode]))
@@ -275,7 +236,7 @@ def bench_dataset(name, structures, periodic, args):
     label, ref = "skdesc nu2 n_jobs=2", "skdesc nu2 (n_jobs=1)"
     rows.append((name, label, features[label], rate[label], "skdesc nu2 n_jobs=1", rate[label] / rate[ref],
                  TARGET_THREADS, None))
-    for mode in DSCRIBE_MODE.values():
+    for mode in DSCRIBE_MODE.values() if dscribe else ():
         label = f"dscribe {mode} (n_jobs=1)"
         rows.append((name, label, features[label], rate[label], "", None, None, None))
     for label in labels:
@@ -286,26 +247,19 @@ def bench_dataset(name, structures, periodic, args):
     return rows
 
 
-def print_table(rows):
-    header = (f"{'dataset':<9}{'method':<30}{'features':>9}{'env/s':>10}  {'ratio':>7} {'vs':<21}"
-              f"{'target':>8}  {'met?':<5}{'max dev':>9}")
-    print(header)
-    print("-" * len(header))
-    previous = None
+def print_table(report, rows):
+    """The throughput table, one row per (dataset, method)."""
+    table = []
     for name, method, n_features, rate, ref, ratio, target, dev in rows:
-        if previous is not None and name != previous:
-            print()
-        previous = name
-        ratio_s = f"{ratio:.2f}x" if ratio is not None else ""
-        target_s = f">= {target:g}x" if target is not None else ""
-        met = "" if target is None else ("yes" if ratio >= target else "NO")
-        dev_s = f"{dev:.1e}" if dev is not None else ""
-        features_s = f"{n_features:>9d}" if n_features is not None else " " * 9
-        rate_s = f"{rate:>10,.0f}" if rate is not None else " " * 10
-        print(f"{name:<9}{method:<30}{features_s}{rate_s}  {ratio_s:>7} {ref:<21}"
-              f"{target_s:>8}  {met:<5}{dev_s:>9}")
-    print("'max dev': max |skdesc - dscribe| / max |dscribe| on the first 3 structures; "
-          "featomic ratio = skdesc nu2 env/s / featomic env/s (not value-comparable)")
+        table.append((name, method, n_features, None if rate is None else round(rate),
+                      None if ratio is None else f"{ratio:.2f}x", ref,
+                      None if target is None else f">= {target:g}x",
+                      None if target is None else ratio >= target,
+                      None if dev is None else f"{dev:.1e}"))
+    report.table("throughput, single-threaded unless stated", ["dataset", "method", "features", "env/s", "ratio",
+                 "vs", "target", "met?", "max dev"], table,
+                 footnote="'max dev': max |skdesc - dscribe| / max |dscribe| on the first 3 structures; "
+                          "featomic ratio = skdesc nu2 env/s / featomic env/s (not value-comparable)")
 
 
 # ----------------------------------------------------------------- memory
@@ -360,11 +314,11 @@ def memory_child(n_env, n_jobs):
     print(json.dumps(result))
 
 
-def bench_memory(n_env, n_jobs_list):
+def bench_memory(n_env, n_jobs_list, report):
     results = []
     for n_jobs in n_jobs_list:
         # the child uses the system's default malloc: freed memory goes back to the OS
-        env = {k: v for k, v in os.environ.items() if k not in POOLED_MALLOC}
+        env = h.system_malloc_env()
         proc = subprocess.run(
             [sys.executable, __file__, "--memory-child", str(n_env), "--memory-child-jobs", str(n_jobs)],
             capture_output=True,
@@ -372,7 +326,7 @@ def bench_memory(n_env, n_jobs_list):
             env=env,
         )
         if proc.returncode != 0:
-            print(f"memory child (n_jobs={n_jobs}) failed:\n{proc.stderr[-2000:]}")
+            report.skip(f"memory test n_jobs={n_jobs}", f"the child process failed:\n{proc.stderr[-2000:]}")
             continue
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     gib = 1024.0**3
@@ -450,7 +404,7 @@ def profile_split(name, structures, repeat, max_env=12_800):
         return pairs
 
     n_pairs = neighbours()
-    t_transform, t_frames, t_batch, t_nl, t_expand, t_full = best_times(
+    t_transform, t_frames, t_batch, t_nl, t_expand, t_full = h.best_times(
         [
             lambda: est.transform(structures),
             lambda: [structure_arrays(structures[a:b], start=a) for a, b in spans],
@@ -460,6 +414,7 @@ def profile_split(name, structures, repeat, max_env=12_800):
             lambda: [_kernel_call(est, batch) for batch in batches],
         ],
         repeat,
+        collect=True,
     )
     t_expansion = t_expand - t_nl
     t_spectrum = t_full - t_expand
@@ -484,9 +439,9 @@ def profile_split(name, structures, repeat, max_env=12_800):
     return est, batches, n_pairs
 
 
-def print_page_costs(n_features):
+def print_page_costs(n_features, size=512 * 2**20, pause=3.0):
     """What writing the output costs per environment, by the state of its memory pages."""
-    rewrite_page, fresh_page, late_page = page_touch_costs()
+    rewrite_page, fresh_page, late_page = page_touch_costs(size, pause)
     per_env = n_features * 8 / 4096
     print(f"  writing memory ({n_features} columns = {per_env:.1f} pages of 4 KiB per environment):")
     for label, cost in (
@@ -525,29 +480,8 @@ def page_touch_costs(size=512 * 2**20, pause=3.0):
 
 
 # ------------------------------------------------------------------- main
-def _versions():
-    import importlib.metadata as md
-
-    parts = []
-    for name in ("skdesc", "dscribe", "featomic", "numba", "numpy", "ase"):
-        try:
-            parts.append(f"{name} {md.version(name)}")
-        except md.PackageNotFoundError:
-            parts.append(f"{name} missing")
-    try:
-        root = Path(__file__).resolve().parents[1]
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True).stdout.strip()
-        parts.append(f"git {head}{' (modified files)' if dirty else ''}")
-    except OSError:
-        pass
-    return ", ".join(parts)
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = h.parser(__doc__)
     parser.add_argument("--n-cells", type=int, default=100, help="bcc supercells of 128 atoms (default 100)")
     parser.add_argument("--n-nbmotaw", type=int, default=1000, help="NbMoTaW structures (default 1000)")
     parser.add_argument("--n-qm9", type=int, default=3000, help="QM9 molecules (default 3000)")
@@ -561,9 +495,6 @@ def main(argv=None):
     parser.add_argument("--no-profile", action="store_true", help="skip the kernel profile")
     parser.add_argument("--system-malloc", action="store_true",
                         help="time with the default malloc (freed memory returned to the OS; noisier in VMs)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes: 10 cells, 100 NbMoTaW, 300 QM9, 2 rounds, 10,000 environments")
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="folder of the shared data sets")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--memory-child-jobs", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -571,32 +502,32 @@ def main(argv=None):
     if args.memory_child is not None:
         memory_child(args.memory_child, args.memory_child_jobs)
         return 0
-    if args.quick:
-        args.n_cells, args.n_nbmotaw, args.n_qm9 = min(args.n_cells, 10), min(args.n_nbmotaw, 100), min(args.n_qm9, 300)
-        args.repeat = min(args.repeat, 2)
-        args.memory_envs = min(args.memory_envs, 10_000)
-    if not args.no_featomic:
-        try:
-            import featomic  # noqa: F401
-        except ImportError as error:
-            print(f"featomic not available ({error}); its rows are skipped (pip install featomic)")
-            args.no_featomic = True
-
-    start = time.perf_counter()
+    h.quick(args, n_cells=2, n_nbmotaw=10, n_qm9=30, repeat=1, memory_envs=1000, memory_jobs=1)
     allocator = "system default" if args.system_malloc else (
         "glibc, freed memory kept in one arena (MALLOC_MMAP_MAX_=0, MALLOC_ARENA_MAX=1)")
-    print(f"SOAP benchmark: r_cut {HYPERS['r_cut']} Å, n_max {HYPERS['n_max']}, l_max {HYPERS['l_max']}, "
-          f"sigma {HYPERS['sigma']} Å; best of {args.repeat}; {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.2f}\n{_versions()}\n"
-          f"allocator: {allocator}\n")
+    report = h.Report("bench_soap", args, f"SOAP benchmark: r_cut {HYPERS['r_cut']} Å, n_max {HYPERS['n_max']}, "
+                      f"l_max {HYPERS['l_max']}, sigma {HYPERS['sigma']} Å; best of {args.repeat}")
+    report.note(f"allocator: {allocator}")
+    try:
+        h.optional("dscribe")
+    except h.Skip as reason:
+        report.skip("dscribe rows and the ratios to dscribe", reason)
+    if not args.no_featomic:
+        try:
+            h.optional("featomic")
+        except h.Skip as reason:
+            report.skip("featomic rows", f"{reason} (pip install featomic)")
+            args.no_featomic = True
 
     datasets = []
     if "bcc" in args.datasets:
         datasets.append(("bcc", bcc_cells(args.n_cells), True))
-    if "nbmotaw" in args.datasets:
-        datasets.append(("nbmotaw", read_extxyz_gz(args.data_dir / NBMOTAW, args.n_nbmotaw), True))
-    if "qm9" in args.datasets:
-        datasets.append(("qm9", read_extxyz_gz(args.data_dir / QM9, args.n_qm9), False))
+    for name, file, count, periodic in (("nbmotaw", NBMOTAW, args.n_nbmotaw, True), ("qm9", QM9, args.n_qm9, False)):
+        if name in args.datasets:
+            try:
+                datasets.append((name, h.read_extxyz_gz(args.data_dir / file, count), periodic))
+            except h.Skip as reason:
+                report.skip(f"data set {name}", reason)
     for name, structures, _ in datasets:
         sizes = [len(a) for a in structures]
         print(f"{name}: {len(structures)} structures, {sum(sizes):,} environments "
@@ -606,34 +537,35 @@ def main(argv=None):
     rows = []
     for name, structures, periodic in datasets:
         t0 = time.perf_counter()
-        busy0, own0 = _busy_seconds()
+        busy0, own0 = h.busy_seconds()
         rows += bench_dataset(name, structures, periodic, args)
-        busy1, own1 = _busy_seconds()
+        busy1, own1 = h.busy_seconds()
         elapsed = time.perf_counter() - t0
         print(f"[{name} done in {elapsed:.0f} s; other processes used {(busy1 - busy0 - own1 + own0) / elapsed:.2f} "
               f"of the {os.cpu_count()} cores on average]", flush=True)
     print()
-    print_table(rows)
+    print_table(report, rows)
 
     if args.memory_envs > 0:
-        print()
-        bench_memory(args.memory_envs, args.memory_jobs)
+        bench_memory(args.memory_envs, args.memory_jobs, report)
 
     if not args.no_profile and datasets:
         # uses the kernel's private helpers: if they change, the profile is skipped, not the benchmark
         for k, (name, structures, _) in enumerate(datasets):
             print()
             try:
-                est, _, _ = profile_split(name, structures, args.repeat)
+                est, _, _ = profile_split(name, structures, args.repeat, 500 if args.quick else 12_800)
                 if k == 0:
-                    print_page_costs(est.n_features_out_)
+                    print_page_costs(est.n_features_out_, *((16 * 2**20, 0.2) if args.quick else ()))
             except Exception as error:
                 print(f"profile [{name}] skipped: {type(error).__name__}: {error}")
 
-    missed = [r for r in rows if r[6] is not None and r[5] < r[6]]
-    print(f"\n{len(missed)} of {sum(r[6] is not None for r in rows)} throughput targets missed; "
-          f"total run time {time.perf_counter() - start:.0f} s")
-    return 0
+    for name, method, _, _, ref, ratio, target, _ in rows:
+        if target is not None:
+            report.check(f"{name}: {method} / {ref}", f"{ratio:.2f}x", f">= {target:g}x", ratio >= target)
+    print()
+    report.print_checks()
+    return report.finish()
 
 
 if __name__ == "__main__":

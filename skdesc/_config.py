@@ -1,4 +1,4 @@
-"""Global configuration: the resource limits every request is checked against.
+"""Global configuration: resource limits, and tuning knobs of how work is split.
 
 Before a local descriptor allocates its neighbour lists, per-centre angle
 scratch, SOAP radial table or output, it estimates their size from cheap
@@ -8,6 +8,11 @@ limits are set in the style of :func:`sklearn.set_config`: globally with
 :func:`set_config`, temporarily with :func:`config_context`, and read with
 :func:`get_config`.  Like scikit-learn's, the configuration is thread-local;
 skdesc's parallel batches run with the configuration of the calling thread.
+
+The tuning knobs (``atoms_per_batch``, ``structures_per_batch``,
+``rank_block_rows``, ``rank_symmetric_bytes``, ``screen_ranks``) change how a
+computation is split into pieces, never its result: the tests use them to
+exercise several batches or blocks on small inputs.
 """
 
 import numbers
@@ -28,6 +33,32 @@ _DEFAULTS = {
     # bytes of any single working array (one structure's neighbour list, one
     # centre's angle scratch, the SOAP radial table, the output)
     "max_memory": 4 * 2**30,
+    # atoms per batch of a local descriptor's transform: large enough to amortise
+    # Python overhead, small enough to balance load and keep a batch's
+    # neighbour lists in cache
+    "atoms_per_batch": 4096,
+    # structures per batch of MomentGSD.transform
+    "structures_per_batch": 2048,
+    # rows per block of the float32-screened first-neighbour ranks
+    "rank_block_rows": 512,
+    # the symmetric scheme of the screened ranks holds up to N^2 / 4 float32
+    # tiles per space; above this many bytes (for both spaces, N > ~16,000)
+    # every block computes its full rows instead
+    "rank_symmetric_bytes": 2**29,
+    # first-neighbour ranks screened in float32 (False: the float64 path always)
+    "screen_ranks": True,
+}
+
+# what each key accepts: (check, description for the error message)
+_KINDS = {
+    "max_pairs": "limit",
+    "max_triplets": "limit",
+    "max_memory": "limit",
+    "atoms_per_batch": "count",
+    "structures_per_batch": "count",
+    "rank_block_rows": "count",
+    "rank_symmetric_bytes": "size",
+    "screen_ranks": "bool",
 }
 
 _global_config = dict(_DEFAULTS)
@@ -46,21 +77,42 @@ def get_config():
     Returns
     -------
     dict
-        ``max_pairs``, ``max_triplets`` and ``max_memory``; see
-        :func:`set_config`.
+        ``max_pairs``, ``max_triplets``, ``max_memory``, ``atoms_per_batch``,
+        ``structures_per_batch``, ``rank_block_rows``,
+        ``rank_symmetric_bytes`` and ``screen_ranks``; see :func:`set_config`.
     """
     return dict(_thread_config())
 
 
-def _check_limit(value, name):
+def _check_value(value, name):
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+    kind = _KINDS[name]
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False (or None to keep it), got {value!r}")
+    elif kind == "count":
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer (or None to keep it), got {value!r}")
+    elif kind == "size":
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+            raise ValueError(f"{name} must be a number of bytes >= 0 (or None to keep it), got {value!r}")
+    elif isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f"{name} must be a positive number (or None to keep it), got {value!r}")
 
 
-def set_config(max_pairs=None, max_triplets=None, max_memory=None):
-    """Set the resource limits of skdesc's computations.
+def set_config(
+    max_pairs=None,
+    max_triplets=None,
+    max_memory=None,
+    *,
+    atoms_per_batch=None,
+    structures_per_batch=None,
+    rank_block_rows=None,
+    rank_symmetric_bytes=None,
+    screen_ranks=None,
+):
+    """Set the resource limits and tuning knobs of skdesc's computations.
 
     The limits apply to estimates made before allocating, per structure for
     pairs and triplets; an estimate above a limit raises ``ValueError``
@@ -81,22 +133,52 @@ def set_config(max_pairs=None, max_triplets=None, max_memory=None):
         Largest estimated size, in bytes, of any single working array: a
         structure's neighbour list, a centre's angle scratch, the SOAP radial
         table, a batch's derivative array, the output.  Default 4 GiB.
+    atoms_per_batch : int, default=None
+        Largest number of atoms per batch of a local descriptor's
+        ``transform`` (fewer when needed for four batches per worker; a
+        structure is never split).  Default 4096.
+    structures_per_batch : int, default=None
+        Structures per batch of ``MomentGSD.transform``.  Default 2048.
+    rank_block_rows : int, default=None
+        Rows per block of the float32-screened first-neighbour ranks of the
+        information imbalance.  Default 512.
+    rank_symmetric_bytes : float, default=None
+        Bytes of float32 Gram tiles (both spaces) up to which the screened
+        ranks compute each tile once and mirror it; above, every block
+        computes its full rows.  Default 2**29 (N up to about 16,000).
+    screen_ranks : bool, default=None
+        Whether first-neighbour ranks (``k=1``) are screened in float32
+        before the exact float64 distances are taken; ``False`` takes the
+        plain float64 path.  The results are the same.  Default True.
+
+    The tuning knobs change how the work is split, not the results.
 
     See Also
     --------
     config_context : set the limits temporarily.
     get_config : read them.
     """
+    values = {
+        "max_pairs": max_pairs,
+        "max_triplets": max_triplets,
+        "max_memory": max_memory,
+        "atoms_per_batch": atoms_per_batch,
+        "structures_per_batch": structures_per_batch,
+        "rank_block_rows": rank_block_rows,
+        "rank_symmetric_bytes": rank_symmetric_bytes,
+        "screen_ranks": screen_ranks,
+    }
+    for name, value in values.items():
+        _check_value(value, name)
     config = _thread_config()
-    for name, value in (("max_pairs", max_pairs), ("max_triplets", max_triplets), ("max_memory", max_memory)):
-        _check_limit(value, name)
+    for name, value in values.items():
         if value is not None:
             config[name] = value
 
 
 @contextmanager
 def config_context(**changes):
-    """Context manager for temporary resource limits (arguments as :func:`set_config`).
+    """Context manager for a temporary configuration (arguments as :func:`set_config`).
 
     Examples
     --------

@@ -14,7 +14,7 @@ import pytest
 from ase.build import molecule
 
 import skdesc.local.base as base
-from skdesc import SOAP, ChebyshevLAED, Frame
+from skdesc import SOAP, ChebyshevLAED, Frame, config_context
 from skdesc.structures import atomic_numbers, structure_arrays
 
 N_STRUCTURES = 300
@@ -44,9 +44,9 @@ def small_batches(monkeypatch):
         calls.append((start, len(structures)))
         return structure_arrays(structures, start=start)
 
-    monkeypatch.setattr(base, "_ATOMS_PER_BATCH", 16)
     monkeypatch.setattr(base, "structure_arrays", spy)
-    return calls
+    with config_context(atoms_per_batch=16):
+        yield calls
 
 
 def _assert_each_structure_converted_once_in_batches(calls, n):
@@ -184,10 +184,10 @@ def _peak_extra_bytes(estimator, structures):
     return peak, output
 
 
-def test_transform_memory_is_output_plus_a_bounded_chunk(monkeypatch):
+@config_context(atoms_per_batch=256)
+def test_transform_memory_is_output_plus_a_bounded_chunk():
     # few features per atom, so that a copy of the whole input (about 0.85 kB per
     # structure) would dwarf the output; the same batch size for both inputs
-    monkeypatch.setattr(base, "_ATOMS_PER_BATCH", 256)
     laed = ChebyshevLAED(rad_cutoff=4.0, rad_order=7, ang_order=7, ang_cutoff=3.0, n_jobs=1).fit(_cells(2))
     laed.transform(_cells(2))  # compile
     small, large = _cells(2000), _cells(8000)

@@ -5,7 +5,7 @@ import pytest
 from ase import Atoms
 from ase.build import bulk, molecule
 
-from skdesc import AtomicDerivatives, ChebyshevLAED
+from skdesc import AtomicDerivatives, ChebyshevLAED, config_context
 
 
 def finite_difference_jacobian(descriptor, atoms, step=1e-5):
@@ -96,14 +96,8 @@ def test_parallel_batches_identical(tio2_small):
     laed = ChebyshevLAED(rad_cutoff=4.0, rad_order=5, ang_cutoff=3.0, ang_order=3).fit(structures)
     one = laed.transform_with_derivatives(structures)
     laed.set_params(n_jobs=2)
-    import skdesc.local.base as base
-
-    saved = base._ATOMS_PER_BATCH
-    base._ATOMS_PER_BATCH = 64  # several batches
-    try:
+    with config_context(atoms_per_batch=64):  # several batches
         two = laed.transform_with_derivatives(structures)
-    finally:
-        base._ATOMS_PER_BATCH = saved
     assert one[0] == two[0] and one[1] == two[1]
     assert one[0] == laed.transform(structures)
 

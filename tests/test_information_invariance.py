@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from skdesc import AtomicFeatures, MomentGSD
+from skdesc import AtomicFeatures, MomentGSD, config_context
 from skdesc.information import (
     GSDSpaceAnalysis,
     InformationImbalanceSelector,
     distance_correlation,
     information_imbalance,
-    measures,
     rank_correlation,
 )
 
@@ -47,9 +46,10 @@ def _tie_heavy():
 
 
 @pytest.fixture
-def float64_path(monkeypatch):
+def float64_path():
     """k = 1 through the float64 row-block path instead of the float32 screening."""
-    monkeypatch.setattr(measures, "screenable", lambda X: False)
+    with config_context(screen_ranks=False):
+        yield
 
 
 @pytest.mark.parametrize("k", [1, 3])
@@ -381,4 +381,8 @@ def test_plot_rejects_bad_imbalances():
         plot_imbalance_plane({"a": (0.1, float("nan"))})
     with pytest.raises(ValueError, match=r"imbalances\['b'\] must be a pair"):
         plot_imbalance_plane({"b": (0.1, 0.2, 0.3)})
-    assert plot_imbalance_plane({"a": (0.1, np.float64(0.2))}) is not None
+    fig = plot_imbalance_plane({"a": (0.1, np.float64(0.2))})
+    (ax,) = fig.axes
+    (points,) = ax.collections  # the one point, at (forward, backward)
+    np.testing.assert_array_equal(points.get_offsets(), [[0.1, 0.2]])
+    assert [text.get_text() for text in ax.texts] == ["a"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-from skdesc import AtomicFeatures, MomentGSD, gsd_space
+from skdesc import AtomicFeatures, MomentGSD, config_context, gsd_space
 from skdesc.pooling import stacked_moments as moments
 
 
@@ -291,13 +291,11 @@ def test_standardized_and_cumulant_options_change_only_higher_orders():
     np.testing.assert_allclose(MomentGSD(n_out=3, moments="standardized").fit_transform(af)[:, 3:6], np.sqrt(central[:, 3:6]))
 
 
-def test_n_jobs_and_batching_do_not_change_results(monkeypatch):
-    import skdesc.pooling.moments as module
-
+def test_n_jobs_and_batching_do_not_change_results():
     af = _random_atomic(n_structures=50)
     expected = MomentGSD.from_sigma("332").fit_transform(af)
-    monkeypatch.setattr(module, "_STRUCTURES_PER_BATCH", 7)
-    np.testing.assert_array_equal(MomentGSD.from_sigma("332", n_jobs=2).fit_transform(af), expected)
+    with config_context(structures_per_batch=7):
+        np.testing.assert_array_equal(MomentGSD.from_sigma("332", n_jobs=2).fit_transform(af), expected)
 
 
 def test_odd_moments_of_symmetric_sets_are_exactly_zero():

@@ -121,7 +121,16 @@ def test_every_limit_fires_and_is_configurable():
             cheb.transform([cu])
     # limits are restored on leaving the context, results unchanged
     np.testing.assert_array_equal(cheb.transform([cu]).values, reference)
-    assert skdesc.get_config() == {"max_pairs": 20_000_000, "max_triplets": 1_000_000_000, "max_memory": 4 * 2**30}
+    assert skdesc.get_config() == {
+        "max_pairs": 20_000_000,
+        "max_triplets": 1_000_000_000,
+        "max_memory": 4 * 2**30,
+        "atoms_per_batch": 4096,
+        "structures_per_batch": 2048,
+        "rank_block_rows": 512,
+        "rank_symmetric_bytes": 2**29,
+        "screen_ranks": True,
+    }
 
 
 def test_output_and_derivative_sizes_are_guarded():
@@ -162,6 +171,29 @@ def test_config_is_thread_local_and_validated():
         with skdesc.config_context(max_atoms=1):
             pass
     assert skdesc.get_config()["max_pairs"] == 20_000_000
+
+
+def test_tuning_knobs_are_validated_and_restored():
+    for name in ("atoms_per_batch", "structures_per_batch", "rank_block_rows"):
+        for bad in (0, -3, 2.5, True, "8"):
+            with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+                skdesc.set_config(**{name: bad})
+    for bad in (-1, float("nan"), "big", False):
+        with pytest.raises(ValueError, match="rank_symmetric_bytes must be a number of bytes >= 0"):
+            skdesc.set_config(rank_symmetric_bytes=bad)
+    for bad in (0, 1, 1.0, "no"):
+        with pytest.raises(TypeError, match="screen_ranks must be True or False"):
+            skdesc.set_config(screen_ranks=bad)
+    # an invalid value leaves the configuration as it was, even next to valid ones
+    before = skdesc.get_config()
+    with pytest.raises(ValueError, match="rank_block_rows"):
+        skdesc.set_config(atoms_per_batch=8, rank_block_rows=0)
+    assert skdesc.get_config() == before
+    with skdesc.config_context(atoms_per_batch=8, screen_ranks=False, rank_symmetric_bytes=0):
+        config = skdesc.get_config()
+        assert (config["atoms_per_batch"], config["screen_ranks"], config["rank_symmetric_bytes"]) == (8, False, 0)
+    assert skdesc.get_config() == before
+
 
 
 # ------------------------------------------------------------- ordinary workloads

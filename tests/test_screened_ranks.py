@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from skdesc.information import _screened, information_imbalance
+from skdesc import config_context
+from skdesc.information import information_imbalance
 from skdesc.information._screened import _Space, screenable, screened_rank_means
 from skdesc.information.measures import TIE_RTOL, _as_points, _mean_conditional_rank_float64
 
@@ -78,15 +79,15 @@ def test_screened_equals_float64_reference(name, A, B):
             _as_points(A, "A"), _as_points(B, "B"), 1)[:2], rel=1e-14)
 
 
-def test_row_blocks_equal_the_whole_gram(monkeypatch):
+def test_row_blocks_equal_the_whole_gram():
     rng = np.random.default_rng(3)
     A = rng.normal(size=(150, 9))
     B = A[:, :3] + 0.2 * rng.normal(size=(150, 3))
     whole = _screened_means(A, B)
-    monkeypatch.setattr(_screened, "_ROWS_PER_BLOCK", 32)  # 5 blocks, the last one short
-    assert _screened_means(A, B) == whole
-    monkeypatch.setattr(_screened, "_SYMMETRIC_BYTES", 0)  # full rows per block
-    assert _screened_means(A, B) == whole
+    with config_context(rank_block_rows=32):  # 5 blocks, the last one short
+        assert _screened_means(A, B) == whole
+        with config_context(rank_symmetric_bytes=0):  # full rows per block
+            assert _screened_means(A, B) == whole
     space = _Space(A)
     blocks = [block.copy() for _, block in space.gram_blocks(32)]
     gram = np.vstack(blocks)

@@ -32,12 +32,9 @@ import numpy as np
 from numba import njit
 from threadpoolctl import threadpool_limits
 
+from .._config import get_config
 from ._ranks import _FEW_DISTINCT, _FEW_TARGETS, distinct_values, target_counts
 
-_ROWS_PER_BLOCK = 512
-# the symmetric scheme holds up to N^2 / 4 float32 tiles per space; above this many
-# bytes (for both spaces, N > ~16,000) every block computes its full rows instead
-_SYMMETRIC_BYTES = 2**29
 # squared-distance scales outside this range could overflow or underflow the
 # power-of-two rescaling; such data take the plain float64 path
 _MAX_ABS_RANGE = (1e-100, 1e100)
@@ -115,10 +112,11 @@ def screened_rank_means(A, B, tie_rtol):
     a, b = _Space(A), _Space(B)
     n = A.shape[0]
     args = (a.X, a.norms, a.gram_scale, a.coef, a.floor, b.X, b.norms, b.gram_scale, b.coef, b.floor)
-    size = min(_ROWS_PER_BLOCK, n)
+    config = get_config()  # rank_block_rows, rank_symmetric_bytes: see skdesc.set_config
+    size = min(config["rank_block_rows"], n)
     total_ab = total_ba = 0.0
     ties = 0
-    symmetric = 2 * n * n <= _SYMMETRIC_BYTES
+    symmetric = 2 * n * n <= config["rank_symmetric_bytes"]
     blocks_a, blocks_b = a.gram_blocks(size, symmetric), b.gram_blocks(size, symmetric)
     n_threads = max(1, min(numba.get_num_threads(), size))
     ranks_ab, ranks_ba = np.empty(size), np.empty(size)

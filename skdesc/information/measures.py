@@ -8,6 +8,7 @@ import numpy as np
 from scipy.stats import pearsonr, spearmanr
 from sklearn.utils import check_random_state
 
+from .._config import get_config
 from ._ranks import conditional_ranks
 from ._screened import screenable, screened_rank_means
 
@@ -101,7 +102,7 @@ def squared_distance_rows(X, rows, norms=None, out=None):
 
 
 def _mean_conditional_rank(A, B, k):
-    if k == 1 and screenable(A) and screenable(B):
+    if k == 1 and get_config()["screen_ranks"] and screenable(A) and screenable(B):
         return screened_rank_means(A, B, TIE_RTOL)
     return _mean_conditional_rank_float64(A, B, k)
 

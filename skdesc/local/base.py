@@ -23,10 +23,6 @@ from ..structures import as_structure_list, atomic_numbers, atomic_symbol, struc
 
 __all__ = ["LocalDescriptor", "NeighborRequest", "all_descriptors"]
 
-# Atoms per parallel batch: large enough to amortise Python overhead, small
-# enough to balance load and keep a batch's neighbour lists in cache.
-_ATOMS_PER_BATCH = 4096
-
 
 class FrameBatch:
     """Several frames flattened into contiguous arrays for one numba call.
@@ -378,8 +374,8 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
     @staticmethod
     def _batches(n_atoms, n_jobs):
         """Spans (start, stop) of structures per batch, from the atoms per structure."""
-        # at least four batches per worker for load balance, at most _ATOMS_PER_BATCH atoms each
-        target = min(_ATOMS_PER_BATCH, max(256, int(np.sum(n_atoms)) // (4 * n_jobs)))
+        # at least four batches per worker for load balance, at most atoms_per_batch atoms each
+        target = min(get_config()["atoms_per_batch"], max(256, int(np.sum(n_atoms)) // (4 * n_jobs)))
         bounds = [0]
         atoms = 0
         for index, count in enumerate(np.asarray(n_atoms).tolist()):

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._config import get_config
 from .._parallel import ordered_map
 from .._param_validation import N_JOBS, Interval, Options, check_param, validate_params
 from .._validation import FittedParamsMixin, check_atomic_features, check_shape
@@ -48,7 +49,6 @@ _KINDS = {
     "standardized": kernel.STANDARDIZED,
     "cumulant": kernel.CUMULANT,
 }
-_STRUCTURES_PER_BATCH = 2048
 
 
 def stacked_moments(X, order, kind="central"):
@@ -395,7 +395,7 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
             self.n_features_out_,
         )
         n = atomic.n_structures
-        bounds = list(range(0, n, _STRUCTURES_PER_BATCH)) + [n]
+        bounds = list(range(0, n, get_config()["structures_per_batch"])) + [n]
         spans = list(zip(bounds[:-1], bounds[1:]))
         offsets = atomic.offsets
 
