@@ -126,6 +126,34 @@ def test_soap_matches_finite_differences(mode, structure, request):
     assert np.abs(analytic.sum(axis=1)).max() < 1e-9 * np.abs(analytic).max()
 
 
+@pytest.mark.parametrize("mode", SOAP_MODES)
+def test_soap_derivative_kernel_values_match_value_kernel(mode, ethanol, small_cell, monkeypatch):
+    """The derivative kernel's own values (used by the l2 chain rule) equal transform's to 1e-14.
+
+    Both kernels expand on the same radial table and harmonics; only the order
+    in which the pairs are summed differs.
+    """
+    import skdesc.local.soap as soap_module
+    from skdesc import CompressedSOAP
+
+    recorded = []
+    original = soap_module.soap_derivatives_batch
+
+    def recording(*args):
+        result = original(*args)
+        recorded.append(result[0])
+        return result
+
+    monkeypatch.setattr(soap_module, "soap_derivatives_batch", recording)
+    for atoms in (ethanol, small_cell):
+        recorded.clear()
+        soap = CompressedSOAP(r_cut=3.5, n_max=3, l_max=3, compression=mode, random_state=0).fit(atoms)
+        values = soap.transform_with_derivatives(atoms)[0].values
+        raw = np.vstack(recorded)
+        scale = np.abs(values).max(axis=1, keepdims=True)
+        assert np.all(np.abs(raw - values) <= 1e-14 * scale)
+
+
 @pytest.mark.parametrize("normalize", ["kernel", "l2"])
 @pytest.mark.parametrize("mode", ["nu2", "nu1mu1", "random"])
 def test_soap_normalisations_match_finite_differences(mode, normalize, skewed_slab):

@@ -216,6 +216,38 @@ def _radial_values(table, inv_width, r, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _radial_values_and_slopes(table, inv_width, r, out, slopes):
+    """As :func:`_radial_values` (same values), plus ``slopes[f]`` = d out[f] / dr in 1/Å.
+
+    The derivative of the same polynomial: Horner's scheme carries dP/dt
+    beside P (d_k = d_(k+1) t + p_(k+1)), and dt/dr = 2 inv_width.  The value
+    chain is the same operations in the same order as :func:`_radial_values`.
+    """
+    x = r * inv_width
+    index = min(np.int64(x), table.shape[0] - 1)
+    t = 2.0 * (x - index) - 1.0
+    scale = 2.0 * inv_width
+    c = table[index]
+    c0, c1, c2, c3, c4, c5, c6, c7 = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+    for f in range(out.shape[0]):
+        p = c7[f] * t + c6[f]
+        d = c7[f]
+        d = d * t + p
+        p = p * t + c5[f]
+        d = d * t + p
+        p = p * t + c4[f]
+        d = d * t + p
+        p = p * t + c3[f]
+        d = d * t + p
+        p = p * t + c2[f]
+        d = d * t + p
+        p = p * t + c1[f]
+        d = d * t + p
+        out[f] = p * t + c0[f]
+        slopes[f] = d * scale
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _outer_products(harmonics, radial, n_max, l_max, products):
     """products[lm * n_max + n] = Y_lm * radial[l * n_max + n] (one pair's expansion terms)."""
     for l in range(l_max + 1):
