@@ -150,7 +150,10 @@ def radial_table(alpha, beta, counts, sigma, r_max, rtol=1e-12):
     doubled until the error at off-node points is below ``rtol`` times the
     largest magnitude of the terms summed by the closed form, whose own
     rounding error is about 1e-16 times that (the Loewdin coefficients
-    cancel: with n_max 12 to about 1e-10 of the function's size).
+    cancel: with n_max 12 to about 1e-10 of the function's size).  The
+    derivative kernel differentiates the same polynomials
+    (:func:`_radial_values_and_slopes`), so its gradients are those of the
+    values computed here.
 
     Returns
     -------
