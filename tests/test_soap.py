@@ -352,3 +352,145 @@ def test_supercell_across_blocks_of_centres():
     super_values = est.transform([atoms.repeat(repeat)]).values
     scale = np.abs(cell_values).max()
     np.testing.assert_allclose(super_values, np.tile(cell_values, (3, 1)), rtol=0, atol=1e-10 * scale)
+
+
+# ------------------------------------------- radial slopes and harmonic gradients
+def _old_real_harmonics(x, y, z, l_max, norm, out):
+    """The value-only recurrence as it was before the gradient was added (kept here only, for bit-identity)."""
+    from skdesc.local._kernels.spherical import _INVERSE
+
+    p_mm = 1.0
+    c_re = 1.0
+    c_im = 0.0
+    for m in range(l_max + 1):
+        if m > 0:
+            p_mm *= 2 * m - 1
+            c_re, c_im = c_re * x - c_im * y, c_re * y + c_im * x
+        p_prev = 0.0
+        p_curr = p_mm
+        for l in range(m, l_max + 1):
+            if l == m + 1:
+                p_prev, p_curr = p_curr, z * (2 * m + 1) * p_mm
+            elif l > m + 1:
+                p_prev, p_curr = p_curr, ((2 * l - 1) * z * p_curr - (l + m - 1) * p_prev) * _INVERSE[l - m - 1]
+            base = l * l + l
+            if m == 0:
+                out[base] = norm[l, 0] * p_curr
+            else:
+                out[base + m] = norm[l, m] * p_curr * c_re
+                out[base - m] = norm[l, m] * p_curr * c_im
+
+
+def _unit_vectors(count, seed=0):
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=(count, 3))
+    v = np.vstack([v, [[0, 0, 1], [0, 0, -1], [1, 0, 0], [0, -1, 0], [1e-9, 0, 1], [1, 1, 1]]])
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("l_max", [0, 1, 6, 20])
+def test_real_harmonics_values_unchanged_with_and_without_gradient(l_max):
+    """The value-only call, the call with a gradient and the former routine give the same bits."""
+    from skdesc.local._kernels.spherical import real_harmonics, real_harmonics_norm
+
+    norm = real_harmonics_norm(l_max)
+    n_lm = (l_max + 1) ** 2
+    for u in _unit_vectors(200):
+        old, plain, both = np.empty(n_lm), np.empty(n_lm), np.empty(n_lm)
+        _old_real_harmonics(*u, l_max, norm, old)
+        real_harmonics(*u, l_max, norm, plain)
+        real_harmonics(*u, l_max, norm, both, np.empty((n_lm, 3)))
+        assert np.array_equal(plain, old) and np.array_equal(both, old)
+
+
+@pytest.mark.parametrize("length", [1.0, 0.37, 4.2])
+def test_real_harmonics_gradient_matches_finite_differences(length):
+    """gradient / R = d Y_lm(v / |v|) / dv, by central differences in every direction."""
+    from skdesc.local._kernels.spherical import real_harmonics, real_harmonics_norm
+
+    l_max, step = 8, 1e-6
+    norm = real_harmonics_norm(l_max)
+    n_lm = (l_max + 1) ** 2
+
+    def harmonics(v):
+        out = np.empty(n_lm)
+        real_harmonics(*(v / np.linalg.norm(v)), l_max, norm, out)
+        return out
+
+    worst = 0.0
+    for u in _unit_vectors(50, seed=1):
+        gradient = np.empty((n_lm, 3))
+        real_harmonics(*u, l_max, norm, np.empty(n_lm), gradient)
+        v = length * u
+        for c in range(3):
+            shift = np.zeros(3)
+            shift[c] = step * length
+            numeric = (harmonics(v + shift) - harmonics(v - shift)) / (2 * step * length)
+            worst = max(worst, np.abs(gradient[:, c] / length - numeric).max() * length)
+        # Y_lm(v / |v|) does not change along v
+        assert np.abs(gradient @ u).max() < 1e-12 * np.abs(gradient).max()
+    # the largest gradients (l = 8) are about 7 at unit length; the differences' own error is ~1e-9
+    assert worst < 1e-8
+
+
+def _radial_slopes_exact(r, alpha, beta, counts, sigma):
+    """d/dr of kernel.radial_exact, from the closed form (shape (len(r), l_max + 1, alpha.shape[1]))."""
+    from skdesc.local._kernels import soap as kernel
+
+    const, decay = kernel.radial_constants(alpha, sigma)
+    out = np.zeros((len(r),) + alpha.shape)
+    for l in range(alpha.shape[0]):
+        k = counts[l]
+        grow = l * r[:, None] ** max(l - 1, 0) if l else np.zeros((len(r), 1))
+        prim = const[l, :k] * np.exp(-(r[:, None] ** 2) * decay[l, :k]) * (
+            grow - 2.0 * decay[l, :k] * r[:, None] ** (l + 1)
+        )
+        out[:, l, :k] = prim @ beta[l, :k, :k].T
+    return out
+
+
+@pytest.mark.parametrize(
+    "r_cut, n_max, l_max, sigma, star",
+    [(5.0, 8, 6, 0.5, False), (5.0, 12, 9, 0.5, False), (3.0, 4, 3, 0.2, False), (3.5, 3, 3, 0.5, True),
+     (5.0, 8, 6, 0.5, True)],
+)
+def test_radial_table_slopes(r_cut, n_max, l_max, sigma, star):
+    """Values and slopes of the table: same values as _radial_values, slopes = derivative of the table."""
+    from skdesc.local._kernels import soap as kernel
+
+    if star:
+        alpha, beta = kernel.star_basis(r_cut, l_max)
+        counts = 2 * np.arange(l_max + 1) + 1
+    else:
+        alpha, beta = kernel.gto_basis(r_cut, n_max, l_max)
+        counts = np.full(l_max + 1, n_max)
+    r_max = r_cut + 3.72 * sigma
+    table, inv_width = kernel.radial_table(alpha, beta, counts, sigma, r_max)
+    n_func = table.shape[2]
+    rng = np.random.default_rng(1)
+    r = np.concatenate([[0.0, r_max * (1 - 1e-12)], rng.uniform(0, r_max, 1000)])
+    # finite differences inside one interval (the polynomial pieces join only to ~1e-12)
+    step = 1e-5 / inv_width
+    local = r * inv_width - np.floor(r * inv_width)
+    inside = (local > 2e-5) & (local < 1 - 2e-5)
+    values, slopes, plain = np.empty((len(r), n_func)), np.empty((len(r), n_func)), np.empty((len(r), n_func))
+    high, low = np.empty(n_func), np.empty(n_func)
+    numeric = np.zeros((len(r), n_func))
+    for p, distance in enumerate(r):
+        kernel._radial_values_and_slopes(table, inv_width, distance, values[p], slopes[p])
+        kernel._radial_values(table, inv_width, distance, plain[p])
+        if inside[p]:
+            kernel._radial_values(table, inv_width, distance + step, high)
+            kernel._radial_values(table, inv_width, distance - step, low)
+            numeric[p] = (high - low) / (2 * step)
+    assert np.array_equal(values, plain)
+    # scale of the slopes: the closed form's largest terms over the interval width
+    magnitude = kernel.radial_exact(r, alpha, beta, counts, sigma, magnitude=True).reshape(len(r), -1).max(axis=0)
+    scale = magnitude * inv_width + 1e-300
+    # (measured: at most 1.3e-11 and 2.4e-11 of that scale)
+    assert np.all(np.abs(slopes - numeric)[inside] <= 1e-10 * scale)
+    exact = _radial_slopes_exact(r, alpha, beta, counts, sigma).reshape(len(r), -1)
+    assert np.all(np.abs(slopes - exact) <= 1e-10 * scale)
+    # functions beyond counts[l] (the zero padding of the star basis) stay exactly zero
+    padded = (np.arange(alpha.shape[1])[None, :] >= counts[:, None]).ravel()
+    assert np.all(values[:, padded] == 0.0) and np.all(slopes[:, padded] == 0.0)

@@ -370,19 +370,14 @@ class CompressedSOAP(LocalDescriptor):
         self._check_radial_table(r_max, sigma)
         alpha, beta = kernel.gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
         counts = np.full(self.l_max + 1, int(self.n_max))
+        # both kernels (values and derivatives) use these tables
         self._radial = kernel.radial_table(alpha, beta, counts, sigma, r_max)
-        # the closed form's constants (used by the derivative kernel)
-        self._beta = beta
-        self._const, self._decay = kernel.radial_constants(alpha, sigma)
         if self.compression_ == "nu1mu1*":
-            star_alpha, self._star_beta = kernel.star_basis(float(self.r_cut), int(self.l_max))
+            star_alpha, star_beta = kernel.star_basis(float(self.r_cut), int(self.l_max))
             star_counts = 2 * np.arange(self.l_max + 1) + 1
-            self._star_radial = kernel.radial_table(star_alpha, self._star_beta, star_counts, sigma, r_max)
-            self._star_const, self._star_decay = kernel.radial_constants(star_alpha, sigma)
+            self._star_radial = kernel.radial_table(star_alpha, star_beta, star_counts, sigma, r_max)
         else:
             self._star_radial = (np.zeros((1, 1, self.l_max + 1)), 1.0)
-            self._star_const = self._star_decay = np.zeros((self.l_max + 1, 1))
-            self._star_beta = np.zeros((self.l_max + 1, 1, 1))
         self._layout_ = _layout(
             self.compression_,
             species,
@@ -554,7 +549,7 @@ class CompressedSOAP(LocalDescriptor):
         _, atom, gradient = soap_derivatives_batch(
             batch.positions, channel, batch.offsets, batch.cells, batch.pbc, self._cutoff(),
             float(self.min_distance), n_channels, int(self.l_max), self._norm,
-            self._const, self._decay, self._beta, self._star_const, self._star_decay, self._star_beta,
+            *self._radial, *self._star_radial,
             layout.use_star, weights, atom_weight, float(self.center_weight),
             layout.map_a if layout.map_a is not None else empty, layout.map_a is not None,
             layout.map_b if layout.map_b is not None else empty, layout.b_kind,

@@ -149,7 +149,10 @@ def radial_table(alpha, beta, counts, sigma, r_max, rtol=1e-12):
     doubled until the error at off-node points is below ``rtol`` times the
     largest magnitude of the terms summed by the closed form, whose own
     rounding error is about 1e-16 times that (the Loewdin coefficients
-    cancel: with n_max 12 to about 1e-10 of the function's size).
+    cancel: with n_max 12 to about 1e-10 of the function's size).  The
+    derivative kernel differentiates the same polynomials
+    (:func:`_radial_values_and_slopes`), so its gradients are those of the
+    values computed here.
 
     Returns
     -------
@@ -218,6 +221,38 @@ def _radial_values(table, inv_width, r, out):
     c0, c1, c2, c3, c4, c5, c6, c7 = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
     for f in range(out.shape[0]):
         out[f] = ((((((c7[f] * t + c6[f]) * t + c5[f]) * t + c4[f]) * t + c3[f]) * t + c2[f]) * t + c1[f]) * t + c0[f]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _radial_values_and_slopes(table, inv_width, r, out, slopes):
+    """As :func:`_radial_values` (same values), plus ``slopes[f]`` = d out[f] / dr in 1/Å.
+
+    The derivative of the same polynomial: Horner's scheme carries dP/dt
+    beside P (d_k = d_(k+1) t + p_(k+1)), and dt/dr = 2 inv_width.  The value
+    chain is the same operations in the same order as :func:`_radial_values`.
+    """
+    x = r * inv_width
+    index = min(np.int64(x), table.shape[0] - 1)
+    t = 2.0 * (x - index) - 1.0
+    scale = 2.0 * inv_width
+    c = table[index]
+    c0, c1, c2, c3, c4, c5, c6, c7 = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+    for f in range(out.shape[0]):
+        p = c7[f] * t + c6[f]
+        d = c7[f]
+        d = d * t + p
+        p = p * t + c5[f]
+        d = d * t + p
+        p = p * t + c4[f]
+        d = d * t + p
+        p = p * t + c3[f]
+        d = d * t + p
+        p = p * t + c2[f]
+        d = d * t + p
+        p = p * t + c1[f]
+        d = d * t + p
+        out[f] = p * t + c0[f]
+        slopes[f] = d * scale
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -1,4 +1,4 @@
-"""Real spherical harmonics for numba kernels."""
+"""Real spherical harmonics (and their gradients) for numba kernels."""
 
 from math import lgamma
 
@@ -28,27 +28,50 @@ _INVERSE = 1.0 / np.arange(1, 64, dtype=np.float64)
 
 
 @njit(cache=True, nogil=True)
-def real_harmonics(x, y, z, l_max, norm, out):
-    """Real spherical harmonics Y_lm of the unit vector (x, y, z).
+def real_harmonics(x, y, z, l_max, norm, out, gradient=None):
+    """Real spherical harmonics Y_lm of the unit vector (x, y, z), and on request their gradients.
 
     Writes ``out[l*l + l + m]`` for ``l = 0..l_max`` and ``m = -l..l``:
     ``m > 0`` ~ cos(m phi), ``m < 0`` ~ sin(|m| phi), without the Condon-Shortley
-    phase.  Uses P_l^m(z) / sin^m(theta) (a polynomial in z) and
+    phase.  Uses P_l^m(z) / sin^m(theta) (a polynomial Q_lm in z) and
     (x + i y)^m = sin^m(theta) e^{i m phi}, so no angle is computed.
+
+    With ``gradient`` (shape (n_lm, 3)) it also writes
+    ``gradient[lm, c] = d Y_lm(v / |v|) / d v_c`` at v = (x, y, z): the
+    gradient of the polynomial f_lm = Q_lm(z) Re/Im (x + i y)^m with its
+    radial part removed, ``grad f - u (u . grad f)``.  Y_lm(v / |v|) does not
+    depend on |v|, so at a vector of length R the gradient is this over R
+    (in 1/Å for R in Å).  Numba compiles the call without ``gradient``
+    separately, with the gradient branches removed: it is the value-only
+    routine, and both give the same values.
     """
     p_mm = 1.0
     c_re = 1.0
     c_im = 0.0
+    d_re = 0.0  # (x + i y)^(m - 1), for the gradient
+    d_im = 0.0
     for m in range(l_max + 1):
         if m > 0:
             p_mm *= 2 * m - 1
+            if gradient is not None:
+                d_re = c_re
+                d_im = c_im
             c_re, c_im = c_re * x - c_im * y, c_re * y + c_im * x
         p_prev = 0.0
         p_curr = p_mm
+        dp_prev = 0.0  # d Q / d z
+        dp_curr = 0.0
         for l in range(m, l_max + 1):
             if l == m + 1:
+                if gradient is not None:
+                    dp_prev, dp_curr = dp_curr, (2 * m + 1) * p_mm
                 p_prev, p_curr = p_curr, z * (2 * m + 1) * p_mm
             elif l > m + 1:
+                if gradient is not None:
+                    dp_prev, dp_curr = (
+                        dp_curr,
+                        ((2 * l - 1) * (p_curr + z * dp_curr) - (l + m - 1) * dp_prev) * _INVERSE[l - m - 1],
+                    )
                 p_prev, p_curr = p_curr, ((2 * l - 1) * z * p_curr - (l + m - 1) * p_prev) * _INVERSE[l - m - 1]
             base = l * l + l
             if m == 0:
@@ -56,3 +79,23 @@ def real_harmonics(x, y, z, l_max, norm, out):
             else:
                 out[base + m] = norm[l, m] * p_curr * c_re
                 out[base - m] = norm[l, m] * p_curr * c_im
+            if gradient is not None:
+                # d/dx (x + i y)^m = m (x + i y)^(m-1), d/dy = i m (x + i y)^(m-1)
+                slope = norm[l, m] * dp_curr
+                if m == 0:
+                    radial = slope * z
+                    gradient[base, 0] = -x * radial
+                    gradient[base, 1] = -y * radial
+                    gradient[base, 2] = slope - z * radial
+                else:
+                    k = norm[l, m] * p_curr * m
+                    fx, fy, fz = k * d_re, -k * d_im, slope * c_re
+                    radial = fx * x + fy * y + fz * z
+                    gradient[base + m, 0] = fx - x * radial
+                    gradient[base + m, 1] = fy - y * radial
+                    gradient[base + m, 2] = fz - z * radial
+                    fx, fy, fz = k * d_im, k * d_re, slope * c_im
+                    radial = fx * x + fy * y + fz * z
+                    gradient[base - m, 0] = fx - x * radial
+                    gradient[base - m, 1] = fy - y * radial
+                    gradient[base - m, 2] = fz - z * radial
