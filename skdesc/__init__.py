@@ -1,6 +1,7 @@
 """skdesc: atomic-structure descriptors as scikit-learn transformers."""
 
 from ._config import config_context, get_config, set_config
+from ._discovery import all_estimators
 from .atomic import AtomicDerivatives, AtomicFeatures
 from .composition import ElementFractions
 from .local import (
@@ -56,6 +57,7 @@ __all__ = [
     "StructureKernel",
     "StructureKernelRidge",
     "SumPooling",
+    "all_estimators",
     "config_context",
     "get_config",
     "gsd_space",

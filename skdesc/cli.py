@@ -1,6 +1,7 @@
 """Command-line interface: ``skdesc demo``, ``skdesc featurize``, ``skdesc analyze``."""
 
 import argparse
+import ast
 import sys
 import tempfile
 import time
@@ -46,7 +47,6 @@ class CommandError(Exception):
     """A user error: printed without traceback, exit code 2."""
 
 
-_DESCRIPTORS = ("chebyshev", "soap", "acsf")
 _OUTPUTS = (".parquet", ".npz", ".csv")
 _ANALYZE_OUTPUTS = (
     "imbalance.csv", "srim.csv", "summary.csv", "descriptors.csv", "pairs_similar.csv", "pairs_dissimilar.csv",
@@ -60,6 +60,8 @@ _FEATURIZE_EXAMPLES = """examples:
       --compression mu2 --gsd 332 --n-jobs -1 --output structures.npz
   skdesc featurize md.traj --descriptor acsf --r-cut 6 --g2 0.5 0 --g2 2 0 \\
       --g4 0.01 1 1 --output atoms.csv
+  skdesc featurize data.extxyz --descriptor coordination --r-cut 3.2 \
+      --param smooth_width=0.3 --gsd 11 --output structures.csv
 
 Without --gsd the output has one row per atom (columns structure, source, atom,
 element, then the features); with --gsd one row per structure (columns
@@ -208,46 +210,93 @@ def _build_descriptor(args):
     return descriptor.set_params(verbose=int(not args.quiet))
 
 
-def _make_descriptor(args):
-    from .local import ACSF, ChebyshevLAED, CompressedSOAP
+# each descriptor option sets the first of these parameters that the chosen descriptor has
+_OPTION_PARAMETERS = {
+    "r_cut": ("r_cut", "rad_cutoff", "cutoff"),
+    "rad_order": ("rad_order",),
+    "ang_cutoff": ("ang_cutoff",),
+    "ang_order": ("ang_order",),
+    "n_max": ("n_max",),
+    "l_max": ("l_max",),
+    "sigma": ("sigma",),
+    "compression": ("compression",),
+    "g2": ("g2_params",),
+    "g3": ("g3_params",),
+    "g4": ("g4_params",),
+    "g5": ("g5_params",),
+}
 
-    if args.descriptor not in _DESCRIPTORS:
-        raise CommandError(f"unknown descriptor {args.descriptor!r}: choose one of {', '.join(_DESCRIPTORS)}")
-    common = {"n_jobs": args.n_jobs, "verbose": int(not args.quiet)}
+
+def descriptor_choices():
+    """The ``--descriptor`` names: every registered local descriptor (``skdesc.local.all_descriptors``).
+
+    A descriptor's name is its ``_cli_name`` (default: the class name in lower
+    case); a subclass that shares its parent's name (``SOAP`` is
+    ``CompressedSOAP`` with ``compression="nu2"``) is reached through the parent.
+
+    Returns
+    -------
+    dict of str to type
+    """
+    from .local.base import all_descriptors
+
+    found = {}
+    for cls in all_descriptors().values():
+        name = cls._cli_name or cls.__name__.lower()
+        if name in found and issubclass(cls, found[name]):
+            continue
+        found[name] = cls
+    return dict(sorted(found.items()))
+
+
+def _parse_param(text):
+    """``NAME=VALUE`` of ``--param``: the value as a Python literal, else as a string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise CommandError(f"--param {text!r}: write NAME=VALUE, e.g. --param smooth_width=0.5")
+    try:
+        parsed = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        parsed = value.strip()
+    return name.strip(), parsed
+
+
+def _make_descriptor(args):
+    choices = descriptor_choices()
+    if args.descriptor not in choices:
+        raise CommandError(f"unknown descriptor {args.descriptor!r}: choose one of {', '.join(choices)}")
+    cls = choices[args.descriptor]
+    accepted = cls._get_param_names()
+    params = {"n_jobs": args.n_jobs, "verbose": int(not args.quiet)}
     if args.species:
-        common["species"] = list(args.species)
-    acsf = {"g2": args.g2, "g3": args.g3, "g4": args.g4, "g5": args.g5}
-    if args.descriptor == "chebyshev":
-        _refuse("chebyshev", n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, compression=args.compression, **acsf)
-        return ChebyshevLAED(
-            **common,
-            **_given(rad_cutoff=args.r_cut, rad_order=args.rad_order, ang_cutoff=args.ang_cutoff, ang_order=args.ang_order),
-        )
-    if args.descriptor == "soap":
-        _refuse("soap", rad_order=args.rad_order, ang_order=args.ang_order, ang_cutoff=args.ang_cutoff, **acsf)
-        return CompressedSOAP(
-            **common,
-            **_given(r_cut=args.r_cut, n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, compression=args.compression),
-        )
-    _refuse("acsf", n_max=args.n_max, l_max=args.l_max, sigma=args.sigma, rad_order=args.rad_order,
-            ang_order=args.ang_order, ang_cutoff=args.ang_cutoff)
-    return ACSF(
-        **common,
-        **_given(r_cut=args.r_cut, compression=args.compression, **{f"{name}_params": v for name, v in acsf.items()}),
-    )
+        params["species"] = list(args.species)
+    refused = []
+    for option, names in _OPTION_PARAMETERS.items():
+        value = getattr(args, option)
+        if value is None:
+            continue
+        target = next((name for name in names if name in accepted), None)
+        if target is None:
+            refused.append(option)
+        else:
+            params[target] = value
+    if refused:
+        flags = ", ".join("--" + name.replace("_", "-") for name in refused)
+        verb = "does" if len(refused) == 1 else "do"
+        raise CommandError(f"{flags} {verb} not apply to --descriptor {args.descriptor}")
+    for text in args.param or ():
+        name, value = _parse_param(text)
+        if name not in accepted:
+            raise CommandError(
+                f"--param {name}: {cls.__name__} has no parameter {name!r}; it has {', '.join(accepted)}"
+            )
+        params[name] = value
+    return cls(**params)
 
 
 def _given(**options):
     """The options the user set (argparse leaves the others at None)."""
     return {name: value for name, value in options.items() if value is not None}
-
-
-def _refuse(descriptor, **options):
-    wrong = [name for name, value in options.items() if value is not None]
-    if wrong:
-        flags = ", ".join("--" + name.replace("_", "-") for name in wrong)
-        verb = "does" if len(wrong) == 1 else "do"
-        raise CommandError(f"{flags} {verb} not apply to --descriptor {descriptor}")
 
 
 def _output_kind(path):
@@ -405,7 +454,7 @@ def _add_descriptor_options(parser, required):
     group = parser.add_argument_group("descriptor")
     group.add_argument(
         "--descriptor", required=required, default=None if required else "chebyshev", metavar="NAME",
-        help=f"local descriptor: {', '.join(_DESCRIPTORS)}" + ("" if required else " (default: chebyshev)"),
+        help=f"local descriptor: {', '.join(descriptor_choices())}" + ("" if required else " (default: chebyshev)"),
     )
     group.add_argument(
         "--species", type=_species_list, metavar="EL,EL", help="element order, comma-separated, e.g. --species Ti,O"
@@ -429,6 +478,10 @@ def _add_descriptor_options(parser, required):
             f"--{name}", nargs=len(fields.split()), type=float, action="append", metavar=tuple(fields.split()),
             help=f"acsf: add a {name.upper()} function (repeatable)",
         )
+    group.add_argument(
+        "--param", action="append", metavar="NAME=VALUE",
+        help="any other parameter of the descriptor, as a Python literal (repeatable), e.g. --param smooth_width=0.5",
+    )
     parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: 1; -1: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 

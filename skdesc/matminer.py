@@ -16,76 +16,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._bibliography import CITATIONS
 from ._param_validation import Predicate, validate_params
 from .atomic import AtomicFeatures
 
 __all__ = ["SkdescFeaturizer", "CITATIONS"]
-
-#: BibTeX entries of the methods behind skdesc's estimators (references as in
-#: the papers collected for skdesc).
-CITATIONS = {
-    "artrith2017": (
-        "@article{artrith2017,\n"
-        "  author = {Artrith, Nongnuch and Urban, Alexander and Ceder, Gerbrand},\n"
-        "  title = {Efficient and accurate machine-learning interpolation of atomic energies "
-        "in compositions with many species},\n"
-        "  journal = {Physical Review B},\n  volume = {96},\n  number = {1},\n"
-        "  pages = {014112},\n  year = {2017}\n}"
-    ),
-    "artrith2016": (
-        "@article{artrith2016,\n"
-        "  author = {Artrith, Nongnuch and Urban, Alexander},\n"
-        "  title = {An implementation of artificial neural-network potentials for atomistic "
-        "materials simulations: Performance for {TiO2}},\n"
-        "  journal = {Computational Materials Science},\n  volume = {114},\n"
-        "  pages = {135--150},\n  year = {2016}\n}"
-    ),
-    "bartok2013": (
-        "@article{bartok2013,\n"
-        "  author = {Bart{\\'o}k, Albert P. and Kondor, Risi and Cs{\\'a}nyi, G{\\'a}bor},\n"
-        "  title = {On representing chemical environments},\n"
-        "  journal = {Physical Review B},\n  volume = {87},\n  pages = {184115},\n  year = {2013}\n}"
-    ),
-    "himanen2020": (
-        "@article{himanen2020,\n"
-        "  author = {Himanen, Lauri and others},\n"
-        "  title = {{DScribe}: Library of descriptors for machine learning in materials science},\n"
-        "  journal = {Computer Physics Communications},\n  volume = {247},\n"
-        "  pages = {106949},\n  year = {2020},\n  doi = {10.1016/j.cpc.2019.106949}\n}"
-    ),
-    "behler2011": (
-        "@article{behler2011,\n"
-        "  author = {Behler, J{\\\"o}rg},\n"
-        "  title = {Atom-centered symmetry functions for constructing high-dimensional neural "
-        "network potentials},\n"
-        "  journal = {The Journal of Chemical Physics},\n  volume = {134},\n  number = {7},\n"
-        "  pages = {074106},\n  year = {2011}\n}"
-    ),
-    "darby2022": (
-        "@article{darby2022,\n"
-        "  author = {Darby, James P. and Kermode, James R. and Cs{\\'a}nyi, G{\\'a}bor},\n"
-        "  title = {Compressing local atomic neighbourhood descriptors},\n"
-        "  journal = {npj Computational Materials},\n  volume = {8},\n  number = {1},\n"
-        "  pages = {166},\n  year = {2022}\n}"
-    ),
-    "gharakhanyan2023": (
-        "@misc{gharakhanyan2023,\n"
-        "  author = {Gharakhanyan, Vahe and Aalto, Max S. and Alsoulah, Aminah and "
-        "Artrith, Nongnuch and Urban, Alexander},\n"
-        "  title = {Constructing and compressing global moment descriptors from local "
-        "atomic environments},\n"
-        "  note = {preprint},\n  year = {2023}\n}"
-    ),
-    "glielmo2022": (
-        "@article{glielmo2022,\n"
-        "  author = {Glielmo, Aldo and Zeni, Claudio and Cheng, Bingqing and "
-        "Cs{\\'a}nyi, G{\\'a}bor and Laio, Alessandro},\n"
-        "  title = {Ranking the information content of distance measures},\n"
-        "  journal = {PNAS Nexus},\n  volume = {1},\n  number = {2},\n"
-        "  pages = {pgac039},\n  year = {2022}\n}"
-    ),
-}
-
 
 class _PerAtomOutput(TypeError):
     """The wrapped estimator returned per-atom values (a setup error, never ignored)."""
@@ -101,26 +36,11 @@ def _steps(estimator):
 
 
 def _citation_keys(estimator):
-    from .information import InformationImbalanceSelector
-    from .local import ACSF, ChebyshevLAED, CompressedSOAP
-    from .pooling import MomentGSD
-
+    """Bibliography keys of every step, as each estimator declares them (``_citation_keys()``)."""
     keys = []
     for step in _steps(estimator):
-        if isinstance(step, ChebyshevLAED):
-            keys += ["artrith2017", "artrith2016"]
-        elif isinstance(step, CompressedSOAP):  # SOAP included, with compression "nu2"
-            keys += ["bartok2013", "himanen2020"]
-            if step.compression not in ("nu2", "off"):
-                keys.append("darby2022")
-        elif isinstance(step, ACSF):
-            keys += ["behler2011", "himanen2020"]
-            if step.compression not in ("nu2", "off"):
-                keys.append("darby2022")
-        elif isinstance(step, MomentGSD):
-            keys.append("gharakhanyan2023")
-        elif isinstance(step, InformationImbalanceSelector):
-            keys.append("glielmo2022")
+        declared = getattr(step, "_citation_keys", None)
+        keys += list(declared()) if callable(declared) else list(getattr(step, "_citations", ()))
     return list(dict.fromkeys(keys))
 
 

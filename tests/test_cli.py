@@ -114,6 +114,9 @@ def test_analyze_writes_tables_and_plots(files):
         (["featurize", "{a}", "--descriptor", "soap", "--species", "Nb", "-o", "x.csv"], "not in the species"),
         (["featurize", "{a}", "--descriptor", "soap", "--gsd", "9x", "-o", "x.csv"], "--gsd 9x"),
         (["featurize", "{a}", "--descriptor", "soap", "--compression", "zip", "-o", "x.csv"], "compression must be one of"),
+        (["featurize", "{a}", "--descriptor", "coordination", "--n-max", "3", "-o", "x.csv"], "--n-max does not apply"),
+        (["featurize", "{a}", "--descriptor", "soap", "--param", "width=2", "-o", "x.csv"], "has no parameter 'width'"),
+        (["featurize", "{a}", "--descriptor", "soap", "--param", "n_max", "-o", "x.csv"], "write NAME=VALUE"),
     ],
 )
 def test_errors_exit_2_without_traceback(files, args, message, capsys, tmp_path):
@@ -126,6 +129,33 @@ def test_errors_exit_2_without_traceback(files, args, message, capsys, tmp_path)
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not any(tmp_path.glob("x.*"))
+
+
+def test_descriptor_choices_come_from_the_registry():
+    from skdesc.cli import descriptor_choices
+    from skdesc.local import SOAP, CoordinationNumber
+    from skdesc.local.base import all_descriptors
+
+    choices = descriptor_choices()
+    assert choices["soap"] is CompressedSOAP and choices["coordination"] is CoordinationNumber
+    # every registered descriptor is reachable: itself, or through the parent it shares a name with
+    for cls in all_descriptors().values():
+        assert any(issubclass(cls, reached) for reached in choices.values())
+    assert SOAP not in choices.values()
+
+
+def test_featurize_any_registered_descriptor_with_param(files):
+    folder, small = files
+    out = folder / "cn.csv"
+    args = ["featurize", str(folder / "a.extxyz"), "--descriptor", "coordination", "--r-cut", "3.2",
+            "--param", "smooth_width=0.4", "--param", "per_element=False", "--quiet", "--output", str(out)]
+    assert main(args) == 0
+    from skdesc import CoordinationNumber
+
+    expected = CoordinationNumber(cutoff=3.2, smooth_width=0.4, per_element=False).fit_transform(small[:5])
+    table = pd.read_csv(out)
+    assert list(table.columns[4:]) == ["cn[all]"]
+    np.testing.assert_allclose(table["cn[all]"].to_numpy(), expected.values[:, 0], rtol=1e-14)
 
 
 def test_module_entry_point_and_help(files):

@@ -68,7 +68,7 @@ TOP_LEVEL = [
     "FunctionalIndependenceSelector", "HistogramPooling", "MaxPooling", "MeanPooling", "MinPooling",
     "MomentGSD", "SOAP", "SpeciesPooling", "StatisticPooling", "StructureKernel", "StructureKernelRidge",
     "SumPooling", "config_context", "get_config", "gsd_space", "neighbor_list", "set_config",
-    "structure_kernel", "to_frames",
+    "structure_kernel", "to_frames", "all_estimators",
 ]  # fmt: skip
 
 

@@ -10,7 +10,6 @@
   constraints reject, for every constrained parameter of every estimator.
 """
 
-import importlib
 import inspect
 import numbers
 from collections.abc import Mapping
@@ -250,30 +249,7 @@ def test_constraints_merge_along_the_mro():
 
 
 # ------------------------------------------------------------ public estimators
-_NAMESPACES = ["skdesc", "skdesc.local", "skdesc.pooling", "skdesc.information", "skdesc.matminer",
-               "skdesc.models", "skdesc.selection"]
-
-
-def _public_estimators():
-    found = {}
-    for name in _NAMESPACES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:  # optional dependency, or a namespace that does not exist (yet)
-            continue
-        for attr in getattr(module, "__all__", []):
-            obj = getattr(module, attr)
-            if (
-                inspect.isclass(obj)
-                and issubclass(obj, BaseEstimator)
-                and obj.__module__.startswith("skdesc")
-                and obj is not LocalDescriptor
-            ):
-                found[obj.__name__] = obj
-    return [found[name] for name in sorted(found)]
-
-
-ESTIMATORS = _public_estimators()
+ESTIMATORS = list(skdesc.all_estimators().values())
 STRUCTURES = [molecule("H2O"), molecule("CH4")]
 
 

@@ -2,13 +2,15 @@
 
 from ._projection import gram_from_projection
 from .acsf import ACSF
-from .base import LocalDescriptor
+from .base import LocalDescriptor, NeighborRequest, all_descriptors
 from .chebyshev import ChebyshevLAED
 from .geometric import BondAngleStatistics, BondLengthStatistics, CoordinationNumber
 from .soap import SOAP, CompressedSOAP
 
 __all__ = [
     "LocalDescriptor",
+    "NeighborRequest",
+    "all_descriptors",
     "ACSF",
     "BondAngleStatistics",
     "BondLengthStatistics",

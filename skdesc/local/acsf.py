@@ -172,6 +172,8 @@ class ACSF(LocalDescriptor):
     (3, 10)
     """
 
+    _cli_name = "acsf"
+
     _parameter_constraints = {
         "r_cut": [Interval(Real, 0, None, closed="neither")],
         "g2_params": [None, "array-like"],
@@ -242,10 +244,10 @@ class ACSF(LocalDescriptor):
         self._g2, self._g3, self._g4, self._g5 = g2, g3, g4, g5
 
     _supports_gradients = True
-    _citations = (
-        "J. Behler, Atom-centered symmetry functions for constructing high-dimensional neural network "
-        "potentials, J. Chem. Phys. 134, 074106 (2011), doi:10.1063/1.3553717",
-    )
+    _citations = ("behler2011", "himanen2020")  # keys of skdesc._bibliography.CITATIONS
+
+    def _citation_keys(self):
+        return self._citations + (("darby2022",) if self.compression not in ("nu2", "off") else ())
 
     def _setup(self):
         self.element_weights_ = resolve_element_weights(self.element_weights, self.species_)

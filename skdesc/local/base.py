@@ -140,7 +140,11 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
     * ``_compute(batch, neighbors, values, pairs=None, dvalues=None)``: one
       kernel call that fills the values and, when ``pairs`` is given, the
       position derivatives;
-    * ``_supports_gradients`` and ``_citations`` (class attributes).
+    * ``_supports_gradients`` and ``_citations`` (class attributes; the
+      citations are keys of ``skdesc._bibliography.CITATIONS``, override
+      ``_citation_keys()`` when they depend on the parameters);
+    * ``_cli_name`` (class attribute): its ``--descriptor`` name on the command
+      line (default: the class name in lower case).
 
     This class handles input conversion and validation, the element order,
     unknown elements, the neighbour stage (one search per structure), overlap
@@ -161,8 +165,15 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
     #: Whether ``_compute`` can fill position derivatives.
     _supports_gradients = False
 
-    #: References to cite for this descriptor (authors, title, journal, year, DOI).
+    #: Bibliography keys (``skdesc._bibliography.CITATIONS``) of the references to cite.
     _citations = ()
+
+    #: Name on the command line (``skdesc featurize --descriptor NAME``); None: the class name in lower case.
+    _cli_name = None
+
+    def _citation_keys(self):
+        """Bibliography keys for this descriptor with its current parameters."""
+        return tuple(self._citations)
 
     def __init_subclass__(cls, **kwargs):
         # per-atom output is AtomicFeatures, never a table with one row per sample:
@@ -286,9 +297,10 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
         """
         self._check_fitted("species_")
         if not self._supports_gradients:
+            smooth = ", ".join(name for name, cls in all_descriptors().items() if cls._supports_gradients)
             raise NotImplementedError(
                 f"{type(self).__name__} has no position derivatives (it is not a smooth function of the "
-                "positions); use ChebyshevLAED, ACSF, SOAP or CompressedSOAP for derivatives"
+                f"positions); these descriptors have them: {smooth}"
             )
         structures = as_structure_list(X)
         return self._transform_structures(structures, *atomic_numbers(structures), derivatives=True)

@@ -84,6 +84,8 @@ class ChebyshevLAED(LocalDescriptor):
     (3, 30)
     """
 
+    _cli_name = "chebyshev"
+
     _parameter_constraints = {
         "rad_cutoff": [Interval(Real, 0, None, closed="neither")],
         "rad_order": [Interval(Integral, 0, None, closed="left")],
@@ -132,10 +134,7 @@ class ChebyshevLAED(LocalDescriptor):
             )
 
     _supports_gradients = True
-    _citations = (
-        "N. Artrith, A. Urban, G. Ceder, Efficient and accurate machine-learning interpolation of atomic energies "
-        "in compositions with many species, Phys. Rev. B 96, 014112 (2017), doi:10.1103/PhysRevB.96.014112",
-    )
+    _citations = ("artrith2017", "artrith2016")  # keys of skdesc._bibliography.CITATIONS
 
     def _setup(self):
         self.element_weights_ = resolve_element_weights(self.element_weights, self.species_)

@@ -99,6 +99,8 @@ class CoordinationNumber(_GeometricDescriptor):
     array([[12., 12.]])
     """
 
+    _cli_name = "coordination"
+
     _parameter_constraints = {"smooth_width": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(
@@ -179,6 +181,8 @@ class BondLengthStatistics(_GeometricDescriptor):
     >>> laed.fit_transform([bulk("Cu", "fcc", a=3.6)]).values.round(4)
     array([[12.    ,  2.5456,  2.5456,  2.5456,  0.    ]])
     """
+
+    _cli_name = "bond-lengths"
 
     _STATS = ("count", "min", "max", "mean", "std")
 
@@ -263,6 +267,8 @@ class BondAngleStatistics(_GeometricDescriptor):
     >>> laed.fit_transform([molecule("CH4")]).values[0].round(2)
     array([  6.  , 109.47,   0.  , 109.47, 109.47])
     """
+
+    _cli_name = "bond-angles"
 
     _STATS = ("count", "mean", "std", "min", "max")
     _parameter_constraints = {

@@ -12,7 +12,7 @@ from ..atomic import AtomicFeatures
 from .._param_validation import Interval, Options
 from ..elements import ELEMENT_WEIGHTS_CONSTRAINT, resolve_element_weights
 from ._kernels import soap as kernel
-from ._kernels.soap_derivatives import soap_derivatives_batch
+from ._kernels.soap_derivatives import soap_derivatives_kernel
 from ._kernels.spherical import real_harmonics_norm
 from .._validation import check_shape
 from .base import LocalDescriptor, NeighborRequest
@@ -286,6 +286,8 @@ class CompressedSOAP(LocalDescriptor):
     n_features_out_ : int
     """
 
+    _cli_name = "soap"
+
     _parameter_constraints = {
         # the first GTO of dscribe's basis decays at 1 Å
         "r_cut": [Interval(numbers.Real, 1, None, closed="neither")],
@@ -338,12 +340,10 @@ class CompressedSOAP(LocalDescriptor):
         self.verbose = verbose
 
     _supports_gradients = True
-    _citations = (
-        "A. P. Bartok, R. Kondor, G. Csanyi, On representing chemical environments, Phys. Rev. B 87, 184115 "
-        "(2013), doi:10.1103/PhysRevB.87.184115",
-        "J. P. Darby, J. R. Kermode, G. Csanyi, Compressing local atomic neighbourhood descriptors, "
-        "npj Comput. Mater. 8, 166 (2022), doi:10.1038/s41524-022-00847-y",
-    )
+    _citations = ("bartok2013", "himanen2020")  # keys of skdesc._bibliography.CITATIONS
+
+    def _citation_keys(self):
+        return self._citations + (("darby2022",) if self.compression not in ("nu2", "off") else ())
 
     def _setup(self):
         self._prepare_layout()
@@ -537,18 +537,23 @@ class CompressedSOAP(LocalDescriptor):
             norm[norm == 0.0] = 1.0
             values /= norm
         if pairs is not None:
-            self._compute_derivatives(batch, raw, pairs, dvalues)
+            self._compute_derivatives(batch, neighbors, raw, pairs, dvalues)
 
-    def _compute_derivatives(self, batch, raw, pairs, dvalues):
+    def _compute_derivatives(self, batch, neighbors, raw, pairs, dvalues):
         """Position derivatives of one batch into ``dvalues`` (``raw``: the values before l2 normalisation)."""
         layout = self._layout_
         empty = np.zeros((1, 1, 1))
         weights = np.ascontiguousarray(self.element_weights_, dtype=np.float64)
         channel, atom_weight, n_channels = self._density_channels(batch)
         check_shape(dvalues, (pairs.atom.shape[0], 3, self.n_features_out_), "SOAP derivatives")
-        _, atom, gradient = soap_derivatives_batch(
-            batch.positions, channel, batch.offsets, batch.cells, batch.pbc, self._cutoff(),
-            float(self.min_distance), n_channels, int(self.l_max), self._norm,
+        check_shape(pairs.of_entry, (neighbors.index.shape[0],), "SOAP derivative pair layout")
+        check_shape(pairs.own, (len(batch.species_index),), "SOAP derivative pair layout")
+        # the kernel's own values (before l2) feed the chain rule below; they equal raw to 1e-14
+        own_values = np.zeros_like(raw)
+        soap_derivatives_kernel(
+            neighbors.first, neighbors.index, neighbors.vectors, neighbors.distances,
+            pairs.first, pairs.atom, pairs.of_entry, pairs.own,
+            channel, n_channels, int(self.l_max), self._norm,
             *self._radial, *self._star_radial,
             layout.use_star, weights, atom_weight, float(self.center_weight),
             layout.map_a if layout.map_a is not None else empty, layout.map_a is not None,
@@ -556,11 +561,8 @@ class CompressedSOAP(LocalDescriptor):
             np.ascontiguousarray(layout.l, dtype=np.int64),
             np.ascontiguousarray(layout.a, dtype=np.int64),
             np.ascontiguousarray(layout.b, dtype=np.int64),
-            self._pref, pairs.first,
+            self._pref, own_values, dvalues,
         )
-        if not np.array_equal(atom, pairs.atom):
-            raise ValueError("internal check failed: SOAP derivative pairs differ from the neighbour stage's")
-        dvalues[...] = gradient
         if self.normalize == "l2":
             # d(x / |x|) = (dx - x_hat (x_hat . dx)) / |x|, per centre
             # (zero rows, left zero by the value kernel, get zero derivatives)

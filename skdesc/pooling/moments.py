@@ -195,6 +195,8 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
     (2, 8)
     """
 
+    _citations = ("gharakhanyan2023",)  # keys of skdesc._bibliography.CITATIONS
+
     _parameter_constraints = {
         "n_out": [Interval(Integral, 0, None, closed="left")],
         "n_in": [Interval(Integral, 0, None, closed="left")],

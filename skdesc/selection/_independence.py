@@ -161,6 +161,8 @@ class FunctionalIndependenceSelector(FittedParamsMixin, SelectorMixin, BaseEstim
     True
     """
 
+    _citations = ("allen2025",)  # keys of skdesc._bibliography.CITATIONS
+
     _parameter_constraints = {
         # None only for fit_derivatives, which needs no descriptor
         "descriptor": [

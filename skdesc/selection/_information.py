@@ -110,6 +110,8 @@ class InformationImbalanceSelector(SelectorMixin, BaseEstimator):
     n_features_in_ : int
     """
 
+    _citations = ("glielmo2022",)  # keys of skdesc._bibliography.CITATIONS
+
     _parameter_constraints = {
         "n_to_select": [None, Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="right")],
         "score_threshold": [None, Interval(Real, 0, None, closed="left")],

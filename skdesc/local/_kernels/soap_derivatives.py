@@ -23,8 +23,6 @@ periodic images of the centre itself do not move relative to it.
 import numpy as np
 from numba import njit
 
-from ...neighbors._search import guarded_neighbor_list
-from .pairs import centre_pairs, overlapping
 from .soap import B_MAPPED, B_RAW, B_SAME_AS_A, B_STAR, _radial_values, _radial_values_and_slopes
 from .spherical import real_harmonics
 
@@ -136,14 +134,16 @@ def _gram_blocks(dchannels, nonzero, n_nonzero, other_lm, out, l_max):
 
 
 @njit(cache=True, nogil=True)
-def soap_derivatives_batch(
-    positions,
+def soap_derivatives_kernel(
+    first,
+    index,
+    vectors,
+    distances,
+    pair_first,
+    pair_atom,
+    pair_of_entry,
+    own_pair,
     species_index,
-    offsets,
-    cells,
-    pbc,
-    cutoff,
-    min_distance,
     n_species,
     l_max,
     harmonics_norm,
@@ -163,31 +163,28 @@ def soap_derivatives_batch(
     table_a,
     table_b,
     pref,
-    pair_offsets,
+    values,
+    dv,
 ):
     """Generalised SOAP power spectra and their position derivatives for a batch.
 
-    Arguments as ``soap.soap_batch`` (the same radial tables, so the
-    derivatives are those of the values it computes), except that ``map_a``
-    and ``map_b`` are not transposed, shape (l_max + 1, n_in, n_out); plus
-    ``pair_offsets`` (n_atoms + 1) from ``pairs.count_pairs`` with the same
-    cutoff.
+    Reads the neighbour stage's full lists (``first``, ``index`` = batch rows,
+    ``vectors``, ``distances``) and its derivative pair layout (``pair_first``,
+    ``pair_atom``, ``pair_of_entry``, ``own_pair``); the other arguments as
+    ``soap.soap_kernel`` (the same radial tables, so the derivatives are those
+    of the values it computes), except that ``map_a`` and ``map_b`` are not
+    transposed, shape (l_max + 1, n_in, n_out).
 
-    Returns
-    -------
-    values : (n_atoms, n_features) float64, before any l2 normalisation
-    atom : (n_pairs,) int64, batch row of the moved atom of each pair
-    dvalues : (n_pairs, 3, n_features) float64, d values / d r_atom in 1/Å
+    Writes ``values`` (n_atoms, n_features), before any l2 normalisation, and
+    ``dv`` (n_pairs, 3, n_features), d values / d r_atom in 1/Å, both zeroed
+    by the caller.
     """
     n_max = radial_tab.shape[2] // (l_max + 1)
     n_lm = (l_max + 1) * (l_max + 1)
     n_chan = n_species * n_max
     n_star = star_tab.shape[2] // (l_max + 1)
     n_features = table_l.shape[0]
-    n_pairs = pair_offsets[-1]
-    values = np.zeros((positions.shape[0], n_features))
-    atom = np.empty(n_pairs, dtype=np.int64)
-    dv = np.zeros((n_pairs, 3, n_features))
+    n_atoms = first.shape[0] - 1
 
     harmonics = np.empty(n_lm)
     gradient = np.empty((n_lm, 3))
@@ -229,149 +226,133 @@ def soap_derivatives_batch(
     by_a_start, by_a = _features_by_channel(table_a, n_left)
     by_b_start, by_b = _features_by_channel(table_b, n_right)
     u = np.empty(3)
+    max_pairs = 1
+    for i in range(n_atoms):
+        max_pairs = max(max_pairs, pair_first[i + 1] - pair_first[i])
+    # per moved atom, d coefficients of its own density channel: (xyz, lm, n)
+    dcoef = np.empty((max_pairs, 3, n_lm, n_max))
+    dstar = np.empty((max_pairs if use_star else 1, 3, n_lm, n_star))
 
-    for s in range(offsets.shape[0] - 1):
-        a0 = offsets[s]
-        a1 = offsets[s + 1]
-        first, nbr, vec, dist, _, shortest = guarded_neighbor_list(
-            positions[a0:a1], cells[s], pbc[s], cutoff, min_distance, False
-        )
-        if overlapping(shortest, min_distance):
-            for i in range(a1 - a0):
-                atom[pair_offsets[a0 + i]] = a0 + i
-            continue
-        n = a1 - a0
-        stamp = np.full(n, -1, dtype=np.int64)
-        members = np.empty(n, dtype=np.int64)
-        position = np.empty(n, dtype=np.int64)
-        pair_of = np.empty(nbr.shape[0], dtype=np.int64)
-        max_pairs = 1
-        for i in range(n):
-            max_pairs = max(max_pairs, pair_offsets[a0 + i + 1] - pair_offsets[a0 + i])
-        # per moved atom, d coefficients of its own density channel: (xyz, lm, n)
-        dcoef = np.empty((max_pairs, 3, n_lm, n_max))
-        dstar = np.empty((max_pairs if use_star else 1, 3, n_lm, n_star))
-        for i in range(n):
-            base = pair_offsets[a0 + i]
-            count = pair_offsets[a0 + i + 1] - base
-            centre = centre_pairs(i, first, nbr, base, a0, stamp, members, position, atom, pair_of)
-            coef[:] = 0.0
-            cstar[:] = 0.0
-            dcoef[:count] = 0.0
+    for i in range(n_atoms):
+        base = pair_first[i]
+        count = pair_first[i + 1] - base
+        centre = own_pair[i]
+        coef[:] = 0.0
+        cstar[:] = 0.0
+        dcoef[:count] = 0.0
+        if use_star:
+            dstar[:count] = 0.0
+        e_i = species_index[i]
+        # the centre's own Gaussian: r = 0, only l = 0, no derivative
+        weight = center_weight * atom_weight[i] * y00
+        for k in range(n_max):
+            coef[0, e_i * n_max + k] += weight * radial_zero[k]
+        if use_star:
+            weight = center_weight * element_weight[e_i] * y00
+            for k in range(n_star):
+                cstar[0, k] += weight * star_zero[k]
+        for p in range(first[i], first[i + 1]):
+            r = distances[p]
+            inv = 1.0 / r
+            for c in range(3):
+                u[c] = vectors[p, c] * inv
+            real_harmonics(u[0], u[1], u[2], l_max, harmonics_norm, harmonics, gradient)
+            _radial_values_and_slopes(radial_tab, radial_inv_width, r, radial, slopes)
+            e = species_index[index[p]]
+            # images of the centre itself keep a fixed offset: their slot is the
+            # centre's, which is overwritten below by minus the others' sum
+            slot = pair_of_entry[p] - base
+            _expand(coef, e * n_max, dcoef[slot], harmonics, gradient, radial, slopes, u, inv,
+                    atom_weight[index[p]], n_max, l_max)
             if use_star:
-                dstar[:count] = 0.0
-            e_i = species_index[a0 + i]
-            # the centre's own Gaussian: r = 0, only l = 0, no derivative
-            weight = center_weight * atom_weight[a0 + i] * y00
-            for k in range(n_max):
-                coef[0, e_i * n_max + k] += weight * radial_zero[k]
-            if use_star:
-                weight = center_weight * element_weight[e_i] * y00
-                for k in range(n_star):
-                    cstar[0, k] += weight * star_zero[k]
-            for p in range(first[i], first[i + 1]):
-                r = dist[p]
-                inv = 1.0 / r
-                for c in range(3):
-                    u[c] = vec[p, c] * inv
-                real_harmonics(u[0], u[1], u[2], l_max, harmonics_norm, harmonics, gradient)
-                _radial_values_and_slopes(radial_tab, radial_inv_width, r, radial, slopes)
-                e = species_index[a0 + nbr[p]]
-                # images of the centre itself keep a fixed offset: their slot is the
-                # centre's, which is overwritten below by minus the others' sum
-                slot = pair_of[p] - base
-                _expand(coef, e * n_max, dcoef[slot], harmonics, gradient, radial, slopes, u, inv,
-                        atom_weight[a0 + nbr[p]], n_max, l_max)
-                if use_star:
-                    _radial_values_and_slopes(star_tab, star_inv_width, r, star_radial, star_slopes)
-                    _expand(cstar, 0, dstar[slot], harmonics, gradient, star_radial, star_slopes, u, inv,
-                            element_weight[e], n_star, l_max)
-            # the channel matrices A (left) and B (right)
-            if use_map_a:
-                _channels(coef, map_a, 0, n_chan, left, scratch_mask, l_max)
-            else:
-                _placed(coef, 0, n_chan, left, scratch_mask)
-            if b_kind == B_MAPPED:
-                _channels(coef, map_b, 0, n_chan, right, scratch_mask, l_max)
-            elif b_kind == B_STAR:
-                _placed(cstar, 0, n_star, right, scratch_mask)
-            elif b_kind == B_RAW:
-                _placed(coef, 0, n_chan, right, scratch_mask)
-            else:
-                for ch in range(n_left):
-                    for lm in range(n_lm):
-                        right[ch, lm] = left[ch, lm]
-            row = values[a0 + i]
-            for q in range(n_features):
-                l = table_l[q]
-                total = 0.0
-                la = left[table_a[q]]
-                rb = right[table_b[q]]
-                for lm in range(l * l, (l + 1) * (l + 1)):
-                    total += la[lm] * rb[lm]
-                row[q] = pref[q] * total
-            # lm-major copies for the contiguous inner loops of the derivative Gram blocks
+                _radial_values_and_slopes(star_tab, star_inv_width, r, star_radial, star_slopes)
+                _expand(cstar, 0, dstar[slot], harmonics, gradient, star_radial, star_slopes, u, inv,
+                        element_weight[e], n_star, l_max)
+        # the channel matrices A (left) and B (right)
+        if use_map_a:
+            _channels(coef, map_a, 0, n_chan, left, scratch_mask, l_max)
+        else:
+            _placed(coef, 0, n_chan, left, scratch_mask)
+        if b_kind == B_MAPPED:
+            _channels(coef, map_b, 0, n_chan, right, scratch_mask, l_max)
+        elif b_kind == B_STAR:
+            _placed(cstar, 0, n_star, right, scratch_mask)
+        elif b_kind == B_RAW:
+            _placed(coef, 0, n_chan, right, scratch_mask)
+        else:
             for ch in range(n_left):
                 for lm in range(n_lm):
-                    left_lm[lm, ch] = left[ch, lm]
-            for ch in range(n_right):
-                for lm in range(n_lm):
-                    right_lm[lm, ch] = right[ch, lm]
-            # derivatives, one moved atom at a time
-            for slot in range(count):
-                target = base + slot
-                if target == centre:
-                    continue
-                e = species_index[atom[target]]
-                for c in range(3):
-                    moved = dcoef[slot, c]
-                    if use_map_a:
-                        _channels(moved, map_a, e * n_max, n_max, dleft[c], mask_left, l_max)
-                    else:
-                        _placed(moved, e * n_max, n_max, dleft[c], mask_left)
-                    if b_kind == B_MAPPED:
-                        _channels(moved, map_b, e * n_max, n_max, dright[c], mask_right, l_max)
-                    elif b_kind == B_STAR:
-                        _placed(dstar[slot, c], 0, n_star, dright[c], mask_right)
-                    elif b_kind == B_RAW:
-                        _placed(moved, e * n_max, n_max, dright[c], mask_right)
-                n_nz_left = _nonzero(mask_left, nz_left, position_left)
-                # dGA[l, c, ia, cb] = sum_m dA[c, nz_left[ia], lm] B[lm, cb]
-                _gram_blocks(dleft, nz_left, n_nz_left, right_lm, dgram_a, l_max)
-                # dGB[l, c, ib, ca] = sum_m dB[c, nz_right[ib], lm] A[lm, ca] (= dGA when B is A)
-                if b_kind == B_SAME_AS_A:
-                    gram_b, nz_b, n_nz_right = dgram_a, nz_left, n_nz_left
+                    right[ch, lm] = left[ch, lm]
+        row = values[i]
+        for q in range(n_features):
+            l = table_l[q]
+            total = 0.0
+            la = left[table_a[q]]
+            rb = right[table_b[q]]
+            for lm in range(l * l, (l + 1) * (l + 1)):
+                total += la[lm] * rb[lm]
+            row[q] = pref[q] * total
+        # lm-major copies for the contiguous inner loops of the derivative Gram blocks
+        for ch in range(n_left):
+            for lm in range(n_lm):
+                left_lm[lm, ch] = left[ch, lm]
+        for ch in range(n_right):
+            for lm in range(n_lm):
+                right_lm[lm, ch] = right[ch, lm]
+        # derivatives, one moved atom at a time
+        for slot in range(count):
+            target = base + slot
+            if target == centre:
+                continue
+            e = species_index[pair_atom[target]]
+            for c in range(3):
+                moved = dcoef[slot, c]
+                if use_map_a:
+                    _channels(moved, map_a, e * n_max, n_max, dleft[c], mask_left, l_max)
                 else:
-                    n_nz_right = _nonzero(mask_right, nz_right, position_right)
-                    _gram_blocks(dright, nz_right, n_nz_right, left_lm, dgram_b, l_max)
-                    gram_b, nz_b = dgram_b, nz_right
-                out = dv[target]
-                for k in range(n_nz_left):
-                    ch = nz_left[k]
-                    for f_index in range(by_a_start[ch], by_a_start[ch + 1]):
-                        q = by_a[f_index]
-                        l = table_l[q]
-                        cb = table_b[q]
-                        for c in range(3):
-                            out[c, q] += pref[q] * dgram_a[l, c, k, cb]
-                for k in range(n_nz_right):
-                    ch = nz_b[k]
-                    for f_index in range(by_b_start[ch], by_b_start[ch + 1]):
-                        q = by_b[f_index]
-                        l = table_l[q]
-                        ca = table_a[q]
-                        for c in range(3):
-                            out[c, q] += pref[q] * gram_b[l, c, k, ca]
-            # translation invariance: the centre moves opposite to all the others
-            centre_row = dv[centre]
-            for slot in range(count):
-                target = base + slot
-                if target == centre:
-                    continue
-                other = dv[target]
-                for c in range(3):
-                    row_c = centre_row[c]
-                    other_c = other[c]
-                    for q in range(n_features):
-                        row_c[q] -= other_c[q]
-    return values, atom, dv
+                    _placed(moved, e * n_max, n_max, dleft[c], mask_left)
+                if b_kind == B_MAPPED:
+                    _channels(moved, map_b, e * n_max, n_max, dright[c], mask_right, l_max)
+                elif b_kind == B_STAR:
+                    _placed(dstar[slot, c], 0, n_star, dright[c], mask_right)
+                elif b_kind == B_RAW:
+                    _placed(moved, e * n_max, n_max, dright[c], mask_right)
+            n_nz_left = _nonzero(mask_left, nz_left, position_left)
+            # dGA[l, c, ia, cb] = sum_m dA[c, nz_left[ia], lm] B[lm, cb]
+            _gram_blocks(dleft, nz_left, n_nz_left, right_lm, dgram_a, l_max)
+            # dGB[l, c, ib, ca] = sum_m dB[c, nz_right[ib], lm] A[lm, ca] (= dGA when B is A)
+            if b_kind == B_SAME_AS_A:
+                gram_b, nz_b, n_nz_right = dgram_a, nz_left, n_nz_left
+            else:
+                n_nz_right = _nonzero(mask_right, nz_right, position_right)
+                _gram_blocks(dright, nz_right, n_nz_right, left_lm, dgram_b, l_max)
+                gram_b, nz_b = dgram_b, nz_right
+            out = dv[target]
+            for k in range(n_nz_left):
+                ch = nz_left[k]
+                for f_index in range(by_a_start[ch], by_a_start[ch + 1]):
+                    q = by_a[f_index]
+                    l = table_l[q]
+                    cb = table_b[q]
+                    for c in range(3):
+                        out[c, q] += pref[q] * dgram_a[l, c, k, cb]
+            for k in range(n_nz_right):
+                ch = nz_b[k]
+                for f_index in range(by_b_start[ch], by_b_start[ch + 1]):
+                    q = by_b[f_index]
+                    l = table_l[q]
+                    ca = table_a[q]
+                    for c in range(3):
+                        out[c, q] += pref[q] * gram_b[l, c, k, ca]
+        # translation invariance: the centre moves opposite to all the others
+        centre_row = dv[centre]
+        for slot in range(count):
+            target = base + slot
+            if target == centre:
+                continue
+            other = dv[target]
+            for c in range(3):
+                row_c = centre_row[c]
+                other_c = other[c]
+                for q in range(n_features):
+                    row_c[q] -= other_c[q]
