@@ -8,7 +8,6 @@ import numpy as np
 from .._param_validation import Interval, Options
 from ..elements import ELEMENT_WEIGHTS_CONSTRAINT, resolve_element_weights, warn_zero_weights
 from ._kernels.acsf import MU2, NU1MU1, NU2, WEIGHTED, acsf_kernel, n_acsf_features
-from ._kernels.acsf_derivatives import acsf_derivatives_kernel
 from .._validation import check_shape
 from .base import LocalDescriptor, NeighborRequest
 
@@ -321,7 +320,11 @@ class ACSF(LocalDescriptor):
             np.ascontiguousarray(self.element_weights_, dtype=np.float64),
             self._weighted_copy,
         )
-        acsf_kernel(*arguments, values)
-        if pairs is not None:
-            check_shape(dvalues, (pairs.atom.shape[0], 3, values.shape[1]), "ACSF derivatives")
-            acsf_derivatives_kernel(*arguments, pairs.of_entry, pairs.own, dvalues)
+        if pairs is None:
+            no_pairs = np.zeros(0, dtype=np.int64)
+            acsf_kernel(*arguments, values, False, no_pairs, no_pairs, np.zeros((0, 3, values.shape[1])))
+            return
+        check_shape(dvalues, (pairs.atom.shape[0], 3, values.shape[1]), "ACSF derivatives")
+        check_shape(pairs.of_entry, (neighbors.index.shape[0],), "ACSF derivative pair layout")
+        check_shape(pairs.own, (len(batch.species_index),), "ACSF derivative pair layout")
+        acsf_kernel(*arguments, values, True, pairs.of_entry, pairs.own, dvalues)
