@@ -348,29 +348,31 @@ def bench_memory(n_env, n_jobs_list, report):
 
 
 # ---------------------------------------------------------------- profile
-def _kernel_call(est, batch, table=None):
-    """Call the numba kernel like CompressedSOAP._compute_batch, optionally with another feature table."""
+def _kernel_call(est, batch, neighbors, table=None):
+    """Call the numba kernel as CompressedSOAP._compute does, optionally with another feature table."""
     from skdesc.local._kernels import soap as kernel
 
     layout = est._layout_
     t_l, t_a, t_b = est._table if table is None else table[:3]
     pref = est._pref if table is None else table[3]
-    out = np.empty((batch.positions.shape[0], t_l.shape[0]))
-    return kernel.soap_batch(
-        batch.positions, batch.species_index, batch.offsets, batch.cells, batch.pbc,
-        est._cutoff(), float(est.min_distance), len(est.species_), int(est.l_max), est._norm,
+    channel, atom_weight, n_channels = est._density_channels(batch)
+    out = np.zeros((batch.positions.shape[0], t_l.shape[0]))
+    kernel.soap_kernel(
+        neighbors.first, neighbors.index, neighbors.vectors, neighbors.distances, neighbors.shifts,
+        neighbors.half, channel, batch.offsets, n_channels, int(est.l_max), est._norm,
         *est._radial, *est._star_radial, layout.use_star,
-        np.ascontiguousarray(est.element_weights_, dtype=np.float64), np.ones(batch.positions.shape[0]),
+        np.ascontiguousarray(est.element_weights_, dtype=np.float64), atom_weight,
         float(est.center_weight), est._maps_t[0], layout.map_a is not None, est._maps_t[1], layout.b_kind,
         np.ascontiguousarray(t_l, dtype=np.int64), np.ascontiguousarray(t_a, dtype=np.int64),
         np.ascontiguousarray(t_b, dtype=np.int64), np.ascontiguousarray(pref, dtype=np.float64), out,
     )
+    return out
 
 
 def profile_split(name, structures, repeat, max_env=12_800):
     """Split of the single-threaded nu2 transform time, using transform's own batches."""
     from skdesc.local.base import FrameBatch
-    from skdesc.neighbors import guarded_neighbor_list
+    from skdesc.neighbors import batch_neighbor_lists
     from skdesc.structures import structure_arrays
 
     keep, total = [], 0
@@ -390,33 +392,36 @@ def profile_split(name, structures, repeat, max_env=12_800):
     batches = [FrameBatch.from_structures(structures[a:b], a, lookup) for a, b in spans]
     n_env = sum(b.positions.shape[0] for b in batches)
     one = (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1))
-    _kernel_call(est, batches[0], one)  # compile this signature
+    request = est._neighbor_request()
+
+    def stage(batch):
+        return batch_neighbor_lists(batch.positions, batch.offsets, batch.cells, batch.pbc, request.cutoff,
+                                    float(est.min_distance), request.half_below)
 
     def neighbours():
-        pairs = 0
-        for batch in batches:
-            for s in range(batch.offsets.shape[0] - 1):
-                a0, a1 = batch.offsets[s], batch.offsets[s + 1]
-                # half lists (each pair once), as the kernel uses for structures that fit in one block
-                out = guarded_neighbor_list(batch.positions[a0:a1], batch.cells[s], batch.pbc[s], PADDED_CUTOFF,
-                                            float(est.min_distance), True)
-                pairs += out[3].shape[0]
-        return pairs
+        return [stage(batch) for batch in batches]
 
-    n_pairs = neighbours()
+    lists = neighbours()
+    _kernel_call(est, batches[0], lists[0], one)  # compile this signature
+
+    # half lists hold each pair once, full lists twice
+    n_pairs = sum(
+        int(np.sum(np.where(nb.half, 1.0, 0.5) * np.add.reduceat(np.diff(nb.first), b.offsets[:-1])))
+        for nb, b in zip(lists, batches)
+    )
     t_transform, t_frames, t_batch, t_nl, t_expand, t_full = h.best_times(
         [
             lambda: est.transform(structures),
             lambda: [structure_arrays(structures[a:b], start=a) for a, b in spans],
             lambda: [FrameBatch.from_structures(structures[a:b], a, lookup) for a, b in spans],
             neighbours,
-            lambda: [_kernel_call(est, batch, one) for batch in batches],
-            lambda: [_kernel_call(est, batch) for batch in batches],
+            lambda: [_kernel_call(est, batch, nb, one) for batch, nb in zip(batches, lists)],
+            lambda: [_kernel_call(est, batch, nb) for batch, nb in zip(batches, lists)],
         ],
         repeat,
         collect=True,
     )
-    t_expansion = t_expand - t_nl
+    t_expansion = t_expand
     t_spectrum = t_full - t_expand
     print(f"profile [{name}]: skdesc nu2, n_jobs=1, {len(structures)} structures, {n_env:,} environments in "
           f"{len(batches)} batches, {len(species)} species, {n_pairs:,} atom pairs within {PADDED_CUTOFF:.2f} Å "
@@ -425,12 +430,11 @@ def profile_split(name, structures, repeat, max_env=12_800):
         ("transform() end to end", t_transform),
         ("  FrameBatch.from_structures (input)", t_batch),
         ("    structure_arrays (copy + checks)", t_frames),
-        ("  soap_batch, 1-feature table", t_expand),
-        ("    neighbour lists", t_nl),
-        ("    density expansion + channel Gram (difference)", t_expansion),
-        ("  soap_batch, full nu2 table", t_full),
+        ("  neighbour stage (batch_neighbor_lists)", t_nl),
+        ("  soap_kernel, 1-feature table (density expansion + channel Gram)", t_expand),
+        ("  soap_kernel, full nu2 table", t_full),
         ("    writing the features (full - 1-feature)", t_spectrum),
-        ("  rest: output array, batching (transform - above)", t_transform - t_batch - t_full),
+        ("  rest: output array, batching (transform - above)", t_transform - t_batch - t_nl - t_full),
     ]
     for label, t in rows:
         print(f"  {label:<56}{t:8.3f} s {100 * t / t_transform:5.1f} %  {1e6 * t / n_env:7.2f} us/env")
