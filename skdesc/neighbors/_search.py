@@ -539,7 +539,7 @@ def neighbor_list(positions, cell, pbc, cutoff):
 
 def _check_list_size(positions, cell, pbc, cutoff):
     """Refuse a list above the configured ``max_pairs``/``max_memory`` (see ``skdesc.set_config``)."""
-    from ._config import check_count, check_memory
+    from .._config import check_count, check_memory
 
     n_atoms = positions.shape[0]
     per_atom, images, width = estimate_neighbors(positions, np.array([0, n_atoms]), cell[None], pbc[None], cutoff)
