@@ -1,0 +1,389 @@
+"""Full contractions of symmetric traceless tensors, as multigraphs, and their term tables.
+
+A full contraction of tensors T_1..T_k (orders l_1..l_k) is a loopless
+multigraph: one vertex per tensor, of degree l_v, and one edge per pair of
+contracted indices.  For symmetric tensors the value depends only on the
+graph, a self-loop (a trace) vanishes for traceless tensors, and a
+disconnected graph is a product of smaller invariants.  So the invariants of
+up to four tensors are the connected loopless multigraphs of up to four
+vertices.
+
+An invariant is stored as ``(orders, edges)``: ``orders`` the tensor order of
+each slot, ``edges`` a tuple of ``((u, v), multiplicity)`` with ``u < v``.
+
+Symmetric tensors are stored by their independent components: order l has
+one component per sorted index tuple (1, 3, 6, 10, 15 for l = 0..4), and the
+components of orders 0..L are concatenated (offset ``COMPONENT_OFFSET[l]``).
+Expanding a contraction over the 3**n_edges values of its edge indices gives
+a polynomial in these components; :func:`term_table` merges equal monomials.
+"""
+
+import itertools
+import string
+
+import numpy as np
+
+__all__ = [
+    "COMPONENT_OFFSET",
+    "OPTIMAL",
+    "ALL",
+    "enumerate_invariants",
+    "automorphisms",
+    "channel_assignments",
+    "component_table",
+    "einsum_signature",
+    "term_table",
+]
+
+#: Offset of order l in the concatenated symmetric components (orders 0..4).
+COMPONENT_OFFSET = (0, 1, 4, 10, 20, 35)
+
+
+def _graph(orders, *edges):
+    return tuple(orders), tuple(sorted(((min(u, v), max(u, v)), m) for (u, v), m in edges))
+
+
+# The 13 contractions of moment tensors of orders 0..3 that Allen, Shinkle,
+# Bujack & Lubbers (arXiv:2503.23515, 2025) identify as a functionally
+# independent set (one tensor of each order: 1 + 3 + 5 + 7 components minus 3
+# rotations = 13), in their order.  Slots: tensor orders; edges: contractions.
+_OPTIMAL_3 = (
+    _graph((0,)),  # M0
+    _graph((1, 1), ((0, 1), 1)),  # M1.M1
+    _graph((2, 2), ((0, 1), 2)),  # M2:M2
+    _graph((3, 3), ((0, 1), 3)),  # M3 full contraction M3
+    _graph((1, 2, 1), ((0, 1), 1), ((1, 2), 1)),  # M1.M2.M1
+    _graph((2, 2, 2), ((0, 1), 1), ((1, 2), 1), ((0, 2), 1)),  # tr(M2 M2 M2)
+    _graph((2, 3, 3), ((0, 1), 1), ((0, 2), 1), ((1, 2), 2)),  # M2 M3 M3
+    _graph((1, 1, 1, 3), ((0, 3), 1), ((1, 3), 1), ((2, 3), 1)),  # M3 . M1 M1 M1
+    _graph((1, 2, 2, 1), ((0, 1), 1), ((1, 2), 1), ((2, 3), 1)),  # M1.M2.M2.M1
+    _graph((1, 3, 3, 1), ((0, 1), 1), ((1, 2), 2), ((2, 3), 1)),  # M1.M3:M3.M1
+    _graph((2, 2, 3, 3), ((0, 1), 1), ((0, 2), 1), ((1, 3), 1), ((2, 3), 2)),  # 4-cycle M2 M2 M3 M3
+    _graph((2, 3, 3, 2), ((0, 1), 2), ((1, 2), 1), ((2, 3), 2)),  # M2:M3.M3:M2
+    _graph((3, 3, 3, 3), ((0, 1), 2), ((0, 2), 1), ((1, 3), 1), ((2, 3), 2)),  # 4-cycle of M3
+)
+
+# Nine contractions that extend the set to orders 0..4 (1 + 3 + 5 + 7 + 9 - 3 =
+# 22 independent functions): chosen greedily, by the rank their Jacobians add
+# w.r.t. the tensor components at random points, from the connected graphs of
+# at most four tensors that involve M4 (the procedure of the paper above,
+# applied to the order-4 extension; see ``tests/test_cartesian.py``).
+_OPTIMAL_4_EXTRA = (
+    ((4, 4), (((0, 1), 4),)),  # abcd,abcd
+    ((1, 3, 4), (((0, 2), 1), ((1, 2), 3))),  # a,bcd,abcd
+    ((2, 2, 4), (((0, 2), 2), ((1, 2), 2))),  # ab,cd,abcd
+    ((2, 4, 4), (((0, 1), 1), ((0, 2), 1), ((1, 2), 3))),  # ab,acde,bcde
+    ((3, 3, 4), (((0, 1), 1), ((0, 2), 2), ((1, 2), 2))),  # abc,ade,bcde
+    ((4, 4, 4), (((0, 1), 2), ((0, 2), 2), ((1, 2), 2))),  # abcd,abef,cdef
+    ((1, 1, 2, 4), (((0, 3), 1), ((1, 3), 1), ((2, 3), 2))),  # a,b,cd,abcd
+    ((1, 1, 4, 4), (((0, 3), 1), ((1, 2), 1), ((2, 3), 3))),  # a,b,bcde,acde
+    ((1, 2, 3, 4), (((0, 1), 1), ((1, 3), 1), ((2, 3), 3))),  # a,ab,cde,bcde
+)
+
+OPTIMAL = {3: _OPTIMAL_3, 4: _OPTIMAL_3 + _OPTIMAL_4_EXTRA}
+
+# Every connected contraction of at most four tensors of orders 1..4 (and M0) that is
+# nonzero and not a linear combination of the others with the same orders (with
+# distinct tensors in the slots): the output of ``enumerate_invariants(4)``, stored
+# because the enumeration takes seconds.  Orders 0..3: the graphs without M4.
+_ALL_4 = (
+    ((0,), ()),  # 
+    ((1, 1), (((0, 1), 1),)),  # a,a
+    ((2, 2), (((0, 1), 2),)),  # ab,ab
+    ((3, 3), (((0, 1), 3),)),  # abc,abc
+    ((4, 4), (((0, 1), 4),)),  # abcd,abcd
+    ((1, 1, 2), (((0, 2), 1), ((1, 2), 1))),  # a,b,ab
+    ((1, 2, 3), (((0, 2), 1), ((1, 2), 2))),  # a,bc,abc
+    ((1, 3, 4), (((0, 2), 1), ((1, 2), 3))),  # a,bcd,abcd
+    ((2, 2, 2), (((0, 1), 1), ((0, 2), 1), ((1, 2), 1))),  # ab,ac,bc
+    ((2, 2, 4), (((0, 2), 2), ((1, 2), 2))),  # ab,cd,abcd
+    ((2, 3, 3), (((0, 1), 1), ((0, 2), 1), ((1, 2), 2))),  # ab,acd,bcd
+    ((2, 4, 4), (((0, 1), 1), ((0, 2), 1), ((1, 2), 3))),  # ab,acde,bcde
+    ((3, 3, 4), (((0, 1), 1), ((0, 2), 2), ((1, 2), 2))),  # abc,ade,bcde
+    ((4, 4, 4), (((0, 1), 2), ((0, 2), 2), ((1, 2), 2))),  # abcd,abef,cdef
+    ((1, 1, 1, 3), (((0, 3), 1), ((1, 3), 1), ((2, 3), 1))),  # a,b,c,abc
+    ((1, 1, 2, 2), (((0, 3), 1), ((1, 2), 1), ((2, 3), 1))),  # a,b,bc,ac
+    ((1, 1, 2, 4), (((0, 3), 1), ((1, 3), 1), ((2, 3), 2))),  # a,b,cd,abcd
+    ((1, 1, 3, 3), (((0, 3), 1), ((1, 2), 1), ((2, 3), 2))),  # a,b,bcd,acd
+    ((1, 1, 4, 4), (((0, 3), 1), ((1, 2), 1), ((2, 3), 3))),  # a,b,bcde,acde
+    ((1, 2, 2, 3), (((0, 2), 1), ((1, 3), 2), ((2, 3), 1))),  # a,bc,ad,bcd
+    ((1, 2, 2, 3), (((0, 3), 1), ((1, 2), 1), ((1, 3), 1), ((2, 3), 1))),  # a,bc,bd,acd
+    ((1, 2, 3, 4), (((0, 1), 1), ((1, 3), 1), ((2, 3), 3))),  # a,ab,cde,bcde
+    ((1, 2, 3, 4), (((0, 2), 1), ((1, 3), 2), ((2, 3), 2))),  # a,bc,ade,bcde
+    ((1, 2, 3, 4), (((0, 3), 1), ((1, 2), 1), ((1, 3), 1), ((2, 3), 2))),  # a,bc,bde,acde
+    ((1, 3, 3, 3), (((0, 3), 1), ((1, 2), 2), ((1, 3), 1), ((2, 3), 1))),  # a,bcd,bce,ade
+    ((1, 3, 4, 4), (((0, 1), 1), ((1, 2), 1), ((1, 3), 1), ((2, 3), 3))),  # a,abc,bdef,cdef
+    ((1, 3, 4, 4), (((0, 3), 1), ((1, 2), 2), ((1, 3), 1), ((2, 3), 2))),  # a,bcd,bcef,adef
+    ((2, 2, 2, 2), (((0, 2), 1), ((0, 3), 1), ((1, 2), 1), ((1, 3), 1))),  # ab,cd,ac,bd
+    ((2, 2, 2, 4), (((0, 3), 2), ((1, 2), 1), ((1, 3), 1), ((2, 3), 1))),  # ab,cd,ce,abde
+    ((2, 2, 3, 3), (((0, 1), 1), ((0, 3), 1), ((1, 2), 1), ((2, 3), 2))),  # ab,ac,cde,bde
+    ((2, 2, 3, 3), (((0, 2), 1), ((0, 3), 1), ((1, 2), 1), ((1, 3), 1), ((2, 3), 1))),  # ab,cd,ace,bde
+    ((2, 2, 3, 3), (((0, 3), 2), ((1, 2), 2), ((2, 3), 1))),  # ab,cd,cde,abe
+    ((2, 2, 4, 4), (((0, 1), 1), ((0, 3), 1), ((1, 2), 1), ((2, 3), 3))),  # ab,ac,cdef,bdef
+    ((2, 2, 4, 4), (((0, 2), 1), ((0, 3), 1), ((1, 2), 1), ((1, 3), 1), ((2, 3), 2))),  # ab,cd,acef,bdef
+    ((2, 2, 4, 4), (((0, 3), 2), ((1, 2), 2), ((2, 3), 2))),  # ab,cd,cdef,abef
+    ((2, 3, 3, 4), (((0, 1), 1), ((0, 2), 1), ((1, 3), 2), ((2, 3), 2))),  # ab,acd,bef,cdef
+    ((2, 3, 3, 4), (((0, 2), 1), ((0, 3), 1), ((1, 2), 1), ((1, 3), 2), ((2, 3), 1))),  # ab,cde,acf,bdef
+    ((2, 3, 3, 4), (((0, 2), 2), ((1, 3), 3), ((2, 3), 1))),  # ab,cde,abf,cdef
+    ((2, 4, 4, 4), (((0, 2), 1), ((0, 3), 1), ((1, 2), 2), ((1, 3), 2), ((2, 3), 1))),  # ab,cdef,acdg,befg
+    ((2, 4, 4, 4), (((0, 3), 2), ((1, 2), 3), ((1, 3), 1), ((2, 3), 1))),  # ab,cdef,cdeg,abfg
+    ((3, 3, 3, 3), (((0, 1), 1), ((0, 2), 1), ((0, 3), 1), ((1, 2), 1), ((1, 3), 1), ((2, 3), 1))),  # abc,ade,bdf,cef
+    ((3, 3, 3, 3), (((0, 2), 1), ((0, 3), 2), ((1, 2), 2), ((1, 3), 1))),  # abc,def,ade,bcf
+    ((3, 3, 4, 4), (((0, 1), 1), ((0, 2), 1), ((0, 3), 1), ((1, 2), 1), ((1, 3), 1), ((2, 3), 2))),  # abc,ade,bdfg,cefg
+    ((3, 3, 4, 4), (((0, 1), 1), ((0, 3), 2), ((1, 2), 2), ((2, 3), 2))),  # abc,ade,defg,bcfg
+    ((3, 3, 4, 4), (((0, 1), 2), ((0, 3), 1), ((1, 2), 1), ((2, 3), 3))),  # abc,abd,defg,cefg
+    ((3, 3, 4, 4), (((0, 2), 1), ((0, 3), 2), ((1, 2), 2), ((1, 3), 1), ((2, 3), 1))),  # abc,def,adeg,bcfg
+    ((4, 4, 4, 4), (((0, 1), 1), ((0, 2), 1), ((0, 3), 2), ((1, 2), 2), ((1, 3), 1), ((2, 3), 1))),  # abcd,aefg,befh,cdgh
+    ((4, 4, 4, 4), (((0, 2), 1), ((0, 3), 3), ((1, 2), 3), ((1, 3), 1))),  # abcd,efgh,aefg,bcdh
+)
+
+ALL = {3: tuple(g for g in _ALL_4 if max(g[0]) <= 3), 4: _ALL_4}
+
+
+def einsum_signature(graph):
+    """The contraction as an einsum subscript string, e.g. ``"i,ij,j"`` (``""`` for M0)."""
+    orders, edges = graph
+    indices = [""] * len(orders)
+    letters = iter(string.ascii_lowercase[8:] + string.ascii_lowercase[:8])
+    for (u, v), m in edges:
+        for _ in range(m):
+            a = next(letters)
+            indices[u] += a
+            indices[v] += a
+    return ",".join(indices)
+
+
+def _matrix(graph):
+    orders, edges = graph
+    a = np.zeros((len(orders), len(orders)), dtype=np.int64)
+    for (u, v), m in edges:
+        a[u, v] = a[v, u] = m
+    return a
+
+
+def automorphisms(graph):
+    """Slot permutations that map the contraction onto itself (list of tuples)."""
+    orders, _ = graph
+    a = _matrix(graph)
+    k = len(orders)
+    found = []
+    for perm in itertools.permutations(range(k)):
+        if all(orders[perm[v]] == orders[v] for v in range(k)) and np.array_equal(a[np.ix_(perm, perm)], a):
+            found.append(perm)
+    return found
+
+
+def channel_assignments(graph, n_channels, mixed):
+    """Channel of each slot for every distinct invariant of ``graph`` (list of tuples, sorted).
+
+    Without ``mixed``, all slots take the same channel.  With it, every
+    assignment is kept once per orbit of the graph's automorphisms (the
+    lexicographically smallest representative).
+    """
+    k = len(graph[0])
+    if not mixed:
+        return [(c,) * k for c in range(n_channels)]
+    perms = automorphisms(graph)
+    kept = []
+    for chans in itertools.product(range(n_channels), repeat=k):
+        if all(tuple(chans[p[v]] for v in range(k)) >= chans for p in perms):
+            kept.append(chans)
+    return kept
+
+
+def component_table(max_order):
+    """Sorted index tuple of every symmetric component of orders 0..max_order.
+
+    Returns
+    -------
+    ndarray of shape (COMPONENT_OFFSET[max_order + 1], 4), int64
+        Cartesian indices (0, 1, 2) of each component, padded with -1.
+    """
+    rows = []
+    for order in range(max_order + 1):
+        for idx in itertools.combinations_with_replacement(range(3), order):
+            rows.append(list(idx) + [-1] * (4 - order))
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 4)
+
+
+def _component_index(order, idx):
+    return COMPONENT_OFFSET[order] + list(itertools.combinations_with_replacement(range(3), order)).index(
+        tuple(sorted(idx))
+    )
+
+
+def term_table(graph):
+    """The contraction as a polynomial in the slots' symmetric components.
+
+    Returns
+    -------
+    coef : ndarray of shape (n_terms,), float64
+        Integer multiplicity of each monomial.
+    comp : ndarray of shape (n_terms, 4), int64
+        Component (global index, see ``COMPONENT_OFFSET``) of each slot; -1
+        for unused slots.
+    """
+    orders, edges = graph
+    k = len(orders)
+    if k == 1:
+        return np.ones(1), np.array([[0, -1, -1, -1]], dtype=np.int64)
+    ends = [uv for uv, m in edges for _ in range(m)]
+    lookup = {}
+    counts = {}
+    for values in itertools.product(range(3), repeat=len(ends)):
+        slot_idx = [[] for _ in range(k)]
+        for (u, v), a in zip(ends, values):
+            slot_idx[u].append(a)
+            slot_idx[v].append(a)
+        key = []
+        for v in range(k):
+            t = (orders[v], tuple(sorted(slot_idx[v])))
+            if t not in lookup:
+                lookup[t] = _component_index(*t)
+            key.append(lookup[t])
+        key = tuple(key)
+        counts[key] = counts.get(key, 0) + 1
+    keys = sorted(counts)
+    coef = np.array([counts[key] for key in keys], dtype=np.float64)
+    comp = np.full((len(keys), 4), -1, dtype=np.int64)
+    comp[:, :k] = np.asarray(keys, dtype=np.int64)
+    return coef, comp
+
+
+# ------------------------------------------------------------ enumeration
+def _canonical(orders, a):
+    """Canonical (orders, edges) of a multigraph: the smallest relabelling, orders sorted."""
+    k = len(orders)
+    best = None
+    for perm in itertools.permutations(range(k)):
+        po = tuple(orders[p] for p in perm)
+        if list(po) != sorted(po):
+            continue
+        b = a[np.ix_(perm, perm)]
+        key = tuple(int(b[u, v]) for u in range(k) for v in range(u + 1, k))
+        if best is None or key < best[1]:
+            best = (po, key)
+    po, key = best
+    pairs = [(u, v) for u in range(k) for v in range(u + 1, k)]
+    return po, tuple((uv, m) for uv, m in zip(pairs, key) if m)
+
+
+def _connected(a):
+    k = a.shape[0]
+    seen = {0}
+    stack = [0]
+    while stack:
+        u = stack.pop()
+        for v in range(k):
+            if a[u, v] and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == k
+
+
+def _connected_graphs(max_order, max_degree):
+    graphs = [_graph((0,))]
+    found = set()
+    for k in range(2, max_degree + 1):
+        pairs = [(u, v) for u in range(k) for v in range(u + 1, k)]
+        for orders in itertools.combinations_with_replacement(range(1, max_order + 1), k):
+            if sum(orders) % 2:
+                continue
+            for mult in itertools.product(range(max_order + 1), repeat=len(pairs)):
+                a = np.zeros((k, k), dtype=np.int64)
+                for (u, v), m in zip(pairs, mult):
+                    a[u, v] = a[v, u] = m
+                if tuple(a.sum(axis=1)) != orders or not _connected(a):
+                    continue
+                g = _canonical(orders, a)
+                if g not in found:
+                    found.add(g)
+                    graphs.append(g)
+    return graphs
+
+
+def _evaluate(graph, tensors):
+    """Value of the contraction for full Cartesian ``tensors`` (one per slot)."""
+    return float(np.einsum(einsum_signature(graph) + "->", *tensors)) if len(graph[0]) > 1 else float(tensors[0])
+
+
+def _random_traceless(rng, order):
+    """A random symmetric traceless Cartesian tensor (projection of a random symmetric one)."""
+    if order == 0:
+        return np.asarray(rng.normal())
+    # sum of traceless projections of random unit-vector powers: symmetric and traceless
+    t = np.zeros((3,) * order)
+    for _ in range(2 * order + 1):
+        u = rng.normal(size=3)
+        u /= np.linalg.norm(u)
+        t += rng.normal() * _traceless_power(u, order)
+    return t
+
+
+def _traceless_power(u, order):
+    """Symmetric traceless part of u^{(x) order} for a unit vector u (full Cartesian tensor)."""
+    d = np.eye(3)
+    if order == 0:
+        return np.asarray(1.0)
+    if order == 1:
+        return u.copy()
+    if order == 2:
+        return np.einsum("a,b->ab", u, u) - d / 3.0
+    if order == 3:
+        uuu = np.einsum("a,b,c->abc", u, u, u)
+        s = np.einsum("a,bc->abc", u, d)
+        return uuu - (s + s.transpose(1, 0, 2) + s.transpose(1, 2, 0)) / 5.0
+    if order == 4:
+        u4 = np.einsum("a,b,c,e->abce", u, u, u, u)
+        uud = np.einsum("a,b,ce->abce", u, u, d)
+        two = sum(uud.transpose(p) for p in _pair_splits())
+        dd = np.einsum("ab,ce->abce", d, d)
+        three = dd + dd.transpose(0, 2, 1, 3) + dd.transpose(0, 2, 3, 1)
+        return u4 - two / 7.0 + three / 35.0
+    raise ValueError(f"tensor order {order} is not supported (0-4)")
+
+
+def _pair_splits():
+    # the six placements of (u u delta) over four indices, as axis permutations of "abce"
+    out = []
+    for pair in itertools.combinations(range(4), 2):
+        rest = [i for i in range(4) if i not in pair]
+        order = list(pair) + rest  # axes of u, u, delta
+        out.append(tuple(np.argsort(order)))
+    return out
+
+
+def enumerate_invariants(max_order, max_degree=4, n_samples=None, seed=0):
+    """Every nonzero, linearly independent connected contraction of up to ``max_degree`` tensors.
+
+    Graphs are tested with a different random traceless tensor in each slot
+    (polarised), per multiset of orders: a graph whose values at random
+    points vanish, or are a linear combination of the graphs kept before it,
+    is dropped.
+
+    Returns
+    -------
+    list of graphs, sorted by number of slots, then orders.
+    """
+    graphs = sorted(_connected_graphs(max_order, max_degree), key=lambda g: (len(g[0]), g[0], g[1]))
+    rng = np.random.default_rng(seed)
+    groups = {}
+    for g in graphs:
+        groups.setdefault(g[0], []).append(g)
+    kept = []
+    for orders, members in groups.items():
+        perms = [p for p in itertools.permutations(range(len(orders))) if all(orders[q] == orders[v] for v, q in enumerate(p))]
+        n_points = n_samples or 3 * len(members) * len(perms) + 5
+        points = [[_random_traceless(rng, o) for o in orders] for _ in range(n_points)]
+        basis = np.zeros((n_points, 0))
+        for g in members:
+            cols = np.array([[_evaluate(g, [pt[q] for q in p]) for p in perms] for pt in points])
+            scale = np.abs(cols).max()
+            if scale < 1e-12:
+                continue
+            trial = np.hstack([basis, cols / scale])
+            rank = np.linalg.matrix_rank(trial, tol=1e-9 * np.sqrt(n_points))
+            if rank > np.linalg.matrix_rank(basis, tol=1e-9 * np.sqrt(n_points)) if basis.shape[1] else rank > 0:
+                basis = trial
+                kept.append(g)
+    return sorted(kept, key=lambda g: (len(g[0]), g[0], g[1]))
