@@ -33,6 +33,7 @@ __all__ = [
     "component_table",
     "einsum_signature",
     "term_table",
+    "traceless_table",
 ]
 
 #: Offset of order l in the concatenated symmetric components (orders 0..4).
@@ -205,6 +206,53 @@ def component_table(max_order):
         for idx in itertools.combinations_with_replacement(range(3), order):
             rows.append(list(idx) + [-1] * (4 - order))
     return np.asarray(rows, dtype=np.int64).reshape(-1, 4)
+
+
+def traceless_table(max_order):
+    """Tables that build the traceless parts T_l(u) of a unit vector from its monomials.
+
+    The monomial of component q (sorted indices a_1..a_l) is that of its
+    parent (a_1..a_{l-1}) times u[a_l].  For a unit vector the traceless
+    part is, for l <= 4,
+    ``u^a - 1/(2l - 1) sum_{pairs p<q} d_{a_p a_q} u^{a without p, q}
+    + 1/35 sum_{pairings} d d`` (the last term for l = 4 only).
+
+    Returns
+    -------
+    parent, last : ndarray of shape (n_comp,), int64
+    start : ndarray of shape (n_comp + 1,), int64
+    coef : ndarray of float64
+    index : ndarray of int64
+        ``T[q] = sum(coef[k] * u^a[index[k]] for k in start[q]:start[q + 1])``.
+    """
+    rows = component_table(max_order)
+    n_comp = rows.shape[0]
+    parent = np.zeros(n_comp, dtype=np.int64)
+    last = np.zeros(n_comp, dtype=np.int64)
+    start = [0]
+    coefs, indices = [], []
+    for q, row in enumerate(rows):
+        a = [int(x) for x in row if x >= 0]
+        order = len(a)
+        if order:
+            parent[q] = _component_index(order - 1, a[:-1])
+            last[q] = a[-1]
+        terms = {q: 1.0}
+        if order >= 2:
+            for p1, p2 in itertools.combinations(range(order), 2):
+                if a[p1] == a[p2]:
+                    rest = [a[m] for m in range(order) if m not in (p1, p2)]
+                    r = _component_index(order - 2, rest)
+                    terms[r] = terms.get(r, 0.0) - 1.0 / (2 * order - 1)
+        if order == 4:
+            matched = sum(a[w] == a[x] and a[y] == a[z] for w, x, y, z in ((0, 1, 2, 3), (0, 2, 1, 3), (0, 3, 1, 2)))
+            if matched:
+                terms[0] = terms.get(0, 0.0) + matched / 35.0
+        for r in sorted(terms):
+            coefs.append(terms[r])
+            indices.append(r)
+        start.append(len(coefs))
+    return parent, last, np.asarray(start, dtype=np.int64), np.asarray(coefs), np.asarray(indices, dtype=np.int64)
 
 
 def _component_index(order, idx):

@@ -14,9 +14,9 @@ from ._cartesian_graphs import (
     COMPONENT_OFFSET,
     OPTIMAL,
     channel_assignments,
-    component_table,
     einsum_signature,
     term_table,
+    traceless_table,
 )
 from ._kernels.cartesian import cartesian_kernel
 from .base import LocalDescriptor, NeighborRequest
@@ -232,8 +232,8 @@ class CartesianInvariants(LocalDescriptor):
         self._term_start = np.asarray(starts, dtype=np.int64)
         self._slot_order = slot_order
         self._n_slots = np.asarray([len(g[0]) for g in graphs], dtype=np.int64)
-        self._components = component_table(int(self.max_order))
-        self._comp_order = np.asarray([int((row >= 0).sum()) for row in self._components], dtype=np.int64)
+        self._traceless = traceless_table(int(self.max_order))
+        self._graph_feature_start = np.searchsorted(self._feature_graph, np.arange(len(graphs) + 1)).astype(np.int64)
         self._comp_offset = np.asarray(COMPONENT_OFFSET[: int(self.max_order) + 2], dtype=np.int64)
         return names
 
@@ -250,8 +250,12 @@ class CartesianInvariants(LocalDescriptor):
         n_channels = block_weights.shape[1] * int(self.n_radial)
         # the kernel indexes these tables by each other's entries: check them all
         check_shape(block_weights, (n_species, None), "block_weights_")
-        check_shape(self._components, (n_comp, 4), "symmetric components")
-        check_shape(self._comp_order, (n_comp,), "component orders")
+        parent, last, trace_start, trace_coef, trace_index = self._traceless
+        check_shape(parent, (n_comp,), "monomial parents")
+        check_shape(last, (n_comp,), "monomial last indices")
+        check_shape(trace_start, (n_comp + 1,), "traceless table starts")
+        check_shape(trace_coef, (int(trace_start[-1]),), "traceless table coefficients")
+        check_shape(trace_index, (int(trace_start[-1]),), "traceless table indices")
         check_shape(self._comp_offset, (int(self.max_order) + 2,), "component offsets")
         check_shape(self._slot_order, (n_graphs, 4), "slot orders")
         check_shape(self._n_slots, (n_graphs,), "slot counts")
@@ -260,6 +264,9 @@ class CartesianInvariants(LocalDescriptor):
         check_shape(self._term_coef, (n_terms,), "term coefficients")
         check_shape(self._term_comp, (n_terms, 4), "term components")
         check_shape(self._feature_graph, (n_features,), "feature graphs")
+        check_shape(self._graph_feature_start, (n_graphs + 1,), "features per graph")
+        if np.any(np.diff(self._feature_graph) < 0) or self._graph_feature_start[-1] != n_features:
+            raise ValueError("internal check failed: features must be ordered by contraction")
         check_shape(self._feature_channel, (n_features, 4), "feature channels")
         if self._feature_channel.size and int(self._feature_channel.max()) >= n_channels:
             raise ValueError("internal check failed: a feature uses a channel beyond n_channels")
@@ -277,15 +284,18 @@ class CartesianInvariants(LocalDescriptor):
             block_weights,
             float(self.r_cut),
             int(self.n_radial),
-            self._components,
-            self._comp_order,
+            parent,
+            last,
+            trace_start,
+            trace_coef,
+            trace_index,
             self._comp_offset,
             self._slot_order,
             self._n_slots,
             self._term_start,
             self._term_coef,
             self._term_comp,
-            self._feature_graph,
+            self._graph_feature_start,
             self._feature_channel,
             values,
             gradients,

@@ -15,80 +15,6 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _monomial(u, idx, k, scale, grad):
-    """``prod_m u[idx[m]]`` (m < k); adds ``scale`` times its gradient w.r.t. u to ``grad``."""
-    value = 1.0
-    for m in range(k):
-        value *= u[idx[m]]
-    for m in range(k):
-        rest = scale
-        for q in range(k):
-            if q != m:
-                rest *= u[idx[q]]
-        grad[idx[m]] += rest
-    return value
-
-
-@njit(cache=True, nogil=True)
-def _traceless(u, order, a, grad, idx):
-    """Component ``a`` (sorted Cartesian indices, order ``order``) of the traceless part of u^{(x) order}.
-
-    ``u`` is a unit vector; ``grad`` (3,) receives the gradient w.r.t. u of
-    the expression used (valid along the sphere, which is all that is
-    projected later).  ``idx`` is (4,) int64 scratch.
-    """
-    for x in range(3):
-        grad[x] = 0.0
-    if order == 0:
-        return 1.0
-    if order == 1:
-        grad[a[0]] = 1.0
-        return u[a[0]]
-    if order == 2:
-        idx[0] = a[0]
-        idx[1] = a[1]
-        value = _monomial(u, idx, 2, 1.0, grad)
-        if a[0] == a[1]:
-            value -= 1.0 / 3.0
-        return value
-    if order == 3:
-        for m in range(3):
-            idx[m] = a[m]
-        value = _monomial(u, idx, 3, 1.0, grad)
-        # - (u_a d_bc + u_b d_ac + u_c d_ab) / 5
-        for m in range(3):
-            p = a[(m + 1) % 3]
-            q = a[(m + 2) % 3]
-            if p == q:
-                idx[0] = a[m]
-                value -= _monomial(u, idx, 1, -0.2, grad) * 0.2
-        return value
-    # order 4
-    for m in range(4):
-        idx[m] = a[m]
-    value = _monomial(u, idx, 4, 1.0, grad)
-    # - sum over the 6 index pairs {p, q} of u_r u_s d_pq / 7 (r, s the other two)
-    for p in range(4):
-        for q in range(p + 1, 4):
-            if a[p] == a[q]:
-                n = 0
-                for r in range(4):
-                    if r != p and r != q:
-                        idx[n] = a[r]
-                        n += 1
-                value -= _monomial(u, idx, 2, -1.0 / 7.0, grad) / 7.0
-    # + (d_ab d_cd + d_ac d_bd + d_ad d_bc) / 35
-    pairs = 0
-    if a[0] == a[1] and a[2] == a[3]:
-        pairs += 1
-    if a[0] == a[2] and a[1] == a[3]:
-        pairs += 1
-    if a[0] == a[3] and a[1] == a[2]:
-        pairs += 1
-    return value + pairs / 35.0
-
-
-@njit(cache=True, nogil=True)
 def cartesian_kernel(
     first,
     index,
@@ -98,15 +24,18 @@ def cartesian_kernel(
     block_weight,
     r_cut,
     n_radial,
-    components,
-    comp_order,
+    mono_parent,
+    mono_last,
+    trace_start,
+    trace_coef,
+    trace_index,
     comp_offset,
     slot_order,
     n_slots,
     term_start,
     term_coef,
     term_comp,
-    feature_graph,
+    graph_feature_start,
     feature_channel,
     values,
     gradients,
@@ -127,9 +56,12 @@ def cartesian_kernel(
         Cutoff in Å.
     n_radial : int
         Radial functions per block; channel ``c = block * n_radial + n``.
-    components : (n_comp, 4) int64
-        Sorted Cartesian indices of each symmetric component (-1 padded).
-    comp_order : (n_comp,) int64
+    mono_parent, mono_last : (n_comp,) int64
+        Monomial ``u^a`` of component q (sorted indices a) is
+        ``u^a[mono_parent[q]] * u[mono_last[q]]`` (component 0: 1).
+    trace_start, trace_coef, trace_index
+        CSR table of the traceless part: ``T[q] = sum trace_coef[k] *
+        u^a[trace_index[k]]`` over ``k = trace_start[q]:trace_start[q + 1]``.
     comp_offset : (max_order + 2,) int64
         First component of each order.
     slot_order : (n_graphs, 4) int64
@@ -140,7 +72,8 @@ def cartesian_kernel(
     term_coef : (n_terms,) float64
     term_comp : (n_terms, 4) int64
         Component of each slot in each term.
-    feature_graph : (n_features,) int64
+    graph_feature_start : (n_graphs + 1,) int64
+        Features of graph g: ``graph_feature_start[g]:graph_feature_start[g + 1]``.
     feature_channel : (n_features, 4) int64
         Channel of each slot of each feature.
     values : (n_atoms, n_features) float64, zeroed; filled.
@@ -150,24 +83,28 @@ def cartesian_kernel(
         each centre with itself, and the zeroed (n_pairs, 3, n_features)
         output in 1/Å.  Otherwise ignored (pass empty arrays).
     """
-    n_comp = components.shape[0]
+    n_comp = mono_parent.shape[0]
     n_blocks = block_weight.shape[1]
     n_channels = n_blocks * n_radial
-    n_features = feature_graph.shape[0]
+    n_graphs = n_slots.shape[0]
     pi = np.pi
     max_nbr = 0
     for i in range(first.shape[0] - 1):
         max_nbr = max(max_nbr, first[i + 1] - first[i])
+    max_feat = 0
+    for g in range(n_graphs):
+        max_feat = max(max_feat, graph_feature_start[g + 1] - graph_feature_start[g])
     tens = np.zeros((max_nbr, n_comp))
     dtens = np.zeros((max_nbr, n_comp, 3))
     rad = np.zeros((max_nbr, n_radial))
     drad = np.zeros((max_nbr, n_radial))
     unit = np.zeros((max_nbr, 3))
-    moment = np.zeros((n_channels, n_comp))
-    gmom = np.zeros((4, n_comp))
+    mono = np.zeros(n_comp)
+    dmono = np.zeros((n_comp, 3))
     grad_u = np.zeros(3)
-    idx = np.zeros(4, dtype=np.int64)
-    factor = np.zeros(4)
+    # moments component-major: the features of one contraction read neighbouring channels
+    moment = np.zeros((n_comp, n_channels))
+    gmom = np.zeros((max_feat if gradients else 0, 4, n_comp))
     gsum = np.zeros(3)
     for i in range(first.shape[0] - 1):
         n_nbr = first[i + 1] - first[i]
@@ -176,7 +113,6 @@ def cartesian_kernel(
             p = first[i] + e
             d = distances[p]
             if d > r_cut:
-                # outside the cutoff: no contribution (zero radial functions)
                 for n in range(n_radial):
                     rad[e, n] = 0.0
                     drad[e, n] = 0.0
@@ -192,8 +128,28 @@ def cartesian_kernel(
                 dj0 = (z * np.cos(z) - np.sin(z)) / (z * z) * k
                 rad[e, n] = j0 * fc
                 drad[e, n] = dj0 * fc + j0 * dfc
+            # monomials u^a of all orders, and (with gradients) their gradients w.r.t. u
+            mono[0] = 1.0
+            for x in range(3):
+                dmono[0, x] = 0.0
+            for q in range(1, n_comp):
+                par = mono_parent[q]
+                last = mono_last[q]
+                mono[q] = mono[par] * unit[e, last]
+                if gradients:
+                    for x in range(3):
+                        dmono[q, x] = dmono[par, x] * unit[e, last]
+                    dmono[q, last] += mono[par]
             for q in range(n_comp):
-                tens[e, q] = _traceless(unit[e], comp_order[q], components[q], grad_u, idx)
+                t = 0.0
+                for x in range(3):
+                    grad_u[x] = 0.0
+                for kk in range(trace_start[q], trace_start[q + 1]):
+                    t += trace_coef[kk] * mono[trace_index[kk]]
+                    if gradients:
+                        for x in range(3):
+                            grad_u[x] += trace_coef[kk] * dmono[trace_index[kk], x]
+                tens[e, q] = t
                 if gradients:
                     # chain rule through u = r / |r|: (1 - u u^T) / r
                     radial = grad_u[0] * unit[e, 0] + grad_u[1] * unit[e, 1] + grad_u[2] * unit[e, 2]
@@ -208,61 +164,103 @@ def cartesian_kernel(
                     wr = w * rad[e, n]
                     c = b * n_radial + n
                     for q in range(n_comp):
-                        moment[c, q] += wr * tens[e, q]
-        for f in range(n_features):
-            g = feature_graph[f]
+                        moment[q, c] += wr * tens[e, q]
+        row = values[i]
+        for g in range(n_graphs):
+            f0 = graph_feature_start[g]
+            f1 = graph_feature_start[g + 1]
             k = n_slots[g]
-            total = 0.0
-            if gradients:
-                gmom[:, :] = 0.0
-            for t in range(term_start[g], term_start[g + 1]):
-                prod = term_coef[t]
-                for v in range(k):
-                    factor[v] = moment[feature_channel[f, v], term_comp[t, v]]
-                    prod *= factor[v]
-                total += prod
-                if gradients:
-                    for v in range(k):
-                        rest = term_coef[t]
-                        for o in range(k):
-                            if o != v:
-                                rest *= factor[o]
-                        gmom[v, term_comp[t, v]] += rest
-            values[i, f] = total
+            t0 = term_start[g]
+            t1 = term_start[g + 1]
             if not gradients:
+                # values only: one tight loop per number of tensors
+                if k == 1:
+                    for t in range(t0, t1):
+                        for f in range(f0, f1):
+                            row[f] += term_coef[t] * moment[term_comp[t, 0], feature_channel[f, 0]]
+                elif k == 2:
+                    for t in range(t0, t1):
+                        coef = term_coef[t]
+                        q0 = term_comp[t, 0]
+                        q1 = term_comp[t, 1]
+                        for f in range(f0, f1):
+                            row[f] += coef * moment[q0, feature_channel[f, 0]] * moment[q1, feature_channel[f, 1]]
+                elif k == 3:
+                    for t in range(t0, t1):
+                        coef = term_coef[t]
+                        q0 = term_comp[t, 0]
+                        q1 = term_comp[t, 1]
+                        q2 = term_comp[t, 2]
+                        for f in range(f0, f1):
+                            row[f] += (
+                                coef * moment[q0, feature_channel[f, 0]] * moment[q1, feature_channel[f, 1]]
+                                * moment[q2, feature_channel[f, 2]]
+                            )
+                else:
+                    for t in range(t0, t1):
+                        coef = term_coef[t]
+                        q0 = term_comp[t, 0]
+                        q1 = term_comp[t, 1]
+                        q2 = term_comp[t, 2]
+                        q3 = term_comp[t, 3]
+                        for f in range(f0, f1):
+                            row[f] += (
+                                coef * moment[q0, feature_channel[f, 0]] * moment[q1, feature_channel[f, 1]]
+                                * moment[q2, feature_channel[f, 2]] * moment[q3, feature_channel[f, 3]]
+                            )
                 continue
+            gmom[: f1 - f0, :, :] = 0.0
+            for t in range(t0, t1):
+                coef = term_coef[t]
+                for f in range(f0, f1):
+                    # the product of the other slots' factors, for the gradient of each slot
+                    m0 = moment[term_comp[t, 0], feature_channel[f, 0]]
+                    m1 = moment[term_comp[t, 1], feature_channel[f, 1]] if k > 1 else 1.0
+                    m2 = moment[term_comp[t, 2], feature_channel[f, 2]] if k > 2 else 1.0
+                    m3 = moment[term_comp[t, 3], feature_channel[f, 3]] if k > 3 else 1.0
+                    m01 = coef * m0 * m1
+                    m23 = m2 * m3
+                    row[f] += m01 * m23
+                    gmom[f - f0, 0, term_comp[t, 0]] += coef * m1 * m23
+                    if k > 1:
+                        gmom[f - f0, 1, term_comp[t, 1]] += coef * m0 * m23
+                    if k > 2:
+                        gmom[f - f0, 2, term_comp[t, 2]] += m01 * m3
+                    if k > 3:
+                        gmom[f - f0, 3, term_comp[t, 3]] += m01 * m2
             centre = own_pair[i]
-            for e in range(n_nbr):
-                p = first[i] + e
-                if distances[p] > r_cut:
-                    continue
-                s = species_index[index[p]]
-                for x in range(3):
-                    gsum[x] = 0.0
-                for v in range(k):
-                    c = feature_channel[f, v]
-                    b = c // n_radial
-                    n = c - b * n_radial
-                    w = block_weight[s, b]
-                    if w == 0.0:
+            for f in range(f0, f1):
+                for e in range(n_nbr):
+                    p = first[i] + e
+                    if distances[p] > r_cut:
                         continue
-                    l = slot_order[g, v]
-                    g_t = 0.0
-                    g0 = 0.0
-                    g1 = 0.0
-                    g2 = 0.0
-                    for q in range(comp_offset[l], comp_offset[l + 1]):
-                        gq = gmom[v, q]
-                        g_t += gq * tens[e, q]
-                        g0 += gq * dtens[e, q, 0]
-                        g1 += gq * dtens[e, q, 1]
-                        g2 += gq * dtens[e, q, 2]
-                    a = w * drad[e, n] * g_t
-                    r = w * rad[e, n]
-                    gsum[0] += a * unit[e, 0] + r * g0
-                    gsum[1] += a * unit[e, 1] + r * g1
-                    gsum[2] += a * unit[e, 2] + r * g2
-                target = pair_of_entry[p]
-                for x in range(3):
-                    dvalues[target, x, f] += gsum[x]
-                    dvalues[centre, x, f] -= gsum[x]
+                    s = species_index[index[p]]
+                    for x in range(3):
+                        gsum[x] = 0.0
+                    for v in range(k):
+                        c = feature_channel[f, v]
+                        b = c // n_radial
+                        n = c - b * n_radial
+                        w = block_weight[s, b]
+                        if w == 0.0:
+                            continue
+                        l = slot_order[g, v]
+                        g_t = 0.0
+                        g0 = 0.0
+                        g1 = 0.0
+                        g2 = 0.0
+                        for q in range(comp_offset[l], comp_offset[l + 1]):
+                            gq = gmom[f - f0, v, q]
+                            g_t += gq * tens[e, q]
+                            g0 += gq * dtens[e, q, 0]
+                            g1 += gq * dtens[e, q, 1]
+                            g2 += gq * dtens[e, q, 2]
+                        a = w * drad[e, n] * g_t
+                        r = w * rad[e, n]
+                        gsum[0] += a * unit[e, 0] + r * g0
+                        gsum[1] += a * unit[e, 1] + r * g1
+                        gsum[2] += a * unit[e, 2] + r * g2
+                    target = pair_of_entry[p]
+                    for x in range(3):
+                        dvalues[target, x, f] += gsum[x]
+                        dvalues[centre, x, f] -= gsum[x]
