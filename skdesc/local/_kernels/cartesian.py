@@ -204,9 +204,9 @@ def cartesian_kernel(
                         q2 = term_comp[t, 2]
                         q3 = term_comp[t, 3]
                         for f in range(f0, f1):
-                            row[f] += (
-                                coef * moment[q0, feature_channel[f, 0]] * moment[q1, feature_channel[f, 1]]
-                                * moment[q2, feature_channel[f, 2]] * moment[q3, feature_channel[f, 3]]
+                            # grouped as in the gradient path, so values are identical with or without it
+                            row[f] += (coef * moment[q0, feature_channel[f, 0]] * moment[q1, feature_channel[f, 1]]) * (
+                                moment[q2, feature_channel[f, 2]] * moment[q3, feature_channel[f, 3]]
                             )
                 continue
             gmom[: f1 - f0, :, :] = 0.0
