@@ -74,6 +74,6 @@ CITATIONS = {
         "@misc{allen2025,\n"
         "  author = {Allen, Alice E. A. and Shinkle, Emily and Bujack, Roxana and Lubbers, Nicholas},\n"
         "  title = {Optimal invariant bases for atomistic machine learning},\n"
-        "  note = {arXiv:2503.23515},\n  year = {2025}\n}"
+        "  note = {arXiv:2503.23515},\n  year = {2025},\n  doi = {10.48550/arXiv.2503.23515}\n}"
     ),
 }

@@ -29,6 +29,7 @@ CHEAP = {
     "CoordinationNumber": dict(cutoff=3.2, smooth_width=0.5),
     "BondLengthStatistics": dict(cutoff=3.2),
     "BondAngleStatistics": dict(cutoff=3.2, n_bins=3),
+    "CartesianInvariants": dict(r_cut=4.0, n_radial=2),
 }
 
 def _builtin_descriptors():

@@ -63,7 +63,7 @@ OLD_ALL = {
 }
 
 TOP_LEVEL = [
-    "ACSF", "AtomicDerivatives", "AtomicFeatures", "BondAngleStatistics", "BondLengthStatistics",
+    "ACSF", "AtomicDerivatives", "AtomicFeatures", "BondAngleStatistics", "BondLengthStatistics", "CartesianInvariants",
     "ChebyshevLAED", "CompressedSOAP", "CoordinationNumber", "ElementFractions", "Frame",
     "FunctionalIndependenceSelector", "HistogramPooling", "MaxPooling", "MeanPooling", "MinPooling",
     "MomentGSD", "SOAP", "SpeciesPooling", "StatisticPooling", "StructureKernel", "StructureKernelRidge",

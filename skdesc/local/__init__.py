@@ -3,6 +3,7 @@
 from ._projection import gram_from_projection
 from .acsf import ACSF
 from .base import LocalDescriptor, NeighborRequest, all_descriptors
+from .cartesian import CartesianInvariants
 from .chebyshev import ChebyshevLAED
 from .geometric import BondAngleStatistics, BondLengthStatistics, CoordinationNumber
 from .soap import SOAP, CompressedSOAP
@@ -14,6 +15,7 @@ __all__ = [
     "ACSF",
     "BondAngleStatistics",
     "BondLengthStatistics",
+    "CartesianInvariants",
     "ChebyshevLAED",
     "CompressedSOAP",
     "CoordinationNumber",
