@@ -20,6 +20,7 @@ from ase.build import molecule
 import skdesc
 from skdesc import (
     ACSF,
+    CartesianInvariants,
     SOAP,
     AtomicFeatures,
     BondAngleStatistics,
@@ -71,6 +72,7 @@ ESTIMATORS = {
     "CoordinationNumber": (lambda: CoordinationNumber(cutoff=1.6), "structures"),
     "BondLengthStatistics": (lambda: BondLengthStatistics(cutoff=1.6), "structures"),
     "BondAngleStatistics": (lambda: BondAngleStatistics(cutoff=1.6, n_bins=2), "structures"),
+    "CartesianInvariants": (lambda: CartesianInvariants(r_cut=3.0, n_radial=2, per_element=False), "structures"),
     "FunctionalIndependenceSelector": (
         lambda: FunctionalIndependenceSelector(_laed(), n_environments=5, random_state=0),
         "structures",
@@ -149,6 +151,7 @@ _ALTERNATIVES = {
     "descriptor": ChebyshevLAED(rad_cutoff=3.0, rad_order=5, ang_cutoff=2.0, ang_order=1),
     "n_environments": 7,
     "tol": 1e-3,
+    "invariants": "all",
 }
 
 
@@ -376,6 +379,10 @@ _INVALID = {
     "n_environments": [0, 1.5, "5"],
     "tol": [0.0, 2.0, "1e-6"],
     "pivoting": ["yes", 1],
+    "n_radial": [0, 2.5, "2"],
+    "max_order": [2, 5, "3"],
+    "invariants": ["bogus", 3],
+    "mix_channels": ["yes", 1],
 }
 
 
@@ -395,8 +402,8 @@ def _rejected_somewhere(estimator, name, value):
     """Some values only matter in some configurations (the test then skips them)."""
     if name == "embedding" and getattr(estimator, "compression", None) != "embedding":
         return False
-    if name == "r_cut" and value == 0.5 and isinstance(estimator, ACSF):
-        return False  # SOAP needs r_cut > 1 Å, ACSF any positive cutoff
+    if name == "r_cut" and value == 0.5 and isinstance(estimator, (ACSF, CartesianInvariants)):
+        return False  # SOAP needs r_cut > 1 Å, ACSF and CartesianInvariants any positive cutoff
     return True
 
 
