@@ -6,6 +6,7 @@ from .composition import ElementFractions
 from .local import (
     ACSF,
     SOAP,
+    SOAPBispectrum,
     BondAngleStatistics,
     BondLengthStatistics,
     ChebyshevLAED,
@@ -51,6 +52,7 @@ __all__ = [
     "MinPooling",
     "MomentGSD",
     "SOAP",
+    "SOAPBispectrum",
     "SpeciesPooling",
     "StatisticPooling",
     "StructureKernel",

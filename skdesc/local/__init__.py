@@ -3,6 +3,7 @@
 from ._projection import gram_from_projection
 from .acsf import ACSF
 from .base import LocalDescriptor
+from .bispectrum import SOAPBispectrum
 from .chebyshev import ChebyshevLAED
 from .geometric import BondAngleStatistics, BondLengthStatistics, CoordinationNumber
 from .soap import SOAP, CompressedSOAP
@@ -16,5 +17,6 @@ __all__ = [
     "CompressedSOAP",
     "CoordinationNumber",
     "SOAP",
+    "SOAPBispectrum",
     "gram_from_projection",
 ]

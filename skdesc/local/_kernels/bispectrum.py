@@ -1,0 +1,156 @@
+"""Numba kernels of the SOAP bispectrum and the four-density (nu = 4) invariants.
+
+Per centre the kernel expands the neighbour density on the SOAP basis (the
+tabulated GTO radial functions of :mod:`.soap` and the real harmonics of
+:mod:`.spherical`, so the coefficients are those of ``SOAP``) into one flat
+work vector ``V``:
+
+* *singles*: the coefficient vector (c_{k l mu})_{mu} of every channel k
+  (element and radial index) and degree l, at ``single_offset[l] + k (2l + 1)``;
+* *couples*: coupled products ``(c_x (x) c_y)_{L mu} = sum R[mu1, mu2, mu]
+  c_{x mu1} c_{y mu2}`` of two vectors, from the sparse real coupling tables
+  (:func:`skdesc._wigner.real_coupling`), each at its own offset.
+
+Every feature is then one dot product ``sum_mu V[a + mu] V[b + mu]`` of two
+vectors of the same degree (a couple with a single: nu = 3; two couples:
+nu = 4).  The tables (which couples, which dot products) are built once in
+``fit``; the kernel only follows them.
+"""
+
+import numpy as np
+from numba import njit
+
+from .soap import _radial_values, _radial_values_and_slopes
+from .spherical import real_harmonics
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _expand_centre(
+    i, first, index, vectors, distances, channel, atom_weight, center_weight, n_max, l_max, harmonics_norm,
+    radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, work,
+):
+    """Add centre ``i``'s density coefficients to ``work`` (zeroed singles)."""
+    # the centre's own Gaussian: r = 0, only l = 0 survives (Y_00 = norm[0, 0])
+    weight = center_weight * atom_weight[i] * harmonics_norm[0, 0]
+    for n in range(n_max):
+        work[single_offset[0] + channel[i] * n_max + n] += weight * radial_zero[n]
+    for p in range(first[i], first[i + 1]):
+        r = distances[p]
+        inv = 1.0 / r
+        real_harmonics(vectors[p, 0] * inv, vectors[p, 1] * inv, vectors[p, 2] * inv, l_max, harmonics_norm, harmonics)
+        _radial_values(radial_tab, radial_inv_width, r, radial)
+        j = index[p]
+        w = atom_weight[j]
+        k0 = channel[j] * n_max
+        for l in range(l_max + 1):
+            width = 2 * l + 1
+            for n in range(n_max):
+                scale = w * radial[l * n_max + n]
+                base = single_offset[l] + (k0 + n) * width
+                for mu in range(width):
+                    work[base + mu] += scale * harmonics[l * l + mu]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fill_couples(
+    work, couple_a, couple_b, couple_out, couple_len, couple_table, table_start, entry_i, entry_j, entry_k, entry_w
+):
+    """Fill every couple of ``work`` from the singles it is built from."""
+    for c in range(couple_a.shape[0]):
+        out = couple_out[c]
+        for mu in range(couple_len[c]):
+            work[out + mu] = 0.0
+        a = couple_a[c]
+        b = couple_b[c]
+        t = couple_table[c]
+        for e in range(table_start[t], table_start[t + 1]):
+            work[out + entry_k[e]] += entry_w[e] * work[a + entry_i[e]] * work[b + entry_j[e]]
+
+
+@njit(cache=True, nogil=True)
+def bispectrum_kernel(
+    first,
+    index,
+    vectors,
+    distances,
+    channel,
+    atom_weight,
+    center_weight,
+    n_max,
+    l_max,
+    harmonics_norm,
+    radial_tab,
+    radial_inv_width,
+    single_offset,
+    n_work,
+    couple_a,
+    couple_b,
+    couple_out,
+    couple_len,
+    couple_table,
+    table_start,
+    entry_i,
+    entry_j,
+    entry_k,
+    entry_w,
+    feature_a,
+    feature_b,
+    feature_len,
+    out,
+):
+    """Bispectrum / nu = 4 invariants of every atom of a batch (full neighbour lists).
+
+    Parameters
+    ----------
+    first, index, vectors, distances
+        The batch's full neighbour lists (``skdesc.neighbors.BatchNeighbors``).
+    channel : (n_atoms,) int64
+        Density channel group of each atom (its element, or 0 for the
+        element-agnostic total density); channel k of a coefficient is
+        ``channel * n_max + n``.
+    atom_weight : (n_atoms,) float64
+        Gaussian amplitude of each atom.
+    single_offset : (l_max + 2,) int64
+        Offset of the degree-l singles in the work vector; the last entry is
+        the number of singles (the couples follow them).
+    n_work : int
+        Length of the work vector (singles and couples).
+    couple_a, couple_b, couple_out, couple_len : (n_couples,) int64
+        Offsets of the two factors and of the product, and the product's
+        length 2L + 1.
+    couple_table : (n_couples,) int64
+        Coupling table (l1, l2, L) of each couple.
+    table_start : (n_tables + 1,) int64
+        Table t is the coupling entries ``table_start[t]:table_start[t + 1]``.
+    entry_i, entry_j, entry_k : int64, entry_w : float64
+        Sparse coupling entries (nonzero ``R[i, j, k]``):
+        ``product[k] += w * a[i] * b[j]``.
+    feature_a, feature_b, feature_len : (n_features,) int64
+        Feature f is ``sum_{mu < len} V[a + mu] V[b + mu]``.
+    out : (n_atoms, n_features) float64
+    """
+    n_atoms = first.shape[0] - 1
+    harmonics = np.empty((l_max + 1) * (l_max + 1))
+    radial = np.empty(radial_tab.shape[2])
+    radial_zero = np.empty(radial_tab.shape[2])
+    _radial_values(radial_tab, radial_inv_width, 0.0, radial_zero)
+    work = np.empty(n_work)
+    n_single = single_offset[l_max + 1]
+    for i in range(n_atoms):
+        work[:n_single] = 0.0
+        _expand_centre(
+            i, first, index, vectors, distances, channel, atom_weight, center_weight, n_max, l_max,
+            harmonics_norm, radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, work,
+        )
+        _fill_couples(
+            work, couple_a, couple_b, couple_out, couple_len, couple_table, table_start, entry_i, entry_j, entry_k,
+            entry_w,
+        )
+        row = out[i]
+        for f in range(feature_a.shape[0]):
+            a = feature_a[f]
+            b = feature_b[f]
+            total = 0.0
+            for mu in range(feature_len[f]):
+                total += work[a + mu] * work[b + mu]
+            row[f] = total

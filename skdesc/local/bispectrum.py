@@ -1,0 +1,449 @@
+"""SOAP bispectrum (nu = 3) and four-density invariants (nu = 4) from the SOAP density coefficients."""
+
+import numbers
+from math import comb
+
+import numpy as np
+
+from .._config import check_memory
+from .._param_validation import Interval, Options
+from .._validation import check_shape
+from .._wigner import real_coupling
+from ._kernels import soap as soap_kernel
+from ._kernels.bispectrum import bispectrum_kernel
+from ._kernels.spherical import real_harmonics_norm
+from .base import LocalDescriptor, NeighborRequest
+from .soap import _PADDING
+
+__all__ = ["SOAPBispectrum"]
+
+_COMPRESSIONS = ("full", "element_agnostic")
+
+
+class _Tables:
+    """Work-vector layout and the couples and dot products that make the features."""
+
+    def __init__(self, n_channels, l_max):
+        self.n_channels = n_channels
+        self.single_offset = np.zeros(l_max + 2, dtype=np.int64)
+        for l in range(l_max + 1):
+            self.single_offset[l + 1] = self.single_offset[l] + n_channels * (2 * l + 1)
+        self.n_work = int(self.single_offset[-1])
+        self.couples = {}  # (l1, k1, l2, k2, L) -> couple index
+        self.couple_rows = []  # (offset a, offset b, offset out, 2L + 1, table)
+        self.tables = {}  # (l1, l2, L) -> table index
+        self.feature_a, self.feature_b, self.feature_len = [], [], []
+
+    def single(self, l, k):
+        return int(self.single_offset[l]) + k * (2 * l + 1)
+
+    def couple(self, l1, k1, l2, k2, L):
+        key = (l1, k1, l2, k2, L)
+        if key not in self.couples:
+            table = self.tables.setdefault((l1, l2, L), len(self.tables))
+            self.couples[key] = len(self.couple_rows)
+            self.couple_rows.append((self.single(l1, k1), self.single(l2, k2), self.n_work, 2 * L + 1, table))
+            self.n_work += 2 * L + 1
+        return self.couple_rows[self.couples[key]][2]
+
+    def feature(self, a, b, L):
+        self.feature_a.append(a)
+        self.feature_b.append(b)
+        self.feature_len.append(2 * L + 1)
+
+    def arrays(self):
+        """Contiguous int64 / float64 arrays for the kernel."""
+        rows = np.array(self.couple_rows, dtype=np.int64).reshape(-1, 5)
+        order = sorted(self.tables, key=self.tables.get)
+        entries = [np.nonzero(real_coupling(*key)) for key in order]
+        weights = [real_coupling(*key)[e] for key, e in zip(order, entries)]
+        table_start = np.zeros(len(order) + 1, dtype=np.int64)
+        table_start[1:] = np.cumsum([w.size for w in weights])
+
+        def cat(parts, dtype):
+            return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0), dtype=dtype)
+
+        return dict(
+            single_offset=self.single_offset,
+            n_work=int(self.n_work),
+            couple_a=np.ascontiguousarray(rows[:, 0]),
+            couple_b=np.ascontiguousarray(rows[:, 1]),
+            couple_out=np.ascontiguousarray(rows[:, 2]),
+            couple_len=np.ascontiguousarray(rows[:, 3]),
+            couple_table=np.ascontiguousarray(rows[:, 4]),
+            table_start=table_start,
+            entry_i=cat([e[0] for e in entries], np.int64),
+            entry_j=cat([e[1] for e in entries], np.int64),
+            entry_k=cat([e[2] for e in entries], np.int64),
+            entry_w=cat(weights, np.float64),
+            feature_a=np.ascontiguousarray(self.feature_a, dtype=np.int64),
+            feature_b=np.ascontiguousarray(self.feature_b, dtype=np.int64),
+            feature_len=np.ascontiguousarray(self.feature_len, dtype=np.int64),
+        )
+
+
+def _triangle(l1, l2, l3):
+    return abs(l1 - l2) <= l3 <= l1 + l2
+
+
+def _multichoose(n, k):
+    return comb(n + k - 1, k)
+
+
+def _estimate_features(n_channels, l3, l4):
+    """Upper bound of the number of features (the guard before the tables are built)."""
+    total = 0
+    for l1 in range(l3 + 1):
+        for l2 in range(l1, l3 + 1):
+            for l in range(l2, min(l1 + l2, l3) + 1):
+                if (l1 + l2 + l) % 2 == 0:
+                    counts = np.unique([l1, l2, l], return_counts=True)[1]
+                    total += int(np.prod([_multichoose(n_channels, int(c)) for c in counts]))
+    if l4 is not None:
+        for l1 in range(l4 + 1):
+            for l2 in range(l1, l4 + 1):
+                for l3 in range(l2, l4 + 1):
+                    for l_4 in range(l3, l4 + 1):
+                        if (l1 + l2 + l3 + l_4) % 2:
+                            continue
+                        n_l = max(0, min(l1 + l2, l3 + l_4) - max(l2 - l1, l_4 - l3) + 1)
+                        counts = np.unique([l1, l2, l3, l_4], return_counts=True)[1]
+                        total += n_l * int(np.prod([_multichoose(n_channels, int(c)) for c in counts]))
+    return total
+
+
+class SOAPBispectrum(LocalDescriptor):
+    """SOAP bispectrum (body order 4) and optionally the nu = 4 invariants (body order 5).
+
+    The neighbour density is expanded exactly as in :class:`~skdesc.SOAP`
+    (unnormalised Gaussians of width ``sigma``, dscribe's GTO radial basis
+    ``g_n`` up to ``r_cut``, skdesc's real spherical harmonics; the
+    coefficients ``c_{k l m}`` of channel k = (element, n) are SOAP's), and
+    the coefficients are coupled into rotation- and reflection-invariant
+    products of three (nu = 3) or four (nu = 4) of them.
+
+    **nu = 3** (Bartok, Kondor & Csanyi 2013): for coefficient items
+    x_i = (l_i, k_i),
+
+    ``B_{x1 x2 x3} = sum_{m1 m2 m3} <l1 m1 l2 m2 | l3 m3> c_{x1 m1} c_{x2 m2} conj(c_{x3 m3})``
+
+    in the complex basis, computed in the real basis with the real coupling
+    tensor (the Clebsch-Gordan coefficients transformed by the unitary
+    complex-to-real matrix, :func:`skdesc._wigner.real_coupling`); values are
+    real.  Kept: triangle ``|l1 - l2| <= l3 <= l1 + l2`` and
+    ``l1 + l2 + l3`` even.  Odd ``l1 + l2 + l3`` gives pseudoscalars, which
+    change sign under reflection; they are left out, so every feature is
+    invariant under all rotations, reflections, permutations of like atoms
+    and translations.  For even ``l1 + l2 + l3`` the bispectrum equals
+    ``sqrt(2 l3 + 1) (-1)^(l1 - l2)`` times the fully symmetric 3j
+    contraction, so permuting the three items changes it at most by that
+    factor: only sorted triples ``x1 <= x2 <= x3`` (by (l, k)) are stored.
+
+    **nu = 4** (ACE-style coupling, Drautz 2019): for sorted items
+    ``x1 <= x2 <= x3 <= x4`` and every intermediate L allowed by both
+    triangles,
+
+    ``Q_{x1 x2 L x3 x4} = sum_M (c_x1 (x) c_x2)_{LM} conj((c_x3 (x) c_x4)_{LM})``,
+
+    ``(a (x) b)_{LM} = sum <l1 m1 l2 m2 | L M> a_{m1} b_{m2}``, kept for
+    ``l1 + l2 + l3 + l4`` even (reflection invariance; ``l1 + l2 + L`` may be
+    odd, then both couplings are pseudo-tensors and their contraction is a
+    true scalar).  One pairing with all L spans every invariant of four
+    items, so the other two pairings are not stored; couplings that vanish
+    identically (``x1 = x2`` or ``x3 = x4`` with ``l1 + l2 + L`` odd) are
+    dropped.  Sets with repeated items still have some linear dependencies
+    between their L (recoupling relations); they are not removed.
+
+    With ``nu=4`` the output is the nu = 3 block followed by the nu = 4 block.
+    Values are not rescaled (no dscribe prefactor): they are in units of c^3
+    resp. c^4.
+
+    **Compression** (Darby, Kermode & Csanyi 2022): ``"full"`` keeps every
+    element channel (their nu2); ``"element_agnostic"`` couples the
+    coefficients of the total density (all elements summed with unit
+    weight: their mu2, equivalently the element-summed mu = 1 channel).
+    Their mixed compressions (nu1mu1, nu1nu1hat, ...) are defined for the
+    two factors of the power spectrum, one keeping its element index and
+    the other contracted; with three or four factors there is no canonical
+    choice of which factors to contract, and their random lossless
+    projections rest on the rank of the per-l Gram matrix of the power
+    spectrum, which has no counterpart for triple products.  So only these
+    two are offered.
+
+    The number of features grows as (n_species n_max (l_max + 1))^3 / 6
+    (nu = 3) and to the fourth power (nu = 4); use ``element_agnostic``,
+    small ``n_max`` and ``l_max_nu4`` for nu = 4.  ``fit`` refuses tables
+    larger than ``max_memory``.
+
+    Parameters
+    ----------
+    species : list of str or int, default=None
+        Element order (``None``: sorted atomic numbers seen in ``fit``).
+    r_cut : float, default=5.0
+        Cutoff radius in Å (as SOAP: Gaussians are included up to
+        ``r_cut + sigma * sqrt(-2 ln 1e-3)``).
+    n_max : int, default=4
+        Number of radial functions.
+    l_max : int, default=4
+        Highest degree of the density expansion (at most 20).
+    sigma : float, default=0.5
+        Gaussian width in Å.
+    nu : {3, 4}, default=3
+        Highest correlation order (body order nu + 1).
+    l_max_nu3 : int or None, default=None
+        Highest degree l_i of the coefficients coupled in the nu = 3 block
+        (``None``: ``l_max``); at most ``l_max``.
+    l_max_nu4 : int or None, default=None
+        Same for the nu = 4 block (ignored with ``nu=3``).
+    compression : {"full", "element_agnostic"}, default="full"
+        See above.
+    center_weight : float, default=1.0
+        Weight of the central atom's own Gaussian (dscribe's ``w0``).
+    min_distance, handle_unknown, n_jobs, verbose
+        See :class:`~skdesc.ChebyshevLAED`.
+
+    Attributes
+    ----------
+    species_ : tuple of int
+    n_features_out_ : int
+    feature_names_out_ : ndarray of str
+        ``bispectrum[nu3|a|b|c]`` and ``bispectrum[nu4|a|b|L=..|c|d]``, items
+        named ``Z=..,n=..,l=..`` (``n=..,l=..`` when element-agnostic).
+
+    Notes
+    -----
+    Position derivatives are not implemented (``transform_with_derivatives``
+    raises ``NotImplementedError``).
+
+    Examples
+    --------
+    >>> from ase.build import molecule
+    >>> from skdesc import SOAPBispectrum
+    >>> b = SOAPBispectrum(r_cut=4.0, n_max=2, l_max=2, compression="element_agnostic")
+    >>> b.fit_transform([molecule("H2O")]).values.shape
+    (3, 16)
+    """
+
+    _parameter_constraints = {
+        "r_cut": [Interval(numbers.Real, 1, None, closed="neither")],
+        "n_max": [Interval(numbers.Integral, 1, None, closed="left")],
+        "l_max": [Interval(numbers.Integral, 0, 20, closed="both")],
+        "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "nu": [Options(numbers.Integral, (3, 4))],
+        "l_max_nu3": [None, Interval(numbers.Integral, 0, 20, closed="both")],
+        "l_max_nu4": [None, Interval(numbers.Integral, 0, 20, closed="both")],
+        "compression": [Options(str, _COMPRESSIONS)],
+        "center_weight": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    _supports_gradients = False
+    _citations = (
+        "A. P. Bartok, R. Kondor, G. Csanyi, On representing chemical environments, Phys. Rev. B 87, 184115 "
+        "(2013), doi:10.1103/PhysRevB.87.184115",
+        "R. Drautz, Atomic cluster expansion for accurate and transferable interatomic potentials, "
+        "Phys. Rev. B 99, 014104 (2019), doi:10.1103/PhysRevB.99.014104",
+        "J. P. Darby, J. R. Kermode, G. Csanyi, Compressing local atomic neighbourhood descriptors, "
+        "npj Comput. Mater. 8, 166 (2022), doi:10.1038/s41524-022-00847-y",
+    )
+
+    def __init__(
+        self,
+        species=None,
+        r_cut=5.0,
+        n_max=4,
+        l_max=4,
+        sigma=0.5,
+        nu=3,
+        l_max_nu3=None,
+        l_max_nu4=None,
+        compression="full",
+        center_weight=1.0,
+        min_distance=0.1,
+        handle_unknown="error",
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.species = species
+        self.r_cut = r_cut
+        self.n_max = n_max
+        self.l_max = l_max
+        self.sigma = sigma
+        self.nu = nu
+        self.l_max_nu3 = l_max_nu3
+        self.l_max_nu4 = l_max_nu4
+        self.compression = compression
+        self.center_weight = center_weight
+        self.min_distance = min_distance
+        self.handle_unknown = handle_unknown
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def _check_params(self):
+        for name in ("l_max_nu3", "l_max_nu4"):
+            value = getattr(self, name)
+            if value is not None and value > self.l_max:
+                raise ValueError(
+                    f"{name}={value} must not exceed l_max={self.l_max} (the degree of the density "
+                    f"expansion); lower {name} or raise l_max"
+                )
+
+    def _limits(self):
+        l3 = int(self.l_max if self.l_max_nu3 is None else self.l_max_nu3)
+        l4 = None
+        if int(self.nu) == 4:
+            l4 = int(self.l_max if self.l_max_nu4 is None else self.l_max_nu4)
+        return l3, l4
+
+    def _setup(self):
+        agnostic = self.compression == "element_agnostic"
+        n_max, l_max = int(self.n_max), int(self.l_max)
+        groups = 1 if agnostic else len(self.species_)
+        n_channels = groups * n_max
+        l3, l4 = self._limits()
+        estimate = _estimate_features(n_channels, l3, l4)
+        check_memory(
+            estimate * 120.0,
+            f"{type(self).__name__}: the feature tables (about {estimate:.3g} features for {n_channels} "
+            f"channels{'' if l4 is None else f', l_max_nu4={l4}'})",
+            "use compression='element_agnostic', lower n_max, l_max_nu3 or l_max_nu4",
+        )
+        r_max = self._cutoff()
+        sigma = float(self.sigma)
+        intervals = max(8.0, np.ceil(r_max / (0.5 * sigma)))
+        check_memory(
+            intervals * (l_max + 1) * n_max * 52 * 8.0,
+            f"{type(self).__name__}: the radial table for sigma={self.sigma} Å",
+            "raise sigma (Gaussian widths of 0.1-1 Å are usual) or lower r_cut, n_max or l_max",
+        )
+        alpha, beta = soap_kernel.gto_basis(float(self.r_cut), n_max, l_max)
+        self._radial = soap_kernel.radial_table(alpha, beta, np.full(l_max + 1, n_max), sigma, r_max)
+        self._norm = real_harmonics_norm(l_max)
+
+        def item(l, k):
+            if agnostic:
+                return f"n={k},l={l}"
+            return f"Z={self.species_[k // n_max]},n={k % n_max},l={l}"
+
+        tables = _Tables(n_channels, l_max)
+        names = []
+        K = n_channels
+        # nu = 3: sorted (l, k) triples, the couple of the first two with L = l3
+        for l1 in range(l3 + 1):
+            for l2 in range(l1, l3 + 1):
+                for l in range(l2, min(l1 + l2, l3) + 1):
+                    if (l1 + l2 + l) % 2:
+                        continue
+                    for k1 in range(K):
+                        for k2 in range(k1 if l1 == l2 else 0, K):
+                            a = tables.couple(l1, k1, l2, k2, l)
+                            for k3 in range(k2 if l2 == l else 0, K):
+                                tables.feature(a, tables.single(l, k3), l)
+                                names.append(f"bispectrum[nu3|{item(l1, k1)}|{item(l2, k2)}|{item(l, k3)}]")
+        if l4 is not None:
+            items = [(l, k) for l in range(l4 + 1) for k in range(K)]
+            n_items = len(items)
+            for i1 in range(n_items):
+                for i2 in range(i1, n_items):
+                    (la, ka), (lb, kb) = items[i1], items[i2]
+                    for i3 in range(i2, n_items):
+                        for i4 in range(i3, n_items):
+                            (lc, kc), (ld, kd) = items[i3], items[i4]
+                            if (la + lb + lc + ld) % 2:
+                                continue
+                            for L in range(max(lb - la, ld - lc), min(la + lb, lc + ld) + 1):
+                                odd = (la + lb + L) % 2
+                                if odd and (i1 == i2 or i3 == i4):
+                                    continue  # the coupled square of one vector has no odd-parity part
+                                left = tables.couple(la, ka, lb, kb, L)
+                                right = tables.couple(lc, kc, ld, kd, L)
+                                tables.feature(left, right, L)
+                                names.append(
+                                    f"bispectrum[nu4|{item(la, ka)}|{item(lb, kb)}|L={L}|{item(lc, kc)}|{item(ld, kd)}]"
+                                )
+        self._tables = tables.arrays()
+        return names
+
+    # -------------------------------------------------------------- compute
+    def _cutoff(self):
+        return float(self.r_cut) + float(self.sigma) * _PADDING
+
+    def _neighbor_request(self):
+        return NeighborRequest(cutoff=self._cutoff(), cutoff_name="r_cut (the list reaches r_cut + 3.72 sigma)")
+
+    def _channels(self, batch):
+        if self.compression == "element_agnostic":
+            return np.zeros_like(batch.species_index), 1
+        return np.ascontiguousarray(batch.species_index, dtype=np.int64), len(self.species_)
+
+    def _check_kernel_inputs(self, batch, neighbors, channel, n_groups, values):
+        """Shapes and table bounds the numba kernel trusts (ValueError if not)."""
+        t = self._tables
+        n_atoms, n_features = len(batch.species_index), self.n_features_out_
+        L, N = int(self.l_max), int(self.n_max)
+        name = type(self).__name__
+        check_shape(values, (n_atoms, n_features), f"{name} output")
+        check_shape(neighbors.first, (n_atoms + 1,), f"{name} neighbour offsets")
+        n_entries = neighbors.index.shape[0]
+        check_shape(neighbors.vectors, (n_entries, 3), f"{name} neighbour vectors")
+        check_shape(neighbors.distances, (n_entries,), f"{name} neighbour distances")
+        check_shape(channel, (n_atoms,), f"{name} density channels")
+        check_shape(self._radial[0], (None, 8, (L + 1) * N), f"{name} radial table")
+        check_shape(self._norm, (L + 1, L + 1), f"{name} harmonics norm")
+        check_shape(t["single_offset"], (L + 2,), f"{name} single offsets")
+        n_couples = t["couple_a"].shape[0]
+        for key in ("couple_a", "couple_b", "couple_out", "couple_len", "couple_table"):
+            check_shape(t[key], (n_couples,), f"{name} {key}")
+        n_tables = t["table_start"].shape[0] - 1
+        n_entries_tab = int(t["table_start"][-1])
+        for key in ("entry_i", "entry_j", "entry_k", "entry_w"):
+            check_shape(t[key], (n_entries_tab,), f"{name} {key}")
+        for key in ("feature_a", "feature_b", "feature_len"):
+            check_shape(t[key], (n_features,), f"{name} {key}")
+        n_work = t["n_work"]
+        if (
+            int(t["single_offset"][-1]) != n_groups * N * (L + 1) ** 2
+            or (n_couples and (max((t["couple_a"] + 2 * L + 1).max(), (t["couple_b"] + 2 * L + 1).max()) > n_work
+                               or (t["couple_out"] + t["couple_len"]).max() > n_work
+                               or t["couple_table"].max() >= n_tables or t["couple_table"].min() < 0))
+            or (n_features and max((t["feature_a"] + t["feature_len"]).max(),
+                                   (t["feature_b"] + t["feature_len"]).max()) > n_work)
+            or (n_entries_tab and max(t["entry_i"].max(), t["entry_j"].max(), t["entry_k"].max()) > 4 * L + 1)
+            or (n_atoms and not (0 <= channel.min() and channel.max() < n_groups))
+            or (n_entries and not (0 <= neighbors.index.min() and neighbors.index.max() < n_atoms))
+        ):
+            raise ValueError(f"internal shape check failed: {name} tables do not match the fitted parameters")
+
+    def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
+        channel, n_groups = self._channels(batch)
+        self._check_kernel_inputs(batch, neighbors, channel, n_groups, values)
+        t = self._tables
+        bispectrum_kernel(
+            neighbors.first,
+            neighbors.index,
+            neighbors.vectors,
+            neighbors.distances,
+            channel,
+            np.ones(len(channel)),
+            float(self.center_weight),
+            int(self.n_max),
+            int(self.l_max),
+            self._norm,
+            *self._radial,
+            t["single_offset"],
+            t["n_work"],
+            t["couple_a"],
+            t["couple_b"],
+            t["couple_out"],
+            t["couple_len"],
+            t["couple_table"],
+            t["table_start"],
+            t["entry_i"],
+            t["entry_j"],
+            t["entry_k"],
+            t["entry_w"],
+            t["feature_a"],
+            t["feature_b"],
+            t["feature_len"],
+            values,
+        )
