@@ -221,7 +221,7 @@ class SOAPBispectrum(LocalDescriptor):
     >>> from skdesc import SOAPBispectrum
     >>> b = SOAPBispectrum(r_cut=4.0, n_max=2, l_max=2, compression="element_agnostic")
     >>> b.fit_transform([molecule("H2O")]).values.shape
-    (3, 16)
+    (3, 26)
     """
 
     _parameter_constraints = {
