@@ -21,7 +21,12 @@ _COMPRESSIONS = ("full", "element_agnostic")
 
 
 class _Tables:
-    """Work-vector layout and the couples and dot products that make the features."""
+    """Work-vector layout and the couples and dot products that make the features.
+
+    Singles of degree l are stored ``[mu][k]`` (channel k fastest), so the
+    nu = 3 features of one couple and consecutive channels k3 are one run
+    over contiguous memory; a couple's factors are read with stride K.
+    """
 
     def __init__(self, n_channels, l_max):
         self.n_channels = n_channels
@@ -32,10 +37,13 @@ class _Tables:
         self.couples = {}  # (l1, k1, l2, k2, L) -> couple index
         self.couple_rows = []  # (offset a, offset b, offset out, 2L + 1, table)
         self.tables = {}  # (l1, l2, L) -> table index
-        self.feature_a, self.feature_b, self.feature_len = [], [], []
+        self.runs = []  # (couple offset, first single, 2L + 1, count, first feature)
+        self.dots = []  # (couple offset, couple offset, 2L + 1, feature)
+        self.n_features = 0
 
     def single(self, l, k):
-        return int(self.single_offset[l]) + k * (2 * l + 1)
+        """Offset of (l, k, mu = 0); entry mu is at ``+ mu * n_channels``."""
+        return int(self.single_offset[l]) + k
 
     def couple(self, l1, k1, l2, k2, L):
         key = (l1, k1, l2, k2, L)
@@ -46,39 +54,56 @@ class _Tables:
             self.n_work += 2 * L + 1
         return self.couple_rows[self.couples[key]][2]
 
-    def feature(self, a, b, L):
-        self.feature_a.append(a)
-        self.feature_b.append(b)
-        self.feature_len.append(2 * L + 1)
+    def run(self, couple, L, k_first, count):
+        """Features ``sum_mu couple[mu] c_{L, k, mu}`` for k = k_first .. k_first + count - 1."""
+        self.runs.append((couple, self.single(L, k_first), 2 * L + 1, count, self.n_features))
+        self.n_features += count
+
+    def dot(self, a, b, L):
+        self.dots.append((a, b, 2 * L + 1, self.n_features))
+        self.n_features += 1
 
     def arrays(self):
         """Contiguous int64 / float64 arrays for the kernel."""
         rows = np.array(self.couple_rows, dtype=np.int64).reshape(-1, 5)
+        runs = np.array(self.runs, dtype=np.int64).reshape(-1, 5)
+        dots = np.array(self.dots, dtype=np.int64).reshape(-1, 4)
         order = sorted(self.tables, key=self.tables.get)
         entries = [np.nonzero(real_coupling(*key)) for key in order]
         weights = [real_coupling(*key)[e] for key, e in zip(order, entries)]
         table_start = np.zeros(len(order) + 1, dtype=np.int64)
         table_start[1:] = np.cumsum([w.size for w in weights])
 
-        def cat(parts, dtype):
-            return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0), dtype=dtype)
+        def cat(parts, dtype, scale=1):
+            return np.ascontiguousarray(scale * (np.concatenate(parts) if parts else np.zeros(0)), dtype=dtype)
 
+        def col(array, j):
+            return np.ascontiguousarray(array[:, j])
+
+        K = self.n_channels
         return dict(
             single_offset=self.single_offset,
             n_work=int(self.n_work),
-            couple_a=np.ascontiguousarray(rows[:, 0]),
-            couple_b=np.ascontiguousarray(rows[:, 1]),
-            couple_out=np.ascontiguousarray(rows[:, 2]),
-            couple_len=np.ascontiguousarray(rows[:, 3]),
-            couple_table=np.ascontiguousarray(rows[:, 4]),
+            couple_a=col(rows, 0),
+            couple_b=col(rows, 1),
+            couple_out=col(rows, 2),
+            couple_len=col(rows, 3),
+            couple_table=col(rows, 4),
             table_start=table_start,
-            entry_i=cat([e[0] for e in entries], np.int64),
-            entry_j=cat([e[1] for e in entries], np.int64),
+            # the factors are singles: their entry mu is mu * K past (l, k)
+            entry_i=cat([e[0] for e in entries], np.int64, K),
+            entry_j=cat([e[1] for e in entries], np.int64, K),
             entry_k=cat([e[2] for e in entries], np.int64),
             entry_w=cat(weights, np.float64),
-            feature_a=np.ascontiguousarray(self.feature_a, dtype=np.int64),
-            feature_b=np.ascontiguousarray(self.feature_b, dtype=np.int64),
-            feature_len=np.ascontiguousarray(self.feature_len, dtype=np.int64),
+            run_a=col(runs, 0),
+            run_b=col(runs, 1),
+            run_len=col(runs, 2),
+            run_count=col(runs, 3),
+            run_first=col(runs, 4),
+            dot_a=col(dots, 0),
+            dot_b=col(dots, 1),
+            dot_len=col(dots, 2),
+            dot_feature=col(dots, 3),
         )
 
 
@@ -336,9 +361,9 @@ class SOAPBispectrum(LocalDescriptor):
                         continue
                     for k1 in range(K):
                         for k2 in range(k1 if l1 == l2 else 0, K):
-                            a = tables.couple(l1, k1, l2, k2, l)
-                            for k3 in range(k2 if l2 == l else 0, K):
-                                tables.feature(a, tables.single(l, k3), l)
+                            k_first = k2 if l2 == l else 0
+                            tables.run(tables.couple(l1, k1, l2, k2, l), l, k_first, K - k_first)
+                            for k3 in range(k_first, K):
                                 names.append(f"bispectrum[nu3|{item(l1, k1)}|{item(l2, k2)}|{item(l, k3)}]")
         if l4 is not None:
             items = [(l, k) for l in range(l4 + 1) for k in range(K)]
@@ -357,7 +382,7 @@ class SOAPBispectrum(LocalDescriptor):
                                     continue  # the coupled square of one vector has no odd-parity part
                                 left = tables.couple(la, ka, lb, kb, L)
                                 right = tables.couple(lc, kc, ld, kd, L)
-                                tables.feature(left, right, L)
+                                tables.dot(left, right, L)
                                 names.append(
                                     f"bispectrum[nu4|{item(la, ka)}|{item(lb, kb)}|L={L}|{item(lc, kc)}|{item(ld, kd)}]"
                                 )
@@ -395,29 +420,65 @@ class SOAPBispectrum(LocalDescriptor):
         for key in ("couple_a", "couple_b", "couple_out", "couple_len", "couple_table"):
             check_shape(t[key], (n_couples,), f"{name} {key}")
         n_tables = t["table_start"].shape[0] - 1
-        n_entries_tab = int(t["table_start"][-1])
+        check_shape(t["table_start"], (n_tables + 1,), f"{name} table_start")
+        n_coupling = int(t["table_start"][-1])
         for key in ("entry_i", "entry_j", "entry_k", "entry_w"):
-            check_shape(t[key], (n_entries_tab,), f"{name} {key}")
-        for key in ("feature_a", "feature_b", "feature_len"):
-            check_shape(t[key], (n_features,), f"{name} {key}")
-        n_work = t["n_work"]
-        if (
-            int(t["single_offset"][-1]) != n_groups * N * (L + 1) ** 2
-            or (n_couples and (max((t["couple_a"] + 2 * L + 1).max(), (t["couple_b"] + 2 * L + 1).max()) > n_work
-                               or (t["couple_out"] + t["couple_len"]).max() > n_work
-                               or t["couple_table"].max() >= n_tables or t["couple_table"].min() < 0))
-            or (n_features and max((t["feature_a"] + t["feature_len"]).max(),
-                                   (t["feature_b"] + t["feature_len"]).max()) > n_work)
-            or (n_entries_tab and max(t["entry_i"].max(), t["entry_j"].max(), t["entry_k"].max()) > 4 * L + 1)
-            or (n_atoms and not (0 <= channel.min() and channel.max() < n_groups))
-            or (n_entries and not (0 <= neighbors.index.min() and neighbors.index.max() < n_atoms))
-        ):
+            check_shape(t[key], (n_coupling,), f"{name} {key}")
+        n_runs, n_dots = t["run_a"].shape[0], t["dot_a"].shape[0]
+        for key in ("run_a", "run_b", "run_len", "run_count", "run_first"):
+            check_shape(t[key], (n_runs,), f"{name} {key}")
+        for key in ("dot_a", "dot_b", "dot_len", "dot_feature"):
+            check_shape(t[key], (n_dots,), f"{name} {key}")
+        n_work, n_single = t["n_work"], int(t["single_offset"][-1])
+        K = n_groups * N
+        bad = n_single != K * (L + 1) ** 2 or int(t["run_count"].sum()) + n_dots != n_features
+        if n_couples and not bad:
+            starts, stops = t["table_start"][:-1], t["table_start"][1:]
+            bad = bool(np.any(stops <= starts)) or int(t["couple_table"].min()) < 0 or (
+                int(t["couple_table"].max()) >= n_tables
+            )
+            if not bad:
+                widest = [np.maximum.reduceat(t[key], starts) for key in ("entry_i", "entry_j", "entry_k")]
+                table = t["couple_table"]
+                bad = (
+                    (t["couple_a"] + widest[0][table]).max() >= n_single
+                    or (t["couple_b"] + widest[1][table]).max() >= n_single
+                    or np.any(widest[2][table] >= t["couple_len"])
+                    or (t["couple_out"] + t["couple_len"]).max() > n_work
+                    or min(t["couple_a"].min(), t["couple_b"].min(), t["couple_out"].min()) < 0
+                )
+        if n_runs and not bad:
+            bad = (
+                (t["run_a"] + t["run_len"]).max() > n_work
+                or (t["run_b"] + (t["run_len"] - 1) * K + t["run_count"]).max() > n_single
+                or (t["run_first"] + t["run_count"]).max() > n_features
+                or min(t["run_a"].min(), t["run_b"].min(), t["run_first"].min()) < 0
+            )
+        if n_dots and not bad:
+            bad = (
+                max((t["dot_a"] + t["dot_len"]).max(), (t["dot_b"] + t["dot_len"]).max()) > n_work
+                or t["dot_feature"].max() >= n_features
+                or min(t["dot_a"].min(), t["dot_b"].min(), t["dot_feature"].min()) < 0
+            )
+        bad = bad or bool(n_atoms and not (0 <= channel.min() and channel.max() < n_groups))
+        bad = bad or bool(n_entries and not (0 <= neighbors.index.min() and neighbors.index.max() < n_atoms))
+        if bad:
             raise ValueError(f"internal shape check failed: {name} tables do not match the fitted parameters")
+
+    def _kernel_tables(self):
+        t = self._tables
+        return tuple(
+            t[key]
+            for key in (
+                "single_offset", "n_work", "couple_a", "couple_b", "couple_out", "couple_len", "couple_table",
+                "table_start", "entry_i", "entry_j", "entry_k", "entry_w", "run_a", "run_b", "run_len", "run_count",
+                "run_first", "dot_a", "dot_b", "dot_len", "dot_feature",
+            )
+        )
 
     def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
         channel, n_groups = self._channels(batch)
         self._check_kernel_inputs(batch, neighbors, channel, n_groups, values)
-        t = self._tables
         bispectrum_kernel(
             neighbors.first,
             neighbors.index,
@@ -430,20 +491,6 @@ class SOAPBispectrum(LocalDescriptor):
             int(self.l_max),
             self._norm,
             *self._radial,
-            t["single_offset"],
-            t["n_work"],
-            t["couple_a"],
-            t["couple_b"],
-            t["couple_out"],
-            t["couple_len"],
-            t["couple_table"],
-            t["table_start"],
-            t["entry_i"],
-            t["entry_j"],
-            t["entry_k"],
-            t["entry_w"],
-            t["feature_a"],
-            t["feature_b"],
-            t["feature_len"],
+            *self._kernel_tables(),
             values,
         )

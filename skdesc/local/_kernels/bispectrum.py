@@ -29,7 +29,8 @@ def _expand_centre(
     i, first, index, vectors, distances, channel, atom_weight, center_weight, n_max, l_max, harmonics_norm,
     radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, work,
 ):
-    """Add centre ``i``'s density coefficients to ``work`` (zeroed singles)."""
+    """Add centre ``i``'s density coefficients to ``work`` (zeroed singles, layout ``[l][mu][k]``)."""
+    K = single_offset[1]
     # the centre's own Gaussian: r = 0, only l = 0 survives (Y_00 = norm[0, 0])
     weight = center_weight * atom_weight[i] * harmonics_norm[0, 0]
     for n in range(n_max):
@@ -43,12 +44,11 @@ def _expand_centre(
         w = atom_weight[j]
         k0 = channel[j] * n_max
         for l in range(l_max + 1):
-            width = 2 * l + 1
-            for n in range(n_max):
-                scale = w * radial[l * n_max + n]
-                base = single_offset[l] + (k0 + n) * width
-                for mu in range(width):
-                    work[base + mu] += scale * harmonics[l * l + mu]
+            for mu in range(2 * l + 1):
+                y = w * harmonics[l * l + mu]
+                base = single_offset[l] + mu * K + k0
+                for n in range(n_max):
+                    work[base + n] += y * radial[l * n_max + n]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -65,6 +65,29 @@ def _fill_couples(
         t = couple_table[c]
         for e in range(table_start[t], table_start[t + 1]):
             work[out + entry_k[e]] += entry_w[e] * work[a + entry_i[e]] * work[b + entry_j[e]]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _features(work, K, run_a, run_b, run_len, run_count, run_first, dot_a, dot_b, dot_len, dot_feature, row):
+    """row[f] = the dot products of the runs (nu = 3) and of the couple pairs (nu = 4)."""
+    for r in range(run_a.shape[0]):
+        f0 = run_first[r]
+        count = run_count[r]
+        for t in range(count):
+            row[f0 + t] = 0.0
+        a = run_a[r]
+        for mu in range(run_len[r]):
+            x = work[a + mu]
+            base = run_b[r] + mu * K
+            for t in range(count):
+                row[f0 + t] += x * work[base + t]
+    for d in range(dot_a.shape[0]):
+        a = dot_a[d]
+        b = dot_b[d]
+        total = 0.0
+        for mu in range(dot_len[d]):
+            total += work[a + mu] * work[b + mu]
+        row[dot_feature[d]] = total
 
 
 @njit(cache=True, nogil=True)
@@ -93,9 +116,15 @@ def bispectrum_kernel(
     entry_j,
     entry_k,
     entry_w,
-    feature_a,
-    feature_b,
-    feature_len,
+    run_a,
+    run_b,
+    run_len,
+    run_count,
+    run_first,
+    dot_a,
+    dot_b,
+    dot_len,
+    dot_feature,
     out,
 ):
     """Bispectrum / nu = 4 invariants of every atom of a batch (full neighbour lists).
@@ -111,25 +140,29 @@ def bispectrum_kernel(
     atom_weight : (n_atoms,) float64
         Gaussian amplitude of each atom.
     single_offset : (l_max + 2,) int64
-        Offset of the degree-l singles in the work vector; the last entry is
+        Offset of the degree-l singles in the work vector, stored
+        ``[mu][k]`` (K = ``single_offset[1]`` channels); the last entry is
         the number of singles (the couples follow them).
     n_work : int
         Length of the work vector (singles and couples).
-    couple_a, couple_b, couple_out, couple_len : (n_couples,) int64
-        Offsets of the two factors and of the product, and the product's
-        length 2L + 1.
-    couple_table : (n_couples,) int64
-        Coupling table (l1, l2, L) of each couple.
+    couple_a, couple_b, couple_out, couple_len, couple_table : (n_couples,) int64
+        Offsets of the two single factors (at mu = 0) and of the product, the
+        product's length 2L + 1 and its coupling table (l1, l2, L).
     table_start : (n_tables + 1,) int64
         Table t is the coupling entries ``table_start[t]:table_start[t + 1]``.
     entry_i, entry_j, entry_k : int64, entry_w : float64
-        Sparse coupling entries (nonzero ``R[i, j, k]``):
+        Sparse coupling entries (nonzero ``R[mu1, mu2, mu]``, with
+        ``entry_i = mu1 K``, ``entry_j = mu2 K``, ``entry_k = mu``):
         ``product[k] += w * a[i] * b[j]``.
-    feature_a, feature_b, feature_len : (n_features,) int64
-        Feature f is ``sum_{mu < len} V[a + mu] V[b + mu]``.
+    run_a, run_b, run_len, run_count, run_first : (n_runs,) int64
+        nu = 3 runs: ``out[first + t] = sum_{mu < len} V[a + mu] V[b + mu K + t]``
+        for ``t < count``.
+    dot_a, dot_b, dot_len, dot_feature : (n_dots,) int64
+        nu = 4 features: ``out[feature] = sum_{mu < len} V[a + mu] V[b + mu]``.
     out : (n_atoms, n_features) float64
     """
     n_atoms = first.shape[0] - 1
+    K = single_offset[1]
     harmonics = np.empty((l_max + 1) * (l_max + 1))
     radial = np.empty(radial_tab.shape[2])
     radial_zero = np.empty(radial_tab.shape[2])
@@ -146,11 +179,4 @@ def bispectrum_kernel(
             work, couple_a, couple_b, couple_out, couple_len, couple_table, table_start, entry_i, entry_j, entry_k,
             entry_w,
         )
-        row = out[i]
-        for f in range(feature_a.shape[0]):
-            a = feature_a[f]
-            b = feature_b[f]
-            total = 0.0
-            for mu in range(feature_len[f]):
-                total += work[a + mu] * work[b + mu]
-            row[f] = total
+        _features(work, K, run_a, run_b, run_len, run_count, run_first, dot_a, dot_b, dot_len, dot_feature, out[i])
