@@ -349,9 +349,49 @@ def test_parameter_errors():
         SOAPBispectrum(l_max_nu3=3, **SMALL).fit([molecule("H2O")])
     with pytest.raises(ValueError, match="nu must be"):
         SOAPBispectrum(nu=2, **SMALL).fit([molecule("H2O")])
-    with pytest.raises(NotImplementedError):
-        SOAPBispectrum(**SMALL).fit([molecule("H2O")]).transform_with_derivatives([molecule("H2O")])
     from skdesc import config_context
 
     with config_context(max_memory=1e6), pytest.raises(ValueError, match="element_agnostic"):
         SOAPBispectrum(nu=4, n_max=4, l_max=4).fit([molecule("CH3CH2OH")])
+
+
+# --------------------------------------------------------------- derivatives
+@pytest.mark.parametrize(
+    "structure, nu, compression",
+    [("ethanol", 3, "full"), ("ethanol", 4, "element_agnostic"), ("small_cell", 3, "full"),
+     ("small_cell", 4, "full"), ("skewed_slab", 4, "element_agnostic")],
+)
+def test_derivatives_match_finite_differences(structure, nu, compression, request):
+    from .test_derivatives import assert_matches_finite_differences
+
+    atoms = request.getfixturevalue(structure)
+    params = dict(r_cut=3.0, n_max=2, l_max=2, sigma=0.5, nu=nu, compression=compression)
+    if nu == 4 and compression == "full":
+        params.update(n_max=1, l_max_nu4=1)
+    descriptor = SOAPBispectrum(**params).fit([atoms])
+    analytic = assert_matches_finite_differences(descriptor, atoms, rtol=1e-6)
+    # translation: the derivatives of each centre sum to zero over the atoms
+    np.testing.assert_allclose(analytic.sum(axis=1), 0.0, atol=1e-10 * np.abs(analytic).max())
+
+
+@pytest.fixture(scope="module")
+def ethanol():
+    atoms = molecule("CH3CH2OH")
+    atoms.rattle(0.05, seed=2)
+    return atoms
+
+
+@pytest.fixture(scope="module")
+def small_cell():
+    """A rattled two-element cell smaller than the cutoff (each atom meets its own images)."""
+    atoms = bulk("NaCl", "rocksalt", a=4.0).repeat((1, 1, 2))
+    atoms.rattle(0.1, seed=1)
+    return atoms
+
+
+@pytest.fixture(scope="module")
+def skewed_slab():
+    rng = np.random.default_rng(3)
+    cell = np.array([[3.2, 0.0, 0.0], [1.1, 3.0, 0.0], [0.3, 0.4, 9.0]])
+    positions = rng.uniform(0, 1, (5, 3)) @ cell
+    return Atoms("SiSiOOO", positions=positions, cell=cell, pbc=[True, True, False])

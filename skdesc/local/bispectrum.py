@@ -10,7 +10,7 @@ from .._param_validation import Interval, Options
 from .._validation import check_shape
 from .._wigner import real_coupling
 from ._kernels import soap as soap_kernel
-from ._kernels.bispectrum import bispectrum_kernel
+from ._kernels.bispectrum import bispectrum_derivatives_kernel, bispectrum_kernel
 from ._kernels.spherical import real_harmonics_norm
 from .base import LocalDescriptor, NeighborRequest
 from .soap import _PADDING
@@ -237,8 +237,9 @@ class SOAPBispectrum(LocalDescriptor):
 
     Notes
     -----
-    Position derivatives are not implemented (``transform_with_derivatives``
-    raises ``NotImplementedError``).
+    ``transform_with_derivatives`` gives analytic position derivatives (the
+    derivative of the tabulated radial functions, as ``SOAP``); their size is
+    (centre, atom) pairs x 3 x n_features, so keep the feature count small.
 
     Examples
     --------
@@ -261,7 +262,7 @@ class SOAPBispectrum(LocalDescriptor):
         "center_weight": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    _supports_gradients = False
+    _supports_gradients = True
     _citations = (
         "A. P. Bartok, R. Kondor, G. Csanyi, On representing chemical environments, Phys. Rev. B 87, 184115 "
         "(2013), doi:10.1103/PhysRevB.87.184115",
@@ -479,6 +480,9 @@ class SOAPBispectrum(LocalDescriptor):
     def _compute(self, batch, neighbors, values, pairs=None, dvalues=None):
         channel, n_groups = self._channels(batch)
         self._check_kernel_inputs(batch, neighbors, channel, n_groups, values)
+        if pairs is not None:
+            self._compute_derivatives(batch, neighbors, channel, values, pairs, dvalues)
+            return
         bispectrum_kernel(
             neighbors.first,
             neighbors.index,
@@ -493,4 +497,41 @@ class SOAPBispectrum(LocalDescriptor):
             *self._radial,
             *self._kernel_tables(),
             values,
+        )
+
+    def _compute_derivatives(self, batch, neighbors, channel, values, pairs, dvalues):
+        name = type(self).__name__
+        n_atoms, n_pairs = len(batch.species_index), pairs.atom.shape[0]
+        if neighbors.half.any():
+            raise ValueError(f"internal check failed: {name} derivatives need full neighbour lists")
+        check_shape(pairs.first, (n_atoms + 1,), f"{name} derivative pair offsets")
+        check_shape(pairs.of_entry, (neighbors.index.shape[0],), f"{name} pair of each entry")
+        check_shape(pairs.own, (n_atoms,), f"{name} own pairs")
+        check_shape(dvalues, (n_pairs, 3, self.n_features_out_), f"{name} derivatives")
+        if n_atoms and (pairs.first[0] != 0 or pairs.first[-1] != n_pairs or np.any(np.diff(pairs.first) < 1)):
+            raise ValueError(f"internal shape check failed: {name} derivative pair offsets")
+        centre = np.repeat(np.arange(n_atoms), np.diff(neighbors.first))
+        for pair_index, owner in ((pairs.of_entry, centre), (pairs.own, np.arange(n_atoms))):
+            if pair_index.size and not (
+                np.all(pair_index >= pairs.first[owner]) and np.all(pair_index < pairs.first[owner + 1])
+            ):
+                raise ValueError(f"internal shape check failed: {name} derivative pairs outside their centre")
+        bispectrum_derivatives_kernel(
+            neighbors.first,
+            neighbors.index,
+            neighbors.vectors,
+            neighbors.distances,
+            channel,
+            np.ones(len(channel)),
+            float(self.center_weight),
+            int(self.n_max),
+            int(self.l_max),
+            self._norm,
+            *self._radial,
+            *self._kernel_tables(),
+            pairs.first,
+            pairs.of_entry,
+            pairs.own,
+            values,
+            dvalues,
         )

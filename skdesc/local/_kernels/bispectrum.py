@@ -180,3 +180,148 @@ def bispectrum_kernel(
             entry_w,
         )
         _features(work, K, run_a, run_b, run_len, run_count, run_first, dot_a, dot_b, dot_len, dot_feature, out[i])
+
+
+@njit(cache=True, nogil=True)
+def bispectrum_derivatives_kernel(
+    first,
+    index,
+    vectors,
+    distances,
+    channel,
+    atom_weight,
+    center_weight,
+    n_max,
+    l_max,
+    harmonics_norm,
+    radial_tab,
+    radial_inv_width,
+    single_offset,
+    n_work,
+    couple_a,
+    couple_b,
+    couple_out,
+    couple_len,
+    couple_table,
+    table_start,
+    entry_i,
+    entry_j,
+    entry_k,
+    entry_w,
+    run_a,
+    run_b,
+    run_len,
+    run_count,
+    run_first,
+    dot_a,
+    dot_b,
+    dot_len,
+    dot_feature,
+    pair_first,
+    pair_of_entry,
+    pair_own,
+    out,
+    dout,
+):
+    """Values (as :func:`bispectrum_kernel`) and position derivatives of every atom of a batch.
+
+    ``pair_first, pair_of_entry, pair_own`` are the batch's
+    ``skdesc.neighbors.DerivativePairs``; ``dout[q, c, f]`` (zeroed) gets
+    ``d out[i, f] / d r_{atom(q), c}`` for every pair q of centre i, in
+    feature units per Å.  A neighbour entry moves its coefficients with the
+    neighbour and against the centre (its own Gaussian does not move
+    relative to it); the derivative of a single is the tabulated radial
+    function's slope times Y plus the radial value times the gradient of Y,
+    and couples and features follow by the product rule.
+    """
+    n_atoms = first.shape[0] - 1
+    K = single_offset[1]
+    n_lm = (l_max + 1) * (l_max + 1)
+    n_radial = radial_tab.shape[2]
+    harmonics = np.empty(n_lm)
+    gradient = np.empty((n_lm, 3))
+    radial = np.empty(n_radial)
+    slopes = np.empty(n_radial)
+    radial_zero = np.empty(n_radial)
+    _radial_values(radial_tab, radial_inv_width, 0.0, radial_zero)
+    work = np.empty(n_work)
+    dwork = np.empty(n_work)
+    n_single = single_offset[l_max + 1]
+    largest = 1
+    for i in range(n_atoms):
+        largest = max(largest, pair_first[i + 1] - pair_first[i])
+    dsingle = np.empty((largest, 3, n_single))
+    for i in range(n_atoms):
+        work[:n_single] = 0.0
+        _expand_centre(
+            i, first, index, vectors, distances, channel, atom_weight, center_weight, n_max, l_max,
+            harmonics_norm, radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, work,
+        )
+        _fill_couples(
+            work, couple_a, couple_b, couple_out, couple_len, couple_table, table_start, entry_i, entry_j, entry_k,
+            entry_w,
+        )
+        _features(work, K, run_a, run_b, run_len, run_count, run_first, dot_a, dot_b, dot_len, dot_feature, out[i])
+        q0 = pair_first[i]
+        n_pairs = pair_first[i + 1] - q0
+        own = pair_own[i] - q0
+        dsingle[:n_pairs] = 0.0
+        for p in range(first[i], first[i + 1]):
+            r = distances[p]
+            inv = 1.0 / r
+            ux = vectors[p, 0] * inv
+            uy = vectors[p, 1] * inv
+            uz = vectors[p, 2] * inv
+            real_harmonics(ux, uy, uz, l_max, harmonics_norm, harmonics, gradient)
+            _radial_values_and_slopes(radial_tab, radial_inv_width, r, radial, slopes)
+            j = index[p]
+            w = atom_weight[j]
+            k0 = channel[j] * n_max
+            q = pair_of_entry[p] - q0
+            for c in range(3):
+                u_c = ux if c == 0 else (uy if c == 1 else uz)
+                moved = dsingle[q, c]
+                centre = dsingle[own, c]
+                for l in range(l_max + 1):
+                    for mu in range(2 * l + 1):
+                        lm = l * l + mu
+                        along = w * u_c * harmonics[lm]
+                        across = w * gradient[lm, c] * inv
+                        base = single_offset[l] + mu * K + k0
+                        for n in range(n_max):
+                            d = slopes[l * n_max + n] * along + radial[l * n_max + n] * across
+                            moved[base + n] += d
+                            centre[base + n] -= d
+        for q in range(n_pairs):
+            for c in range(3):
+                dwork[:n_single] = dsingle[q, c]
+                # couples: d(a (x) b) = da (x) b + a (x) db
+                for cp in range(couple_a.shape[0]):
+                    o = couple_out[cp]
+                    for mu in range(couple_len[cp]):
+                        dwork[o + mu] = 0.0
+                    a = couple_a[cp]
+                    b = couple_b[cp]
+                    t = couple_table[cp]
+                    for e in range(table_start[t], table_start[t + 1]):
+                        ia = a + entry_i[e]
+                        jb = b + entry_j[e]
+                        dwork[o + entry_k[e]] += entry_w[e] * (dwork[ia] * work[jb] + work[ia] * dwork[jb])
+                row = dout[q0 + q, c]
+                for rr in range(run_a.shape[0]):
+                    f0 = run_first[rr]
+                    count = run_count[rr]
+                    a = run_a[rr]
+                    for mu in range(run_len[rr]):
+                        x = work[a + mu]
+                        dx = dwork[a + mu]
+                        base = run_b[rr] + mu * K
+                        for t in range(count):
+                            row[f0 + t] += dx * work[base + t] + x * dwork[base + t]
+                for d in range(dot_a.shape[0]):
+                    a = dot_a[d]
+                    b = dot_b[d]
+                    total = 0.0
+                    for mu in range(dot_len[d]):
+                        total += dwork[a + mu] * work[b + mu] + work[a + mu] * dwork[b + mu]
+                    row[dot_feature[d]] = total
