@@ -395,3 +395,15 @@ def skewed_slab():
     cell = np.array([[3.2, 0.0, 0.0], [1.1, 3.0, 0.0], [0.3, 0.4, 9.0]])
     positions = rng.uniform(0, 1, (5, 3)) @ cell
     return Atoms("SiSiOOO", positions=positions, cell=cell, pbc=[True, True, False])
+
+
+def test_kernel_shape_checks_hold_without_the_fit_guard():
+    # bypass the "parameters changed since fit" guard: the checks before the numba calls still refuse
+    frames = [molecule("H2O")]
+    for change in (dict(l_max=1), dict(n_max=3), dict(compression="element_agnostic", species=["H", "O"])):
+        est = SOAPBispectrum(species=["H", "C", "O"], **SMALL).fit(frames)
+        est.set_params(**change)._record_fit_params()
+        with pytest.raises(ValueError, match="internal shape check"):
+            est.transform(frames)
+        with pytest.raises(ValueError, match="internal shape check"):
+            est.transform_with_derivatives(frames)
