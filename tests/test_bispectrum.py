@@ -124,7 +124,7 @@ _ITEM = re.compile(r"(?:Z=(\d+),)?n=(\d+),l=(\d+)")
 
 def _channel(match, species, n_max):
     z, n, l = match.groups()
-    e = 0 if z is None else species.index(int(z))
+    e = 0 if z is None else list(species).index(int(z))
     return e * n_max + int(n), int(l)
 
 
@@ -199,20 +199,47 @@ def test_feature_set_is_the_canonical_non_redundant_set():
                 if abs(l1 - l2) <= l3 <= l1 + l2 and (l1 + l2 + l3) % 2 == 0:
                     expected.add(x)
     assert len(nu3) == len(expected)
-    # four items: sorted multisets, every L of both triangles, minus identically zero couplings
-    count = 0
+    # four items: per multiset, as many features as O(3) invariants of the symmetrised tensor product
+    counts = {}
+    for name in nu4:
+        parts = name[len("bispectrum[nu4|") : -1].split("|")
+        key = tuple(sorted(_channel(_ITEM.fullmatch(p), [], 2)[::-1] for p in parts if not p.startswith("L=")))
+        counts[key] = counts.get(key, 0) + 1
+    expected4 = {}
     for a in range(len(items)):
         for b in range(a, len(items)):
             for c in range(b, len(items)):
                 for d in range(c, len(items)):
-                    (la, _), (lb, _), (lc, _), (ld, _) = items[a], items[b], items[c], items[d]
-                    if (la + lb + lc + ld) % 2:
-                        continue
-                    for L in range(max(abs(la - lb), abs(lc - ld)), min(la + lb, lc + ld) + 1):
-                        if (la + lb + L) % 2 and (a == b or c == d):
-                            continue
-                        count += 1
-    assert len(nu4) == count
+                    multiset = (items[a], items[b], items[c], items[d])
+                    n = _invariant_count(multiset)
+                    if n:
+                        expected4[multiset] = n
+    assert counts == expected4
+
+
+def _invariant_count(multiset):
+    """Number of O(3) invariants of the symmetrised tensor product of the items, from the characters.
+
+    chi_l(theta) = sin((2l + 1) theta / 2) / sin(theta / 2); a repeated item enters through the
+    character of the symmetric power (cycle index of the symmetric group); the invariants of SO(3)
+    number (1 / pi) int_0^pi chi (1 - cos theta) d theta; inversion multiplies V_l by (-1)^l.
+    """
+    if sum(l for l, _ in multiset) % 2:
+        return 0
+    theta = (np.arange(4000) + 0.5) * np.pi / 4000
+
+    def chi(l, k=1):
+        return np.sin((2 * l + 1) * k * theta / 2) / np.sin(k * theta / 2)
+
+    def symmetric_power(l, m):
+        c1, c2, c3, c4 = (chi(l, k) for k in (1, 2, 3, 4))
+        return {1: c1, 2: (c1**2 + c2) / 2, 3: (c1**3 + 3 * c1 * c2 + 2 * c3) / 6,
+                4: (c1**4 + 6 * c1**2 * c2 + 3 * c2**2 + 8 * c1 * c3 + 6 * c4) / 24}[m]
+
+    total = np.ones_like(theta)
+    for item in set(multiset):
+        total *= symmetric_power(item[0], multiset.count(item))
+    return int(round(np.mean(total * (1 - np.cos(theta)))))
 
 
 def test_bispectrum_features_are_linearly_independent():
@@ -228,6 +255,23 @@ def test_bispectrum_features_are_linearly_independent():
     scaled = values / np.linalg.norm(values, axis=0)
     s = np.linalg.svd(scaled, compute_uv=False)
     assert s[-1] / s[0] > 1e-6, s
+
+
+def test_nu4_features_are_linearly_independent():
+    rng = np.random.default_rng(6)
+    frames = []
+    for _ in range(400):
+        positions = rng.uniform(-2.0, 2.0, size=(7, 3))
+        positions[0] = 0.0
+        frames.append(Atoms("C7", positions=positions))
+    est = SOAPBispectrum(
+        nu=4, l_max_nu4=2, compression="element_agnostic", r_cut=3.0, n_max=2, l_max=2, min_distance=0.0
+    )
+    values = est.fit_transform(frames).values[::7]
+    nu4 = np.array([n.startswith("bispectrum[nu4") for n in est.get_feature_names_out()])
+    scaled = values[:, nu4] / np.linalg.norm(values[:, nu4], axis=0)
+    s = np.linalg.svd(scaled, compute_uv=False)
+    assert s[-1] / s[0] > 1e-8, (nu4.sum(), s[-5:] / s[0])
 
 
 # --------------------------------------------------------------- invariances

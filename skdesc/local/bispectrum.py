@@ -1,6 +1,7 @@
 """SOAP bispectrum (nu = 3) and four-density invariants (nu = 4) from the SOAP density coefficients."""
 
 import numbers
+from functools import lru_cache
 from math import comb
 
 import numpy as np
@@ -111,6 +112,49 @@ def _triangle(l1, l2, l3):
     return abs(l1 - l2) <= l3 <= l1 + l2
 
 
+@lru_cache(maxsize=None)
+def _independent_couplings(l1, l2, l3, l4, same):
+    """Intermediate degrees L of ((x1 x2)_L (x3 x4)_L) that are linearly independent, lowest L first.
+
+    ``same`` = (x1 == x2, x2 == x3, x3 == x4) for the sorted items.  For four
+    distinct items every L of both triangles gives an independent invariant;
+    repeated items make some of them vanish (x1 = x2, l1 + l2 + L odd) or
+    depend linearly on the others (recoupling).  Which ones depends only on
+    the degrees and the pattern of repeats, so it is decided once per pattern
+    by evaluating the candidates on random coefficient vectors (a fixed seed)
+    and keeping, in order of L, each one not in the span of those kept.
+    """
+    candidates = [
+        L
+        for L in range(max(l2 - l1, l4 - l3), min(l1 + l2, l3 + l4) + 1)
+        if not ((l1 + l2 + L) % 2 and (same[0] or same[2]))
+    ]
+    if len(candidates) <= 1 and not any(same):
+        return tuple(candidates)
+    rng = np.random.default_rng(12345)
+    n_samples = 2 * len(candidates) + 8
+    vectors = []
+    for position, l in enumerate((l1, l2, l3, l4)):
+        if position and same[position - 1]:
+            vectors.append(vectors[-1])
+        else:
+            vectors.append(rng.standard_normal((n_samples, 2 * l + 1)))
+    columns = []
+    for L in candidates:
+        left = np.einsum("ijk,si,sj->sk", real_coupling(l1, l2, L), vectors[0], vectors[1])
+        right = np.einsum("ijk,si,sj->sk", real_coupling(l3, l4, L), vectors[2], vectors[3])
+        column = np.einsum("sk,sk->s", left, right)
+        columns.append(column / max(np.linalg.norm(column), 1e-300))
+    kept, basis = [], np.zeros((n_samples, 0))
+    for L, column in zip(candidates, columns):
+        residual = column - basis @ (basis.T @ column)
+        norm = np.linalg.norm(residual)
+        if norm > 1e-8:
+            kept.append(L)
+            basis = np.column_stack([basis, residual / norm])
+    return tuple(kept)
+
+
 def _multichoose(n, k):
     return comb(n + k - 1, k)
 
@@ -174,10 +218,12 @@ class SOAPBispectrum(LocalDescriptor):
     ``l1 + l2 + l3 + l4`` even (reflection invariance; ``l1 + l2 + L`` may be
     odd, then both couplings are pseudo-tensors and their contraction is a
     true scalar).  One pairing with all L spans every invariant of four
-    items, so the other two pairings are not stored; couplings that vanish
-    identically (``x1 = x2`` or ``x3 = x4`` with ``l1 + l2 + L`` odd) are
-    dropped.  Sets with repeated items still have some linear dependencies
-    between their L (recoupling relations); they are not removed.
+    items, so the other two pairings are not stored.  With repeated items
+    some L give invariants that vanish identically (``x1 = x2`` or
+    ``x3 = x4`` with ``l1 + l2 + L`` odd) or depend linearly on lower L
+    (recoupling relations); both are dropped, decided once per pattern of
+    degrees and repeats by evaluation on random coefficients, so the
+    features are linearly independent functions of the coefficients.
 
     With ``nu=4`` the output is the nu = 3 block followed by the nu = 4 block.
     Values are not rescaled (no dscribe prefactor): they are in units of c^3
@@ -377,10 +423,8 @@ class SOAPBispectrum(LocalDescriptor):
                             (lc, kc), (ld, kd) = items[i3], items[i4]
                             if (la + lb + lc + ld) % 2:
                                 continue
-                            for L in range(max(lb - la, ld - lc), min(la + lb, lc + ld) + 1):
-                                odd = (la + lb + L) % 2
-                                if odd and (i1 == i2 or i3 == i4):
-                                    continue  # the coupled square of one vector has no odd-parity part
+                            same = (i1 == i2, i2 == i3, i3 == i4)
+                            for L in _independent_couplings(la, lb, lc, ld, same):
                                 left = tables.couple(la, ka, lb, kb, L)
                                 right = tables.couple(lc, kc, ld, kd, L)
                                 tables.dot(left, right, L)
