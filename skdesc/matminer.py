@@ -68,6 +68,13 @@ CITATIONS = {
         "  journal = {npj Computational Materials},\n  volume = {8},\n  number = {1},\n"
         "  pages = {166},\n  year = {2022}\n}"
     ),
+    "drautz2019": (
+        "@article{drautz2019,\n"
+        "  author = {Drautz, Ralf},\n"
+        "  title = {Atomic cluster expansion for accurate and transferable interatomic potentials},\n"
+        "  journal = {Physical Review B},\n  volume = {99},\n  number = {1},\n"
+        "  pages = {014104},\n  year = {2019},\n  doi = {10.1103/PhysRevB.99.014104}\n}"
+    ),
     "gharakhanyan2023": (
         "@misc{gharakhanyan2023,\n"
         "  author = {Gharakhanyan, Vahe and Aalto, Max S. and Alsoulah, Aminah and "
@@ -102,7 +109,7 @@ def _steps(estimator):
 
 def _citation_keys(estimator):
     from .information import InformationImbalanceSelector
-    from .local import ACSF, ChebyshevLAED, CompressedSOAP
+    from .local import ACSF, ChebyshevLAED, CompressedSOAP, SOAPBispectrum
     from .pooling import MomentGSD
 
     keys = []
@@ -112,6 +119,12 @@ def _citation_keys(estimator):
         elif isinstance(step, CompressedSOAP):  # SOAP included, with compression "nu2"
             keys += ["bartok2013", "himanen2020"]
             if step.compression not in ("nu2", "off"):
+                keys.append("darby2022")
+        elif isinstance(step, SOAPBispectrum):
+            keys.append("bartok2013")
+            if step.nu == 4:
+                keys.append("drautz2019")
+            if step.compression != "full":
                 keys.append("darby2022")
         elif isinstance(step, ACSF):
             keys += ["behler2011", "himanen2020"]

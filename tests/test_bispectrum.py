@@ -451,3 +451,13 @@ def test_kernel_shape_checks_hold_without_the_fit_guard():
             est.transform(frames)
         with pytest.raises(ValueError, match="internal shape check"):
             est.transform_with_derivatives(frames)
+
+
+def test_matminer_citations():
+    pytest.importorskip("matminer")
+    from skdesc.matminer import CITATIONS, SkdescFeaturizer
+
+    plain = SkdescFeaturizer(SOAPBispectrum()).citations()
+    assert CITATIONS["bartok2013"] in plain and CITATIONS["drautz2019"] not in plain
+    nu4 = SkdescFeaturizer(SOAPBispectrum(nu=4, compression="element_agnostic")).citations()
+    assert CITATIONS["drautz2019"] in nu4 and CITATIONS["darby2022"] in nu4
