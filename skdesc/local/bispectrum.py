@@ -24,9 +24,11 @@ _COMPRESSIONS = ("full", "element_agnostic")
 class _Tables:
     """Work-vector layout and the couples and dot products that make the features.
 
-    Singles of degree l are stored ``[mu][k]`` (channel k fastest), so the
-    nu = 3 features of one couple and consecutive channels k3 are one run
-    over contiguous memory; a couple's factors are read with stride K.
+    Singles of degree l are stored ``[mu][k]`` (channel k fastest).  Couples
+    come in blocks: the block (l1, k1, l2, L) holds the products of (l1, k1)
+    with (l2, k2) for every k2 from ``k1`` (l1 = l2) or 0 to K - 1, stored
+    ``[mu][k2]``, so that both the block's sums and the nu = 3 features of a
+    couple with consecutive channels k3 run over contiguous memory.
     """
 
     def __init__(self, n_channels, l_max):
@@ -35,11 +37,11 @@ class _Tables:
         for l in range(l_max + 1):
             self.single_offset[l + 1] = self.single_offset[l] + n_channels * (2 * l + 1)
         self.n_work = int(self.single_offset[-1])
-        self.couples = {}  # (l1, k1, l2, k2, L) -> couple index
-        self.couple_rows = []  # (offset a, offset b, offset out, 2L + 1, table)
+        self.blocks = {}  # (l1, k1, l2, L) -> block index
+        self.block_rows = []  # (single a, first single b, offset out, count, 2L + 1, table)
         self.tables = {}  # (l1, l2, L) -> table index
-        self.runs = []  # (couple offset, first single, 2L + 1, count, first feature)
-        self.dots = []  # (couple offset, couple offset, 2L + 1, feature)
+        self.runs = []  # (couple, couple stride, first single, 2L + 1, count, first feature)
+        self.dots = []  # (couple, stride, couple, stride, 2L + 1, feature)
         self.n_features = 0
 
     def single(self, l, k):
@@ -47,28 +49,32 @@ class _Tables:
         return int(self.single_offset[l]) + k
 
     def couple(self, l1, k1, l2, k2, L):
-        key = (l1, k1, l2, k2, L)
-        if key not in self.couples:
+        """(offset, stride) of the coupled product (c_{l1 k1} (x) c_{l2 k2})_L."""
+        k_first = k1 if l1 == l2 else 0
+        key = (l1, k1, l2, L)
+        if key not in self.blocks:
             table = self.tables.setdefault((l1, l2, L), len(self.tables))
-            self.couples[key] = len(self.couple_rows)
-            self.couple_rows.append((self.single(l1, k1), self.single(l2, k2), self.n_work, 2 * L + 1, table))
-            self.n_work += 2 * L + 1
-        return self.couple_rows[self.couples[key]][2]
+            count = self.n_channels - k_first
+            self.blocks[key] = len(self.block_rows)
+            self.block_rows.append((self.single(l1, k1), self.single(l2, k_first), self.n_work, count, 2 * L + 1, table))
+            self.n_work += (2 * L + 1) * count
+        _, _, out, count, _, _ = self.block_rows[self.blocks[key]]
+        return out + (k2 - k_first), count
 
     def run(self, couple, L, k_first, count):
         """Features ``sum_mu couple[mu] c_{L, k, mu}`` for k = k_first .. k_first + count - 1."""
-        self.runs.append((couple, self.single(L, k_first), 2 * L + 1, count, self.n_features))
+        self.runs.append((*couple, self.single(L, k_first), 2 * L + 1, count, self.n_features))
         self.n_features += count
 
     def dot(self, a, b, L):
-        self.dots.append((a, b, 2 * L + 1, self.n_features))
+        self.dots.append((*a, *b, 2 * L + 1, self.n_features))
         self.n_features += 1
 
     def arrays(self):
         """Contiguous int64 / float64 arrays for the kernel."""
-        rows = np.array(self.couple_rows, dtype=np.int64).reshape(-1, 5)
-        runs = np.array(self.runs, dtype=np.int64).reshape(-1, 5)
-        dots = np.array(self.dots, dtype=np.int64).reshape(-1, 4)
+        rows = np.array(self.block_rows, dtype=np.int64).reshape(-1, 6)
+        runs = np.array(self.runs, dtype=np.int64).reshape(-1, 6)
+        dots = np.array(self.dots, dtype=np.int64).reshape(-1, 6)
         order = sorted(self.tables, key=self.tables.get)
         entries = [np.nonzero(real_coupling(*key)) for key in order]
         weights = [real_coupling(*key)[e] for key, e in zip(order, entries)]
@@ -85,26 +91,30 @@ class _Tables:
         return dict(
             single_offset=self.single_offset,
             n_work=int(self.n_work),
-            couple_a=col(rows, 0),
-            couple_b=col(rows, 1),
-            couple_out=col(rows, 2),
-            couple_len=col(rows, 3),
-            couple_table=col(rows, 4),
+            block_a=col(rows, 0),
+            block_b=col(rows, 1),
+            block_out=col(rows, 2),
+            block_count=col(rows, 3),
+            block_len=col(rows, 4),
+            block_table=col(rows, 5),
             table_start=table_start,
-            # the factors are singles: their entry mu is mu * K past (l, k)
+            # both factors are singles, entry mu at mu * K past (l, k)
             entry_i=cat([e[0] for e in entries], np.int64, K),
             entry_j=cat([e[1] for e in entries], np.int64, K),
             entry_k=cat([e[2] for e in entries], np.int64),
             entry_w=cat(weights, np.float64),
             run_a=col(runs, 0),
-            run_b=col(runs, 1),
-            run_len=col(runs, 2),
-            run_count=col(runs, 3),
-            run_first=col(runs, 4),
+            run_stride=col(runs, 1),
+            run_b=col(runs, 2),
+            run_len=col(runs, 3),
+            run_count=col(runs, 4),
+            run_first=col(runs, 5),
             dot_a=col(dots, 0),
-            dot_b=col(dots, 1),
-            dot_len=col(dots, 2),
-            dot_feature=col(dots, 3),
+            dot_a_stride=col(dots, 1),
+            dot_b=col(dots, 2),
+            dot_b_stride=col(dots, 3),
+            dot_len=col(dots, 4),
+            dot_feature=col(dots, 5),
         )
 
 
@@ -461,49 +471,49 @@ class SOAPBispectrum(LocalDescriptor):
         check_shape(self._radial[0], (None, 8, (L + 1) * N), f"{name} radial table")
         check_shape(self._norm, (L + 1, L + 1), f"{name} harmonics norm")
         check_shape(t["single_offset"], (L + 2,), f"{name} single offsets")
-        n_couples = t["couple_a"].shape[0]
-        for key in ("couple_a", "couple_b", "couple_out", "couple_len", "couple_table"):
-            check_shape(t[key], (n_couples,), f"{name} {key}")
+        n_blocks = t["block_a"].shape[0]
+        for key in ("block_a", "block_b", "block_out", "block_count", "block_len", "block_table"):
+            check_shape(t[key], (n_blocks,), f"{name} {key}")
         n_tables = t["table_start"].shape[0] - 1
         check_shape(t["table_start"], (n_tables + 1,), f"{name} table_start")
         n_coupling = int(t["table_start"][-1])
         for key in ("entry_i", "entry_j", "entry_k", "entry_w"):
             check_shape(t[key], (n_coupling,), f"{name} {key}")
         n_runs, n_dots = t["run_a"].shape[0], t["dot_a"].shape[0]
-        for key in ("run_a", "run_b", "run_len", "run_count", "run_first"):
+        for key in ("run_a", "run_stride", "run_b", "run_len", "run_count", "run_first"):
             check_shape(t[key], (n_runs,), f"{name} {key}")
-        for key in ("dot_a", "dot_b", "dot_len", "dot_feature"):
+        for key in ("dot_a", "dot_a_stride", "dot_b", "dot_b_stride", "dot_len", "dot_feature"):
             check_shape(t[key], (n_dots,), f"{name} {key}")
         n_work, n_single = t["n_work"], int(t["single_offset"][-1])
         K = n_groups * N
         bad = n_single != K * (L + 1) ** 2 or int(t["run_count"].sum()) + n_dots != n_features
-        if n_couples and not bad:
+        if n_blocks and not bad:
             starts, stops = t["table_start"][:-1], t["table_start"][1:]
-            bad = bool(np.any(stops <= starts)) or int(t["couple_table"].min()) < 0 or (
-                int(t["couple_table"].max()) >= n_tables
-            )
+            table = t["block_table"]
+            bad = bool(np.any(stops <= starts)) or int(table.min()) < 0 or int(table.max()) >= n_tables
             if not bad:
                 widest = [np.maximum.reduceat(t[key], starts) for key in ("entry_i", "entry_j", "entry_k")]
-                table = t["couple_table"]
                 bad = (
-                    (t["couple_a"] + widest[0][table]).max() >= n_single
-                    or (t["couple_b"] + widest[1][table]).max() >= n_single
-                    or np.any(widest[2][table] >= t["couple_len"])
-                    or (t["couple_out"] + t["couple_len"]).max() > n_work
-                    or min(t["couple_a"].min(), t["couple_b"].min(), t["couple_out"].min()) < 0
+                    (t["block_a"] + widest[0][table]).max() >= n_single
+                    or (t["block_b"] + widest[1][table] + t["block_count"]).max() > n_single
+                    or np.any(widest[2][table] >= t["block_len"])
+                    or (t["block_out"] + t["block_len"] * t["block_count"]).max() > n_work
+                    or min(t["block_a"].min(), t["block_b"].min(), t["block_out"].min(), t["block_count"].min()) < 0
                 )
         if n_runs and not bad:
             bad = (
-                (t["run_a"] + t["run_len"]).max() > n_work
+                (t["run_a"] + (t["run_len"] - 1) * t["run_stride"]).max() >= n_work
                 or (t["run_b"] + (t["run_len"] - 1) * K + t["run_count"]).max() > n_single
                 or (t["run_first"] + t["run_count"]).max() > n_features
-                or min(t["run_a"].min(), t["run_b"].min(), t["run_first"].min()) < 0
+                or min(t["run_a"].min(), t["run_b"].min(), t["run_first"].min(), t["run_stride"].min()) < 0
             )
         if n_dots and not bad:
             bad = (
-                max((t["dot_a"] + t["dot_len"]).max(), (t["dot_b"] + t["dot_len"]).max()) > n_work
+                (t["dot_a"] + (t["dot_len"] - 1) * t["dot_a_stride"]).max() >= n_work
+                or (t["dot_b"] + (t["dot_len"] - 1) * t["dot_b_stride"]).max() >= n_work
                 or t["dot_feature"].max() >= n_features
                 or min(t["dot_a"].min(), t["dot_b"].min(), t["dot_feature"].min()) < 0
+                or min(t["dot_a_stride"].min(), t["dot_b_stride"].min()) < 0
             )
         bad = bad or bool(n_atoms and not (0 <= channel.min() and channel.max() < n_groups))
         bad = bad or bool(n_entries and not (0 <= neighbors.index.min() and neighbors.index.max() < n_atoms))
@@ -515,9 +525,10 @@ class SOAPBispectrum(LocalDescriptor):
         return tuple(
             t[key]
             for key in (
-                "single_offset", "n_work", "couple_a", "couple_b", "couple_out", "couple_len", "couple_table",
-                "table_start", "entry_i", "entry_j", "entry_k", "entry_w", "run_a", "run_b", "run_len", "run_count",
-                "run_first", "dot_a", "dot_b", "dot_len", "dot_feature",
+                "single_offset", "n_work", "block_a", "block_b", "block_out", "block_count", "block_len",
+                "block_table", "table_start", "entry_i", "entry_j", "entry_k", "entry_w", "run_a", "run_stride",
+                "run_b", "run_len", "run_count", "run_first", "dot_a", "dot_a_stride", "dot_b", "dot_b_stride",
+                "dot_len", "dot_feature",
             )
         )
 

@@ -9,11 +9,13 @@ work vector ``V``:
   (element and radial index) and degree l, at ``single_offset[l] + k (2l + 1)``;
 * *couples*: coupled products ``(c_x (x) c_y)_{L mu} = sum R[mu1, mu2, mu]
   c_{x mu1} c_{y mu2}`` of two vectors, from the sparse real coupling tables
-  (:func:`skdesc._wigner.real_coupling`), each at its own offset.
+  (:func:`skdesc._wigner.real_coupling`), in blocks of one x and consecutive
+  channels of y.
 
-Every feature is then one dot product ``sum_mu V[a + mu] V[b + mu]`` of two
-vectors of the same degree (a couple with a single: nu = 3; two couples:
-nu = 4).  The tables (which couples, which dot products) are built once in
+Every feature is then one dot product of two vectors of the same degree (a
+couple with a single: nu = 3, in runs over consecutive channels of the
+single; two couples: nu = 4).  Vectors are strided: singles by the number
+of channels K, couples by their block's width.  The tables (which couples, which dot products) are built once in
 ``fit``; the kernel only follows them.
 """
 
@@ -53,22 +55,31 @@ def _expand_centre(
 
 @njit(cache=True, nogil=True, inline="always")
 def _fill_couples(
-    work, couple_a, couple_b, couple_out, couple_len, couple_table, table_start, entry_i, entry_j, entry_k, entry_w
+    work, block_a, block_b, block_out, block_count, block_len, block_table, table_start, entry_i, entry_j, entry_k,
+    entry_w,
 ):
-    """Fill every couple of ``work`` from the singles it is built from."""
-    for c in range(couple_a.shape[0]):
-        out = couple_out[c]
-        for mu in range(couple_len[c]):
-            work[out + mu] = 0.0
-        a = couple_a[c]
-        b = couple_b[c]
-        t = couple_table[c]
+    """Fill every block of couples of ``work`` from the singles."""
+    for c in range(block_a.shape[0]):
+        out = block_out[c]
+        count = block_count[c]
+        for q in range(block_len[c] * count):
+            work[out + q] = 0.0
+        a = block_a[c]
+        b = block_b[c]
+        t = block_table[c]
         for e in range(table_start[t], table_start[t + 1]):
-            work[out + entry_k[e]] += entry_w[e] * work[a + entry_i[e]] * work[b + entry_j[e]]
+            x = entry_w[e] * work[a + entry_i[e]]
+            source = b + entry_j[e]
+            target = out + entry_k[e] * count
+            for k in range(count):
+                work[target + k] += x * work[source + k]
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _features(work, K, run_a, run_b, run_len, run_count, run_first, dot_a, dot_b, dot_len, dot_feature, row):
+def _features(
+    work, K, run_a, run_stride, run_b, run_len, run_count, run_first, dot_a, dot_a_stride, dot_b, dot_b_stride,
+    dot_len, dot_feature, row,
+):
     """row[f] = the dot products of the runs (nu = 3) and of the couple pairs (nu = 4)."""
     for r in range(run_a.shape[0]):
         f0 = run_first[r]
@@ -76,17 +87,20 @@ def _features(work, K, run_a, run_b, run_len, run_count, run_first, dot_a, dot_b
         for t in range(count):
             row[f0 + t] = 0.0
         a = run_a[r]
+        stride = run_stride[r]
         for mu in range(run_len[r]):
-            x = work[a + mu]
+            x = work[a + mu * stride]
             base = run_b[r] + mu * K
             for t in range(count):
                 row[f0 + t] += x * work[base + t]
     for d in range(dot_a.shape[0]):
         a = dot_a[d]
         b = dot_b[d]
+        sa = dot_a_stride[d]
+        sb = dot_b_stride[d]
         total = 0.0
         for mu in range(dot_len[d]):
-            total += work[a + mu] * work[b + mu]
+            total += work[a + mu * sa] * work[b + mu * sb]
         row[dot_feature[d]] = total
 
 
@@ -106,23 +120,27 @@ def bispectrum_kernel(
     radial_inv_width,
     single_offset,
     n_work,
-    couple_a,
-    couple_b,
-    couple_out,
-    couple_len,
-    couple_table,
+    block_a,
+    block_b,
+    block_out,
+    block_count,
+    block_len,
+    block_table,
     table_start,
     entry_i,
     entry_j,
     entry_k,
     entry_w,
     run_a,
+    run_stride,
     run_b,
     run_len,
     run_count,
     run_first,
     dot_a,
+    dot_a_stride,
     dot_b,
+    dot_b_stride,
     dot_len,
     dot_feature,
     out,
@@ -145,20 +163,22 @@ def bispectrum_kernel(
         the number of singles (the couples follow them).
     n_work : int
         Length of the work vector (singles and couples).
-    couple_a, couple_b, couple_out, couple_len, couple_table : (n_couples,) int64
-        Offsets of the two single factors (at mu = 0) and of the product, the
-        product's length 2L + 1 and its coupling table (l1, l2, L).
+    block_a, block_b, block_out, block_count, block_len, block_table : (n_blocks,) int64
+        Blocks of couples: the single (l1, k1) at ``a``, the first single
+        (l2, k2) at ``b`` and ``count`` consecutive channels k2; products
+        ``[mu][k2]`` at ``out`` (2L + 1 = ``len`` rows); coupling table
+        (l1, l2, L).
     table_start : (n_tables + 1,) int64
         Table t is the coupling entries ``table_start[t]:table_start[t + 1]``.
     entry_i, entry_j, entry_k : int64, entry_w : float64
         Sparse coupling entries (nonzero ``R[mu1, mu2, mu]``, with
         ``entry_i = mu1 K``, ``entry_j = mu2 K``, ``entry_k = mu``):
-        ``product[k] += w * a[i] * b[j]``.
-    run_a, run_b, run_len, run_count, run_first : (n_runs,) int64
-        nu = 3 runs: ``out[first + t] = sum_{mu < len} V[a + mu] V[b + mu K + t]``
+        ``product[mu, k2] += w * a[mu1] * b[mu2, k2]``.
+    run_a, run_stride, run_b, run_len, run_count, run_first : (n_runs,) int64
+        nu = 3 runs: ``out[first + t] = sum_{mu < len} V[a + mu stride] V[b + mu K + t]``
         for ``t < count``.
-    dot_a, dot_b, dot_len, dot_feature : (n_dots,) int64
-        nu = 4 features: ``out[feature] = sum_{mu < len} V[a + mu] V[b + mu]``.
+    dot_a, dot_a_stride, dot_b, dot_b_stride, dot_len, dot_feature : (n_dots,) int64
+        nu = 4 features: ``out[feature] = sum_{mu < len} V[a + mu sa] V[b + mu sb]``.
     out : (n_atoms, n_features) float64
     """
     n_atoms = first.shape[0] - 1
@@ -176,10 +196,13 @@ def bispectrum_kernel(
             harmonics_norm, radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, work,
         )
         _fill_couples(
-            work, couple_a, couple_b, couple_out, couple_len, couple_table, table_start, entry_i, entry_j, entry_k,
-            entry_w,
+            work, block_a, block_b, block_out, block_count, block_len, block_table, table_start, entry_i, entry_j,
+            entry_k, entry_w,
         )
-        _features(work, K, run_a, run_b, run_len, run_count, run_first, dot_a, dot_b, dot_len, dot_feature, out[i])
+        _features(
+            work, K, run_a, run_stride, run_b, run_len, run_count, run_first, dot_a, dot_a_stride, dot_b,
+            dot_b_stride, dot_len, dot_feature, out[i],
+        )
 
 
 @njit(cache=True, nogil=True)
@@ -198,23 +221,27 @@ def bispectrum_derivatives_kernel(
     radial_inv_width,
     single_offset,
     n_work,
-    couple_a,
-    couple_b,
-    couple_out,
-    couple_len,
-    couple_table,
+    block_a,
+    block_b,
+    block_out,
+    block_count,
+    block_len,
+    block_table,
     table_start,
     entry_i,
     entry_j,
     entry_k,
     entry_w,
     run_a,
+    run_stride,
     run_b,
     run_len,
     run_count,
     run_first,
     dot_a,
+    dot_a_stride,
     dot_b,
+    dot_b_stride,
     dot_len,
     dot_feature,
     pair_first,
@@ -258,10 +285,13 @@ def bispectrum_derivatives_kernel(
             harmonics_norm, radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, work,
         )
         _fill_couples(
-            work, couple_a, couple_b, couple_out, couple_len, couple_table, table_start, entry_i, entry_j, entry_k,
-            entry_w,
+            work, block_a, block_b, block_out, block_count, block_len, block_table, table_start, entry_i, entry_j,
+            entry_k, entry_w,
         )
-        _features(work, K, run_a, run_b, run_len, run_count, run_first, dot_a, dot_b, dot_len, dot_feature, out[i])
+        _features(
+            work, K, run_a, run_stride, run_b, run_len, run_count, run_first, dot_a, dot_a_stride, dot_b,
+            dot_b_stride, dot_len, dot_feature, out[i],
+        )
         q0 = pair_first[i]
         n_pairs = pair_first[i + 1] - q0
         own = pair_own[i] - q0
@@ -296,32 +326,39 @@ def bispectrum_derivatives_kernel(
             for c in range(3):
                 dwork[:n_single] = dsingle[q, c]
                 # couples: d(a (x) b) = da (x) b + a (x) db
-                for cp in range(couple_a.shape[0]):
-                    o = couple_out[cp]
-                    for mu in range(couple_len[cp]):
-                        dwork[o + mu] = 0.0
-                    a = couple_a[cp]
-                    b = couple_b[cp]
-                    t = couple_table[cp]
+                for cp in range(block_a.shape[0]):
+                    o = block_out[cp]
+                    count = block_count[cp]
+                    for k in range(block_len[cp] * count):
+                        dwork[o + k] = 0.0
+                    a = block_a[cp]
+                    b = block_b[cp]
+                    t = block_table[cp]
                     for e in range(table_start[t], table_start[t + 1]):
-                        ia = a + entry_i[e]
-                        jb = b + entry_j[e]
-                        dwork[o + entry_k[e]] += entry_w[e] * (dwork[ia] * work[jb] + work[ia] * dwork[jb])
+                        x = entry_w[e] * work[a + entry_i[e]]
+                        dx = entry_w[e] * dwork[a + entry_i[e]]
+                        source = b + entry_j[e]
+                        target = o + entry_k[e] * count
+                        for k in range(count):
+                            dwork[target + k] += dx * work[source + k] + x * dwork[source + k]
                 row = dout[q0 + q, c]
                 for rr in range(run_a.shape[0]):
                     f0 = run_first[rr]
                     count = run_count[rr]
                     a = run_a[rr]
+                    stride = run_stride[rr]
                     for mu in range(run_len[rr]):
-                        x = work[a + mu]
-                        dx = dwork[a + mu]
+                        x = work[a + mu * stride]
+                        dx = dwork[a + mu * stride]
                         base = run_b[rr] + mu * K
                         for t in range(count):
                             row[f0 + t] += dx * work[base + t] + x * dwork[base + t]
                 for d in range(dot_a.shape[0]):
                     a = dot_a[d]
                     b = dot_b[d]
+                    sa = dot_a_stride[d]
+                    sb = dot_b_stride[d]
                     total = 0.0
                     for mu in range(dot_len[d]):
-                        total += dwork[a + mu] * work[b + mu] + work[a + mu] * dwork[b + mu]
+                        total += dwork[a + mu * sa] * work[b + mu * sb] + work[a + mu * sa] * dwork[b + mu * sb]
                     row[dot_feature[d]] = total
