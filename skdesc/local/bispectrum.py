@@ -118,10 +118,6 @@ class _Tables:
         )
 
 
-def _triangle(l1, l2, l3):
-    return abs(l1 - l2) <= l3 <= l1 + l2
-
-
 @lru_cache(maxsize=None)
 def _independent_couplings(l1, l2, l3, l4, same):
     """Intermediate degrees L of ((x1 x2)_L (x3 x4)_L) that are linearly independent, lowest L first.
@@ -290,6 +286,8 @@ class SOAPBispectrum(LocalDescriptor):
     feature_names_out_ : ndarray of str
         ``bispectrum[nu3|a|b|c]`` and ``bispectrum[nu4|a|b|L=..|c|d]``, items
         named ``Z=..,n=..,l=..`` (``n=..,l=..`` when element-agnostic).
+        Order: nu = 3 by (l1, l2, l3), then k1, k2, k3; nu = 4 by the sorted
+        items (l first, then k = element position * n_max + n), then L.
 
     Notes
     -----
