@@ -7,6 +7,7 @@ from .composition import ElementFractions
 from .local import (
     ACSF,
     SOAP,
+    SOAPBispectrum,
     BondAngleStatistics,
     BondLengthStatistics,
     CartesianInvariants,
@@ -54,6 +55,7 @@ __all__ = [
     "MinPooling",
     "MomentGSD",
     "SOAP",
+    "SOAPBispectrum",
     "SpeciesPooling",
     "StatisticPooling",
     "StructureKernel",

@@ -54,6 +54,13 @@ CITATIONS = {
         "  journal = {npj Computational Materials},\n  volume = {8},\n  number = {1},\n"
         "  pages = {166},\n  year = {2022},\n  doi = {10.1038/s41524-022-00847-y}\n}"
     ),
+    "drautz2019": (
+        "@article{drautz2019,\n"
+        "  author = {Drautz, Ralf},\n"
+        "  title = {Atomic cluster expansion for accurate and transferable interatomic potentials},\n"
+        "  journal = {Physical Review B},\n  volume = {99},\n  number = {1},\n"
+        "  pages = {014104},\n  year = {2019},\n  doi = {10.1103/PhysRevB.99.014104}\n}"
+    ),
     "gharakhanyan2023": (
         "@misc{gharakhanyan2023,\n"
         "  author = {Gharakhanyan, Vahe and Aalto, Max S. and Alsoulah, Aminah and "

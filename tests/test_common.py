@@ -30,6 +30,7 @@ CHEAP = {
     "BondLengthStatistics": dict(cutoff=3.2),
     "BondAngleStatistics": dict(cutoff=3.2, n_bins=3),
     "CartesianInvariants": dict(r_cut=4.0, n_radial=2),
+    "SOAPBispectrum": dict(r_cut=4.0, n_max=2, l_max=2, nu=3),
 }
 
 def _builtin_descriptors():

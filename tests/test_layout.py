@@ -66,8 +66,8 @@ TOP_LEVEL = [
     "ACSF", "AtomicDerivatives", "AtomicFeatures", "BondAngleStatistics", "BondLengthStatistics", "CartesianInvariants",
     "ChebyshevLAED", "CompressedSOAP", "CoordinationNumber", "ElementFractions", "Frame",
     "FunctionalIndependenceSelector", "HistogramPooling", "MaxPooling", "MeanPooling", "MinPooling",
-    "MomentGSD", "SOAP", "SpeciesPooling", "StatisticPooling", "StructureKernel", "StructureKernelRidge",
-    "SumPooling", "config_context", "get_config", "gsd_space", "neighbor_list", "set_config",
+    "MomentGSD", "SOAP", "SOAPBispectrum", "SpeciesPooling", "StatisticPooling", "StructureKernel",
+    "StructureKernelRidge", "SumPooling", "config_context", "get_config", "gsd_space", "neighbor_list", "set_config",
     "structure_kernel", "to_frames", "all_estimators",
 ]  # fmt: skip
 

@@ -23,6 +23,7 @@ from skdesc import (
     CartesianInvariants,
     SOAP,
     AtomicFeatures,
+    SOAPBispectrum,
     BondAngleStatistics,
     BondLengthStatistics,
     ChebyshevLAED,
@@ -67,6 +68,11 @@ ESTIMATORS = {
         )
         for mode in COMPRESSIONS
     },
+    "SOAPBispectrum": (lambda: SOAPBispectrum(**_soap_kwargs()), "structures"),
+    "SOAPBispectrum[nu4]": (
+        lambda: SOAPBispectrum(nu=4, compression="element_agnostic", **_soap_kwargs()),
+        "structures",
+    ),
     "ACSF": (lambda: ACSF(r_cut=3.0, g2_params=[[1.0, 0.0]], g3_params=[1.0], g4_params=[[0.1, 1.0, 1.0]]), "structures"),
     "ACSF[weighted]": (lambda: ACSF(r_cut=3.0, g2_params=[[1.0, 0.0]], compression="weighted"), "structures"),
     "CoordinationNumber": (lambda: CoordinationNumber(cutoff=1.6), "structures"),
@@ -152,13 +158,19 @@ _ALTERNATIVES = {
     "n_environments": 7,
     "tol": 1e-3,
     "invariants": "all",
+    "l_max_nu3": 1,
+    "l_max_nu4": 1,
 }
 
 
 def _alternative(name, value, estimator):
     if name == "compression":
         options = ["nu1mu1", "mu2"] if isinstance(estimator, ACSF) else ["mu2", "nu1mu1*"]
+        if isinstance(estimator, SOAPBispectrum):
+            options = ["full", "element_agnostic"]
         return options[0] if value != options[0] else options[1]
+    if name == "nu":  # SOAPBispectrum: 3 or 4
+        return 7 - value
     if name == "normalize":
         return {True: False, False: True, "fraction": "count", "dscribe": "kernel"}[value]
     if name in _ALTERNATIVES and _ALTERNATIVES[name] != value:
@@ -383,6 +395,9 @@ _INVALID = {
     "max_order": [2, 5, "3"],
     "invariants": ["bogus", 3],
     "mix_channels": ["yes", 1],
+    "nu": [2, 5, 3.0, "3"],
+    "l_max_nu3": [-1, 3, 1.5, "1"],
+    "l_max_nu4": [-1, 21, 1.5, "1"],
 }
 
 

@@ -4,6 +4,7 @@ from ._projection import gram_from_projection
 from .acsf import ACSF
 from .base import LocalDescriptor, NeighborRequest, all_descriptors
 from .cartesian import CartesianInvariants
+from .bispectrum import SOAPBispectrum
 from .chebyshev import ChebyshevLAED
 from .geometric import BondAngleStatistics, BondLengthStatistics, CoordinationNumber
 from .soap import SOAP, CompressedSOAP
@@ -20,5 +21,6 @@ __all__ = [
     "CompressedSOAP",
     "CoordinationNumber",
     "SOAP",
+    "SOAPBispectrum",
     "gram_from_projection",
 ]
