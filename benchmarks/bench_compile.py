@@ -48,6 +48,8 @@ DESCRIPTORS = {
     "CoordinationNumber": ("CoordinationNumber", dict(cutoff=3.0)),
     "BondLengthStatistics": ("BondLengthStatistics", dict(cutoff=3.0)),
     "BondAngleStatistics": ("BondAngleStatistics", dict(cutoff=3.5)),
+    "SOAPBispectrum": ("SOAPBispectrum", dict(r_cut=4.0, n_max=2, l_max=2, sigma=0.5)),
+    "CartesianInvariants": ("CartesianInvariants", dict(r_cut=4.0, n_radial=2)),
 }
 
 
