@@ -109,7 +109,8 @@ def _batch_lists(positions, offsets, cells, pbc, cutoff, min_distance, half_belo
             continue
         count = nbr.shape[0]
         if n + count > cap:
-            cap = max(2 * cap, n + count)
+            # extrapolate from the atoms done so far, so a batch regrows about once
+            cap = max(2 * cap, n + count, int(1.1 * (n + count) * n_atoms / b) + 16)
             grown = np.empty(cap, dtype=np.int64)
             _copy_into(index[:n], grown, 0)
             index = grown

@@ -11,6 +11,22 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def _add_values(row, start, x, scale, order):
+    """row[start + n] += scale * T_n(x) for n = 0..order (the values-only path, without slopes)."""
+    t_prev = 1.0
+    row[start] += scale
+    if order == 0:
+        return
+    t_curr = x
+    row[start + 1] += scale * x
+    for n in range(2, order + 1):
+        t_next = 2.0 * x * t_curr - t_prev
+        row[start + n] += scale * t_next
+        t_prev = t_curr
+        t_curr = t_next
+
+
+@njit(cache=True, nogil=True)
 def _add_series(row, add_values, dv, target, centre, start, x, dx, scale, dscale, order, gradients):
     """Add ``scale * T_n(x)`` (n = 0..order) to ``row[start + n]`` if ``add_values``; with ``gradients`` its gradient.
 
@@ -116,12 +132,16 @@ def chebyshev_kernel(
                         u = vectors[p, c] / d
                         dx[c] = 2.0 / rad_cutoff * u
                         dscale[c] = dfc * u
-                _add_series(row, True, dvalues, target, centre, 0, x, dx, fc, dscale, rad_order, gradients)
-                if weighted:
-                    if gradients:
+                if not gradients:
+                    _add_values(row, 0, x, fc, rad_order)
+                    if weighted:
+                        _add_values(row, block, x, w * fc, rad_order)
+                else:
+                    _add_series(row, True, dvalues, target, centre, 0, x, dx, fc, dscale, rad_order, True)
+                    if weighted:
                         for c in range(3):
                             dscale[c] *= w
-                    _add_series(row, True, dvalues, target, centre, block, x, dx, w * fc, dscale, rad_order, gradients)
+                        _add_series(row, True, dvalues, target, centre, block, x, dx, w * fc, dscale, rad_order, True)
             if d <= ang_cutoff:
                 for c in range(3):
                     unit[n_sel, c] = vectors[p, c] / d
@@ -139,9 +159,9 @@ def chebyshev_kernel(
                 f = fc_ang[j] * fc_ang[k]
                 ww = w_ang[j] * w_ang[k]
                 if not gradients:
-                    _add_series(row, True, dvalues, 0, 0, n_rad, cos_t, dx, f, dscale, ang_order, False)
+                    _add_values(row, n_rad, cos_t, f, ang_order)
                     if weighted:
-                        _add_series(row, True, dvalues, 0, 0, block + n_rad, cos_t, dx, ww * f, dscale, ang_order, False)
+                        _add_values(row, block + n_rad, cos_t, ww * f, ang_order)
                     continue
                 # moving neighbour j (which also adds the values), then neighbour k
                 for side in range(2):
