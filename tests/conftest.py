@@ -12,7 +12,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pytest
+from ase import Atoms
+from ase.build import bulk, molecule
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SKDESC_SHARED", ROOT.parent / "shared"))
@@ -86,3 +89,27 @@ else:
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     settings.load_profile("skdesc")
+
+
+# small structures shared by the derivative tests of several descriptors
+@pytest.fixture(scope="module")
+def ethanol():
+    atoms = molecule("CH3CH2OH")
+    atoms.rattle(0.05, seed=2)
+    return atoms
+
+
+@pytest.fixture(scope="module")
+def small_cell():
+    """A rattled two-element cell much smaller than the cutoff (many images)."""
+    atoms = bulk("NaCl", "rocksalt", a=4.0).repeat((1, 1, 2))
+    atoms.rattle(0.1, seed=1)
+    return atoms
+
+
+@pytest.fixture(scope="module")
+def skewed_slab():
+    rng = np.random.default_rng(3)
+    cell = np.array([[3.2, 0.0, 0.0], [1.1, 3.0, 0.0], [0.3, 0.4, 9.0]])
+    positions = rng.uniform(0, 1, (5, 3)) @ cell
+    return Atoms("SiSiOOO", positions=positions, cell=cell, pbc=[True, True, False])

@@ -418,29 +418,6 @@ def test_derivatives_match_finite_differences(structure, nu, compression, reques
     np.testing.assert_allclose(analytic.sum(axis=1), 0.0, atol=1e-10 * np.abs(analytic).max())
 
 
-@pytest.fixture(scope="module")
-def ethanol():
-    atoms = molecule("CH3CH2OH")
-    atoms.rattle(0.05, seed=2)
-    return atoms
-
-
-@pytest.fixture(scope="module")
-def small_cell():
-    """A rattled two-element cell smaller than the cutoff (each atom meets its own images)."""
-    atoms = bulk("NaCl", "rocksalt", a=4.0).repeat((1, 1, 2))
-    atoms.rattle(0.1, seed=1)
-    return atoms
-
-
-@pytest.fixture(scope="module")
-def skewed_slab():
-    rng = np.random.default_rng(3)
-    cell = np.array([[3.2, 0.0, 0.0], [1.1, 3.0, 0.0], [0.3, 0.4, 9.0]])
-    positions = rng.uniform(0, 1, (5, 3)) @ cell
-    return Atoms("SiSiOOO", positions=positions, cell=cell, pbc=[True, True, False])
-
-
 def test_kernel_shape_checks_hold_without_the_fit_guard():
     # bypass the "parameters changed since fit" guard: the checks before the numba calls still refuse
     frames = [molecule("H2O")]

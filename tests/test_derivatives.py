@@ -2,8 +2,6 @@
 
 import numpy as np
 import pytest
-from ase import Atoms
-from ase.build import bulk, molecule
 
 from skdesc import AtomicDerivatives, ChebyshevLAED, config_context
 
@@ -40,29 +38,6 @@ def assert_matches_finite_differences(descriptor, atoms, rtol=1e-6):
     error = np.abs(analytic - numeric).max() / scale
     assert error < rtol, error
     return analytic
-
-
-@pytest.fixture(scope="module")
-def ethanol():
-    atoms = molecule("CH3CH2OH")
-    atoms.rattle(0.05, seed=2)
-    return atoms
-
-
-@pytest.fixture(scope="module")
-def small_cell():
-    """A rattled two-element cell much smaller than the cutoff (many images)."""
-    atoms = bulk("NaCl", "rocksalt", a=4.0).repeat((1, 1, 2))
-    atoms.rattle(0.1, seed=1)
-    return atoms
-
-
-@pytest.fixture(scope="module")
-def skewed_slab():
-    rng = np.random.default_rng(3)
-    cell = np.array([[3.2, 0.0, 0.0], [1.1, 3.0, 0.0], [0.3, 0.4, 9.0]])
-    positions = rng.uniform(0, 1, (5, 3)) @ cell
-    return Atoms("SiSiOOO", positions=positions, cell=cell, pbc=[True, True, False])
 
 
 @pytest.mark.parametrize("structure", ["ethanol", "small_cell", "skewed_slab"])
