@@ -4,6 +4,8 @@ One kernel gives the values and, on request, the gradients: each neighbour
 term evaluates the Chebyshev series together with its slope
 (T_n' = 2 T_{n-1} + 2 x T'_{n-1} - T'_{n-2}), so values and gradients come
 from the same arithmetic, and the values are the same with or without them.
+Without gradients only the values' recurrence runs (``_add_values``): the
+slope terms cost as much again.
 """
 
 import numpy as np
@@ -27,8 +29,8 @@ def _add_values(row, start, x, scale, order):
 
 
 @njit(cache=True, nogil=True)
-def _add_series(row, add_values, dv, target, centre, start, x, dx, scale, dscale, order, gradients):
-    """Add ``scale * T_n(x)`` (n = 0..order) to ``row[start + n]`` if ``add_values``; with ``gradients`` its gradient.
+def _add_series(row, add_values, dv, target, centre, start, x, dx, scale, dscale, order):
+    """Add the gradient of ``scale * T_n(x)`` (n = 0..order) and, if ``add_values``, the values to ``row[start + n]``.
 
     The gradient, ``dscale T_n + scale T_n' dx`` with the (3,) gradients
     ``dx``, ``dscale`` of x and scale w.r.t. the moving atom, is added to
@@ -49,11 +51,10 @@ def _add_series(row, add_values, dv, target, centre, start, x, dx, scale, dscale
             dt_prev, dt_curr = dt_curr, dt_next
         if add_values:
             row[start + n] += scale * t_curr
-        if gradients:
-            for c in range(3):
-                g = dscale[c] * t_curr + scale * dt_curr * dx[c]
-                dv[target, c, start + n] += g
-                dv[centre, c, start + n] -= g
+        for c in range(3):
+            g = dscale[c] * t_curr + scale * dt_curr * dx[c]
+            dv[target, c, start + n] += g
+            dv[centre, c, start + n] -= g
 
 
 @njit(cache=True, nogil=True)
@@ -137,11 +138,11 @@ def chebyshev_kernel(
                     if weighted:
                         _add_values(row, block, x, w * fc, rad_order)
                 else:
-                    _add_series(row, True, dvalues, target, centre, 0, x, dx, fc, dscale, rad_order, True)
+                    _add_series(row, True, dvalues, target, centre, 0, x, dx, fc, dscale, rad_order)
                     if weighted:
                         for c in range(3):
                             dscale[c] *= w
-                        _add_series(row, True, dvalues, target, centre, block, x, dx, w * fc, dscale, rad_order, True)
+                        _add_series(row, True, dvalues, target, centre, block, x, dx, w * fc, dscale, rad_order)
             if d <= ang_cutoff:
                 for c in range(3):
                     unit[n_sel, c] = vectors[p, c] / d
@@ -170,11 +171,11 @@ def chebyshev_kernel(
                     for c in range(3):
                         dx[c] = (unit[o, c] - cos_t * unit[m, c]) / r_ang[m]
                         dscale[c] = dfc_ang[m] * fc_ang[o] * unit[m, c]
-                    _add_series(row, side == 0, dvalues, pair_ang[m], centre, n_rad, cos_t, dx, f, dscale, ang_order, True)
+                    _add_series(row, side == 0, dvalues, pair_ang[m], centre, n_rad, cos_t, dx, f, dscale, ang_order)
                     if weighted:
                         for c in range(3):
                             dscale[c] *= ww
                         _add_series(
                             row, side == 0, dvalues, pair_ang[m], centre, block + n_rad, cos_t, dx, ww * f, dscale,
-                            ang_order, True,
+                            ang_order,
                         )
