@@ -28,7 +28,9 @@ from pathlib import Path
 
 import _harness as h
 
-SCRIPTS = ("bench_laed", "bench_soap", "bench_derivatives", "bench_information", "bench_memory", "bench_compile")
+SCRIPTS = (
+    "bench_laed", "bench_soap", "bench_bispectrum", "bench_derivatives", "bench_information", "bench_memory", "bench_compile",
+)
 HERE = Path(__file__).resolve().parent
 
 

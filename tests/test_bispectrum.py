@@ -399,6 +399,25 @@ def test_parameter_errors():
         SOAPBispectrum(nu=4, n_max=4, l_max=4).fit([molecule("CH3CH2OH")])
 
 
+@pytest.mark.parametrize("nu", [3, 4])
+def test_blocks_of_centres_and_half_lists_give_the_same_values(nu, monkeypatch):
+    # default: the 8-atom cell is one block expanded from a half list (each pair once, both ends);
+    # a block limit of 3 centres splits it into blocks over full lists (pairs across blocks from each end)
+    atoms = _alloy()
+    molecule_ = molecule("CH3CH2OH")
+    params = dict(r_cut=3.0, n_max=2, l_max=2, sigma=0.5, nu=nu, species=["H", "C", "O", "Cr", "Fe", "Ni"])
+    est = SOAPBispectrum(**params).fit([atoms])
+    one_block = est.transform([atoms, molecule_]).values
+    one_block_d = est.transform_with_derivatives([atoms])[1].values
+    monkeypatch.setattr(est, "_block_limit", lambda: 3)
+    blocks = est.transform([atoms, molecule_]).values
+    blocks_d = est.transform_with_derivatives([atoms])[1].values
+    scale = np.abs(one_block).max()
+    np.testing.assert_allclose(blocks, one_block, rtol=0, atol=1e-13 * scale)
+    np.testing.assert_allclose(blocks_d, one_block_d, rtol=0, atol=1e-12 * np.abs(one_block_d).max())
+    assert np.abs(one_block).min() < scale  # not a constant output
+
+
 # --------------------------------------------------------------- derivatives
 @pytest.mark.parametrize(
     "structure, nu, compression",

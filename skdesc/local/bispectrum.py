@@ -445,7 +445,17 @@ class SOAPBispectrum(LocalDescriptor):
         return float(self.r_cut) + float(self.sigma) * _PADDING
 
     def _neighbor_request(self):
-        return NeighborRequest(cutoff=self._cutoff(), cutoff_name="r_cut (the list reaches r_cut + 3.72 sigma)")
+        return NeighborRequest(
+            cutoff=self._cutoff(),
+            cutoff_name="r_cut (the list reaches r_cut + 3.72 sigma)",
+            half_below=self._block_limit(),
+        )
+
+    def _block_limit(self):
+        """Centres whose coefficients the kernels hold at once (a few MiB); smaller structures get half lists."""
+        n_lm = (int(self.l_max) + 1) ** 2
+        n_channels = int(self.n_max) * (1 if self.compression == "element_agnostic" else len(self.species_))
+        return int(soap_kernel.half_list_limit(n_lm, n_channels, 0))
 
     def _channels(self, batch):
         if self.compression == "element_agnostic":
@@ -463,6 +473,11 @@ class SOAPBispectrum(LocalDescriptor):
         n_entries = neighbors.index.shape[0]
         check_shape(neighbors.vectors, (n_entries, 3), f"{name} neighbour vectors")
         check_shape(neighbors.distances, (n_entries,), f"{name} neighbour distances")
+        check_shape(neighbors.shifts, (n_entries, 3), f"{name} neighbour shifts")
+        n_structures = batch.offsets.shape[0] - 1
+        check_shape(neighbors.half, (n_structures,), f"{name} half-list flags")
+        if batch.offsets[0] != 0 or batch.offsets[-1] != n_atoms or np.any(np.diff(batch.offsets) < 0):
+            raise ValueError(f"internal shape check failed: {name} structure offsets")
         check_shape(channel, (n_atoms,), f"{name} density channels")
         check_shape(self._radial[0], (None, 8, (L + 1) * N), f"{name} radial table")
         check_shape(self._norm, (L + 1, L + 1), f"{name} harmonics norm")
@@ -539,6 +554,10 @@ class SOAPBispectrum(LocalDescriptor):
             neighbors.index,
             neighbors.vectors,
             neighbors.distances,
+            neighbors.shifts,
+            neighbors.half,
+            batch.offsets,
+            self._block_limit(),
             channel,
             np.ones(len(channel)),
             float(self.center_weight),
@@ -572,6 +591,10 @@ class SOAPBispectrum(LocalDescriptor):
             neighbors.index,
             neighbors.vectors,
             neighbors.distances,
+            neighbors.shifts,
+            neighbors.half,
+            batch.offsets,
+            self._block_limit(),
             channel,
             np.ones(len(channel)),
             float(self.center_weight),

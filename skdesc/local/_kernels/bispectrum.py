@@ -22,35 +22,58 @@ of channels K, couples by their block's width.  The tables (which couples, which
 import numpy as np
 from numba import njit
 
+from ...neighbors._search import _positive_shift
 from .soap import _radial_values, _radial_values_and_slopes
 from .spherical import real_harmonics
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _expand_centre(
-    i, first, index, vectors, distances, channel, atom_weight, center_weight, n_max, l_max, harmonics_norm,
-    radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, work,
+def _add_terms(row, harmonics, radial, weight, parity, k0, K, n_max, l_max, single_offset):
+    """row[single_offset[l] + mu K + k0 + n] += weight (-1)^(l parity) Y_{l mu} R_{n l}: one neighbour's terms."""
+    for l in range(l_max + 1):
+        factor = -weight if parity and l % 2 else weight
+        for mu in range(2 * l + 1):
+            y = factor * harmonics[l * l + mu]
+            base = single_offset[l] + mu * K + k0
+            for n in range(n_max):
+                row[base + n] += y * radial[l * n_max + n]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _expand_block(
+    a0, c0, c1, first, index, vectors, distances, shifts, channel, atom_weight, center_weight, n_max, l_max,
+    harmonics_norm, radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, singles,
 ):
-    """Add centre ``i``'s density coefficients to ``work`` (zeroed singles, layout ``[l][mu][k]``)."""
+    """singles[i - c0] = the density coefficients of the centres ``a0 + c0 .. a0 + c1 - 1`` (layout ``[l][mu][k]``).
+
+    ``a0`` is the structure's first atom.  A pair of centres of the block is
+    expanded once and added to both ends (Y_lm(-u) = (-1)^l Y_lm(u)); its
+    reverse entry, present in a full list, is skipped, so the list may be
+    half or full (half only if the structure fits in one block).
+    """
     K = single_offset[1]
-    # the centre's own Gaussian: r = 0, only l = 0 survives (Y_00 = norm[0, 0])
-    weight = center_weight * atom_weight[i] * harmonics_norm[0, 0]
-    for n in range(n_max):
-        work[single_offset[0] + channel[i] * n_max + n] += weight * radial_zero[n]
-    for p in range(first[i], first[i + 1]):
-        r = distances[p]
-        inv = 1.0 / r
-        real_harmonics(vectors[p, 0] * inv, vectors[p, 1] * inv, vectors[p, 2] * inv, l_max, harmonics_norm, harmonics)
-        _radial_values(radial_tab, radial_inv_width, r, radial)
-        j = index[p]
-        w = atom_weight[j]
-        k0 = channel[j] * n_max
-        for l in range(l_max + 1):
-            for mu in range(2 * l + 1):
-                y = w * harmonics[l * l + mu]
-                base = single_offset[l] + mu * K + k0
-                for n in range(n_max):
-                    work[base + n] += y * radial[l * n_max + n]
+    singles[: c1 - c0] = 0.0
+    for i in range(c0, c1):
+        row_i = singles[i - c0]
+        k_i = channel[a0 + i] * n_max
+        w_i = atom_weight[a0 + i]
+        # the centre's own Gaussian: r = 0, only l = 0 survives (Y_00 = norm[0, 0])
+        weight = center_weight * w_i * harmonics_norm[0, 0]
+        for n in range(n_max):
+            row_i[single_offset[0] + k_i + n] += weight * radial_zero[n]
+        for p in range(first[a0 + i], first[a0 + i + 1]):
+            j = index[p] - a0
+            both = c0 <= j < c1
+            if both and (j < i or (j == i and not _positive_shift(shifts[p]))):
+                continue  # expanded from the other end (or the opposite image)
+            r = distances[p]
+            inv = 1.0 / r
+            real_harmonics(vectors[p, 0] * inv, vectors[p, 1] * inv, vectors[p, 2] * inv, l_max, harmonics_norm, harmonics)
+            _radial_values(radial_tab, radial_inv_width, r, radial)
+            _add_terms(row_i, harmonics, radial, atom_weight[a0 + j], False, channel[a0 + j] * n_max, K, n_max, l_max,
+                       single_offset)
+            if both:
+                _add_terms(singles[j - c0], harmonics, radial, w_i, True, k_i, K, n_max, l_max, single_offset)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -110,6 +133,10 @@ def bispectrum_kernel(
     index,
     vectors,
     distances,
+    shifts,
+    half,
+    offsets,
+    block_limit,
     channel,
     atom_weight,
     center_weight,
@@ -149,8 +176,16 @@ def bispectrum_kernel(
 
     Parameters
     ----------
-    first, index, vectors, distances
-        The batch's full neighbour lists (``skdesc.neighbors.BatchNeighbors``).
+    first, index, vectors, distances, shifts, half
+        The batch's neighbour lists (``skdesc.neighbors.BatchNeighbors``); a
+        structure's list may be a half list only if the structure fits in one
+        block of centres (``block_limit``).
+    offsets : (n_structures + 1,) int64
+        Structure ``s`` is atoms ``offsets[s]:offsets[s + 1]`` of the batch
+        (``offsets[0] == 0``).
+    block_limit : int
+        Most centres whose coefficients are held at once (a structure's
+        list may be half only if it has at most this many atoms).
     channel : (n_atoms,) int64
         Density channel group of each atom (its element, or 0 for the
         element-agnostic total density); channel k of a coefficient is
@@ -181,28 +216,47 @@ def bispectrum_kernel(
         nu = 4 features: ``out[feature] = sum_{mu < len} V[a + mu sa] V[b + mu sb]``.
     out : (n_atoms, n_features) float64
     """
-    n_atoms = first.shape[0] - 1
     K = single_offset[1]
-    harmonics = np.empty((l_max + 1) * (l_max + 1))
+    n_lm = (l_max + 1) * (l_max + 1)
+    harmonics = np.empty(n_lm)
     radial = np.empty(radial_tab.shape[2])
     radial_zero = np.empty(radial_tab.shape[2])
     _radial_values(radial_tab, radial_inv_width, 0.0, radial_zero)
     work = np.empty(n_work)
     n_single = single_offset[l_max + 1]
-    for i in range(n_atoms):
-        work[:n_single] = 0.0
-        _expand_centre(
-            i, first, index, vectors, distances, channel, atom_weight, center_weight, n_max, l_max,
-            harmonics_norm, radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, work,
-        )
-        _fill_couples(
-            work, block_a, block_b, block_out, block_count, block_len, block_table, table_start, entry_i, entry_j,
-            entry_k, entry_w,
-        )
-        _features(
-            work, K, run_a, run_stride, run_b, run_len, run_count, run_first, dot_a, dot_a_stride, dot_b,
-            dot_b_stride, dot_len, dot_feature, out[i],
-        )
+    block_size = _block_size(offsets, block_limit)
+    singles = np.empty((block_size, n_single))
+    for s in range(offsets.shape[0] - 1):
+        a0 = offsets[s]
+        n_atoms = offsets[s + 1] - a0
+        if half[s] and n_atoms > block_size:
+            raise ValueError("internal check failed: a half neighbour list for a structure larger than a block")
+        for c0 in range(0, n_atoms, block_size):
+            c1 = min(c0 + block_size, n_atoms)
+            _expand_block(
+                a0, c0, c1, first, index, vectors, distances, shifts, channel, atom_weight, center_weight, n_max,
+                l_max, harmonics_norm, radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial,
+                singles,
+            )
+            for i in range(c0, c1):
+                work[:n_single] = singles[i - c0]
+                _fill_couples(
+                    work, block_a, block_b, block_out, block_count, block_len, block_table, table_start, entry_i,
+                    entry_j, entry_k, entry_w,
+                )
+                _features(
+                    work, K, run_a, run_stride, run_b, run_len, run_count, run_first, dot_a, dot_a_stride, dot_b,
+                    dot_b_stride, dot_len, dot_feature, out[a0 + i],
+                )
+
+
+@njit(cache=True, nogil=True)
+def _block_size(offsets, block_limit):
+    """Centres whose coefficients are held at once: the largest structure, at most ``block_limit``."""
+    largest = 1
+    for s in range(offsets.shape[0] - 1):
+        largest = max(largest, offsets[s + 1] - offsets[s])
+    return max(1, min(largest, block_limit))
 
 
 @njit(cache=True, nogil=True)
@@ -211,6 +265,10 @@ def bispectrum_derivatives_kernel(
     index,
     vectors,
     distances,
+    shifts,
+    half,
+    offsets,
+    block_limit,
     channel,
     atom_weight,
     center_weight,
@@ -278,12 +336,22 @@ def bispectrum_derivatives_kernel(
     for i in range(n_atoms):
         largest = max(largest, pair_first[i + 1] - pair_first[i])
     dsingle = np.empty((largest, 3, n_single))
+    block_size = _block_size(offsets, block_limit)
+    singles = np.empty((block_size, n_single))
+    s = 0
     for i in range(n_atoms):
-        work[:n_single] = 0.0
-        _expand_centre(
-            i, first, index, vectors, distances, channel, atom_weight, center_weight, n_max, l_max,
-            harmonics_norm, radial_tab, radial_inv_width, radial_zero, single_offset, harmonics, radial, work,
-        )
+        while offsets[s + 1] <= i:
+            s += 1
+        # the values: a block of centres is expanded when its first centre comes
+        a0 = offsets[s]
+        c = i - a0
+        if c % block_size == 0:
+            _expand_block(
+                a0, c, min(c + block_size, offsets[s + 1] - a0), first, index, vectors, distances, shifts, channel,
+                atom_weight, center_weight, n_max, l_max, harmonics_norm, radial_tab, radial_inv_width, radial_zero,
+                single_offset, harmonics, radial, singles,
+            )
+        work[:n_single] = singles[c % block_size]
         _fill_couples(
             work, block_a, block_b, block_out, block_count, block_len, block_table, table_start, entry_i, entry_j,
             entry_k, entry_w,
