@@ -6,12 +6,15 @@
   atoms must not change the per-atom descriptors;
 * :func:`cutoff_scan`: cross-validated error against the cutoff radius;
 * :mod:`~skdesc.audit.sensitivity`: the sensitivity matrix J^T J of an
-  environment and its zero modes.
+  environment and its zero modes;
+* :func:`checklist`: all eight checks of the lecture's checklist (slide 49)
+  on a data set, as a report with plots (text and self-contained HTML).
 
 Each audit returns a pandas DataFrame, and with ``plot=True`` also a
 matplotlib Figure (created without pyplot).
 """
 
+from .checklist import CheckResult, ChecklistReport, checklist
 from .cutoff import cutoff_scan
 from .invariance import invariance_audit
 from .periodic import periodic_image_audit
@@ -24,6 +27,9 @@ from .sensitivity import (
 )
 
 __all__ = [
+    "CheckResult",
+    "ChecklistReport",
+    "checklist",
     "count_zero_modes",
     "cutoff_scan",
     "environment_jacobian",
