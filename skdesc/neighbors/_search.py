@@ -315,10 +315,12 @@ def _neighbor_list(positions, cell, pbc, cutoff, half):
     for m in range(n_images):
         q = fill[img_bin[m]]
         fill[img_bin[m]] += 1
+        j = img_atom[m]
         for k in range(3):
             sorted_pos[q, k] = img_pos[m, k]
-            sorted_shift[q, k] = img_shift[m, k]
-        sorted_atom[q] = img_atom[m]
+            # the pair's shift is this minus the centre's wrap: no lookup of the neighbour's wrap in the scan
+            sorted_shift[q, k] = img_shift[m, k] - wrap[j, k]
+        sorted_atom[q] = j
 
     cutoff2 = cutoff * cutoff
     first = np.zeros(n_atoms + 1, dtype=np.int64)
@@ -339,6 +341,9 @@ def _neighbor_list(positions, cell, pbc, cutoff, half):
         x0 = wrapped[i, 0]
         x1 = wrapped[i, 1]
         x2 = wrapped[i, 2]
+        w0 = wrap[i, 0]
+        w1 = wrap[i, 1]
+        w2 = wrap[i, 2]
         for k in range(3):
             home[k] = min(max(int((wrapped[i, k] - low[k]) / bin_size[k]), 0), n_bins[k] - 1)
         lo2 = max(home[2] - reach[2], 0)
@@ -346,32 +351,38 @@ def _neighbor_list(positions, cell, pbc, cutoff, half):
         for b0 in range(max(home[0] - reach[0], 0), min(home[0] + reach[0] + 1, n_bins[0])):
             for b1 in range(max(home[1] - reach[1], 0), min(home[1] + reach[1] + 1, n_bins[1])):
                 row = (b0 * n_bins[1] + b1) * n_bins[2]
-                for q in range(bin_start[row + lo2], bin_start[row + hi2 + 1]):
+                q0 = bin_start[row + lo2]
+                q1 = bin_start[row + hi2 + 1]
+                if n_pairs + q1 - q0 > cap:
+                    cap = max(2 * cap, n_pairs + q1 - q0)
+                    nbr = _grow_int(nbr, cap)
+                    dist = _grow_float(dist, cap)
+                    vec = _grow_float(vec, 3 * cap)
+                    shift = _grow_int(shift, 3 * cap)
+                # every candidate is written at n_pairs, which only advances for a neighbour: no
+                # unpredictable branch per candidate (a quarter to a half of them are neighbours)
+                for q in range(q0, q1):
                     d0 = sorted_pos[q, 0] - x0
                     d1 = sorted_pos[q, 1] - x1
                     d2 = sorted_pos[q, 2] - x2
                     r2 = d0 * d0 + d1 * d1 + d2 * d2
-                    if r2 >= cutoff2:
-                        continue
                     j = sorted_atom[q]
-                    if j == i and sorted_shift[q, 0] == 0 and sorted_shift[q, 1] == 0 and sorted_shift[q, 2] == 0:
-                        continue
-                    if half and (j < i or (j == i and not _positive_shift(sorted_shift[q]))):
-                        continue
-                    if n_pairs == cap:
-                        cap *= 2
-                        nbr = _grow_int(nbr, cap)
-                        dist = _grow_float(dist, cap)
-                        vec = _grow_float(vec, 3 * cap)
-                        shift = _grow_int(shift, 3 * cap)
+                    s0 = sorted_shift[q, 0] + w0
+                    s1 = sorted_shift[q, 1] + w1
+                    s2 = sorted_shift[q, 2] + w2
+                    itself = j == i and s0 == 0 and s1 == 0 and s2 == 0
+                    keep = r2 < cutoff2 and not itself
+                    if half:
+                        keep = keep and (j > i or (j == i and (s0 > 0 if s0 != 0 else (s1 > 0 if s1 != 0 else s2 > 0))))
                     nbr[n_pairs] = j
                     vec[3 * n_pairs] = d0
                     vec[3 * n_pairs + 1] = d1
                     vec[3 * n_pairs + 2] = d2
                     dist[n_pairs] = math.sqrt(r2)
-                    for k in range(3):
-                        shift[3 * n_pairs + k] = sorted_shift[q, k] - wrap[j, k] + wrap[i, k]
-                    n_pairs += 1
+                    shift[3 * n_pairs] = s0
+                    shift[3 * n_pairs + 1] = s1
+                    shift[3 * n_pairs + 2] = s2
+                    n_pairs += 1 if keep else 0
         first[i + 1] = n_pairs
     return first, nbr[:n_pairs], vec[: 3 * n_pairs].reshape((n_pairs, 3)), dist[:n_pairs], shift[: 3 * n_pairs].reshape((n_pairs, 3))
 
