@@ -81,8 +81,6 @@ min_srim.png."""
 
 def _read_structures(files):
     """All frames of all files, with the file of each structure."""
-    import ase.io
-
     structures, sources = [], []
     for name in files:
         path = Path(name)
@@ -132,6 +130,126 @@ def _read_file(path):
     except (UnicodeDecodeError, ValueError):  # binary or unguessable: let ASE try
         return ase.io.read(path, index=":")
     return ase.io.read(io.StringIO(text), index=":", format=form)
+
+
+_STREAMED_FORMATS = ("extxyz", "xyz")
+
+
+def _check_input_path(name):
+    path = Path(name)
+    if path.is_dir():
+        raise CommandError(f"cannot read {name}: it is a directory, not a structure file")
+    if not path.is_file():
+        hint = ""
+        if _is_element(name):
+            hint = f" (an element? --species takes one comma-separated list, e.g. --species Ti,{name})"
+        raise CommandError(f"cannot read {name}: no such file{hint}")
+    return path
+
+
+def _open_text(path):
+    """A text handle on ``path``, decompressing .gz/.bz2/.xz on the fly (one pass, no seeking)."""
+    import importlib
+
+    module = _COMPRESSION.get(path.suffix.lower())
+    if module is None:
+        return open(path, "rt")
+    return importlib.import_module(module).open(path, "rt")
+
+
+def _stream_format(path):
+    """The ASE format of ``path`` if its frames can be streamed one by one, else None."""
+    from ase.io.formats import filetype
+
+    name = path.with_suffix("").name if path.suffix.lower() in _COMPRESSION else path.name
+    try:
+        form = filetype(name, read=False)
+    except ValueError:
+        return None
+    return form if form in _STREAMED_FORMATS else None
+
+
+def _frame_texts(handle, name):
+    """The text of each frame of an (extended) XYZ stream: a count line, a comment line, that many atom lines."""
+    number = 0
+    while True:
+        line = handle.readline()
+        if not line:
+            return
+        if not line.strip():
+            continue
+        try:
+            n_atoms = int(line.split()[0])
+        except ValueError:
+            raise CommandError(f"cannot read {name}: frame {number} does not start with a number of atoms "
+                               f"(found {line.strip()[:40]!r})") from None
+        lines = [line, handle.readline()]
+        lines += [handle.readline() for _ in range(n_atoms)]
+        if not lines[-1]:
+            raise CommandError(f"cannot read {name}: frame {number} is cut short ({n_atoms} atoms announced)")
+        yield "".join(lines)
+        number += 1
+
+
+def _iter_structures(files):
+    """``(atoms, source)`` of every frame of every file, one frame at a time for (extended) XYZ files.
+
+    Compressed files are decompressed once, as a stream; other formats are
+    read whole by ``ase.io.read``.
+    """
+    import io
+
+    import ase.io
+
+    for name in files:
+        path = _check_input_path(name)
+        form = _stream_format(path)
+        count = 0
+        try:
+            if form is None:
+                frames = _read_file(path)
+                for atoms in frames if isinstance(frames, list) else [frames]:
+                    count += 1
+                    yield atoms, str(name)
+            else:
+                with _open_text(path) as handle:
+                    for text in _frame_texts(handle, name):
+                        count += 1
+                        yield ase.io.read(io.StringIO(text), format=form), str(name)
+        except CommandError:
+            raise
+        except Exception as exc:  # ASE raises many types for unreadable files
+            raise CommandError(f"cannot read {name} with ase.io.read ({type(exc).__name__}: {exc})") from None
+        if count == 0:
+            raise CommandError(f"{name} contains no structures")
+
+
+def _scan_species(files):
+    """The elements of all files (a quick pass: for (extended) XYZ only the first column of each atom line)."""
+    import io
+
+    import ase.io
+
+    found = set()
+    for name in files:
+        path = _check_input_path(name)
+        form = _stream_format(path)
+        if form is None:
+            for atoms, _ in _iter_structures([name]):
+                found.update(atoms.get_chemical_symbols())
+            continue
+        with _open_text(path) as handle:
+            for text in _frame_texts(handle, name):
+                lines = text.split("\n")
+                n_atoms = int(lines[0].split()[0])
+                first = {row.split(None, 1)[0] for row in lines[2 : 2 + n_atoms] if row.strip()}
+                if all(_is_element(symbol) for symbol in first):
+                    found.update(first)
+                else:  # species in another column, or numbers: let ASE parse this frame
+                    found.update(ase.io.read(io.StringIO(text), format=form).get_chemical_symbols())
+    from ase.data import atomic_numbers
+
+    return sorted(found, key=lambda symbol: atomic_numbers[symbol])
 
 
 def _is_element(name):
@@ -334,8 +452,18 @@ def _write_table(index, names, values, path, kind):
         table.to_parquet(path, index=False)
 
 
-def _targets(structures, sources, keys):
-    """Per-structure values of ``--target`` keys: ``atoms.info`` first, then the calculator's results."""
+def _targets(structures, sources, keys, start=0, source_start=None):
+    """Per-structure values of ``--target`` keys: ``atoms.info`` first, then the calculator's results.
+
+    For a streamed input, ``start`` is the number of structures before these
+    and ``source_start`` the number of the first structure of each file, so
+    that error messages count structures within their file.
+    """
+    source_start = {} if source_start is None else source_start
+
+    def local(index):
+        return start + index - source_start.get(sources[index], start + sources.index(sources[index]))
+
     import numpy as np
 
     columns = {}
@@ -350,16 +478,15 @@ def _targets(structures, sources, keys):
             elif key in results:
                 value = results[key]
             else:
-                local = index - sources.index(sources[index])
                 available = sorted(set(atoms.info) | set(results))
                 raise CommandError(
-                    f"--target {key}: structure {local} of {sources[index]} has no {key!r} "
+                    f"--target {key}: structure {local(index)} of {sources[index]} has no {key!r} "
                     f"(it has: {', '.join(available) or 'no per-structure properties'})"
                 )
             value = np.asarray(value)
             if value.ndim != 0 or not np.issubdtype(value.dtype, np.number):
                 raise CommandError(
-                    f"--target {key}: structure {index - sources.index(sources[index])} of {sources[index]} "
+                    f"--target {key}: structure {local(index)} of {sources[index]} "
                     f"has a {key!r} that is not one number (shape {value.shape}, {value.dtype})"
                 )
             values.append(value.item())
@@ -367,42 +494,141 @@ def _targets(structures, sources, keys):
     return columns
 
 
+class _TableWriter:
+    """Writes the output table chunk by chunk: CSV appended, Parquet as row groups, NPZ at the end.
+
+    NPZ cannot be appended to, so its chunks are held until :meth:`close`
+    (the features themselves; the structures are not kept).
+    """
+
+    def __init__(self, path, kind):
+        self.path, self.kind = path, kind
+        self.parts, self.writer, self.rows, self.columns = [], None, 0, None
+
+    def write(self, index, names, values):
+        import pandas as pd
+
+        self.rows += values.shape[0]
+        self.columns = values.shape[1]
+        if self.kind == ".npz":
+            self.parts.append((index, names, values))
+            return
+        table = pd.concat([pd.DataFrame(index), pd.DataFrame(values, columns=[str(n) for n in names])], axis=1)
+        if self.kind == ".csv":
+            table.to_csv(self.path, index=False, mode="w" if self.writer is None else "a", header=self.writer is None)
+            self.writer = True
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, arrow.schema)
+        self.writer.write_table(arrow.cast(self.writer.schema))
+
+    def close(self):
+        import numpy as np
+
+        if self.kind == ".parquet" and self.writer is not None:
+            self.writer.close()
+        if self.kind != ".npz" or not self.parts:
+            return
+        names = self.parts[0][1]
+        index = {key: np.concatenate([np.asarray(part[0][key]) for part in self.parts]) for key in self.parts[0][0]}
+        values = np.concatenate([part[2] for part in self.parts])
+        _write_table(index, names, values, self.path, self.kind)
+
+
+_WIDE_COLUMNS = 10_000
+
+
+def _chunks(items, size):
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _featurize(args):
     import numpy as np
+
+    from tqdm.auto import tqdm
 
     from .structures import atomic_symbol
 
     kind = _output_kind(args.output)
     _check_output_file(args.output)
+    if args.chunk_size < 1:
+        raise CommandError(f"--chunk-size must be at least 1, got {args.chunk_size}")
     gsd = _parse_gsd(args.gsd)
-    descriptor = _build_descriptor(args)
-    structures, sources = _read_structures(args.files)
-    targets = _targets(structures, sources, args.target or [])
-    atomic = descriptor.fit_transform(structures)
-    if gsd is None:
-        values = atomic.values.toarray() if hasattr(atomic.values, "toarray") else atomic.values
-        structure = atomic.structure_index
-        counts = atomic.n_atoms_per_structure
-        index = {
-            "structure": structure,
-            "source": np.asarray(sources, dtype=object)[structure],
-            "atom": np.arange(atomic.n_atoms) - np.repeat(atomic.offsets[:-1], counts),
-            "element": np.array([atomic_symbol(z) for z in atomic.numbers], dtype=object),
-        }
-        index.update({key: column[structure] for key, column in targets.items()})
-        names = descriptor.get_feature_names_out()
-    else:
-        values = gsd.fit_transform(atomic)
-        index = {
-            "structure": np.arange(len(structures)),
-            "source": np.asarray(sources, dtype=object),
-            "n_atoms": atomic.n_atoms_per_structure,
-            **targets,
-        }
-        names = gsd.get_feature_names_out()
-    _write_table(index, names, values, args.output, kind)
+    descriptor = _build_descriptor(args).set_params(verbose=0)
+    for name in args.files:
+        _check_input_path(name)
+    if not args.species:
+        # the element order must be known before the first chunk: one quick pass over the files
+        descriptor.set_params(species=_scan_species(args.files))
+    writer = _TableWriter(args.output, kind)
+    done = 0
+    fitted = False
+    warned = False
+    source_start = {}
+    bar = None  # a progress bar from the second chunk on: a one-chunk input (or an early error) prints none
+    try:
+        for chunk in _chunks(_iter_structures(args.files), args.chunk_size):
+            if bar is None and done and not args.quiet:
+                bar = tqdm(desc="featurize", unit=" structures", initial=done, file=sys.stderr)
+            structures = [atoms for atoms, _ in chunk]
+            sources = [source for _, source in chunk]
+            for k, source in enumerate(sources):
+                source_start.setdefault(source, done + k)
+            targets = _targets(structures, sources, args.target or [], start=done, source_start=source_start)
+            if not fitted:
+                descriptor.fit(structures)
+                if gsd is not None:
+                    gsd.fit(descriptor.transform(structures[:1]))
+                fitted = True
+            atomic = descriptor.transform(structures)
+            if gsd is None:
+                values = atomic.values.toarray() if hasattr(atomic.values, "toarray") else atomic.values
+                structure = atomic.structure_index
+                counts = atomic.n_atoms_per_structure
+                index = {
+                    "structure": done + structure,
+                    "source": np.asarray(sources, dtype=object)[structure],
+                    "atom": np.arange(atomic.n_atoms) - np.repeat(atomic.offsets[:-1], counts),
+                    "element": np.array([atomic_symbol(z) for z in atomic.numbers], dtype=object),
+                }
+                index.update({key: column[structure] for key, column in targets.items()})
+                names = descriptor.get_feature_names_out()
+            else:
+                values = gsd.transform(atomic)
+                index = {
+                    "structure": done + np.arange(len(structures)),
+                    "source": np.asarray(sources, dtype=object),
+                    "n_atoms": atomic.n_atoms_per_structure,
+                    **targets,
+                }
+                names = gsd.get_feature_names_out()
+            if values.shape[1] > _WIDE_COLUMNS and kind != ".npz" and not warned:
+                warnings.warn(
+                    f"{values.shape[1]:,} feature columns: {kind} stores a table this wide inefficiently "
+                    "(a column per feature, large files and slow writing); write .npz instead, one array"
+                )
+                warned = True
+            writer.write(index, names, values)
+            done += len(structures)
+            if bar is not None:
+                bar.update(len(structures))
+    finally:
+        if bar is not None:
+            bar.close()
+    writer.close()
     rows = "atoms" if gsd is None else "structures"
-    print(f"wrote {values.shape[0]} {rows} x {values.shape[1]} features to {args.output}", file=sys.stderr)
+    print(f"wrote {writer.rows} {rows} x {writer.columns} features to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -575,6 +801,10 @@ def _parser():
         "--target", action="append", metavar="KEY",
         help="add a column of the per-structure property KEY (atoms.info, or the calculator's results such as "
         "energy); repeatable",
+    )
+    featurize.add_argument(
+        "--chunk-size", type=int, default=1000, metavar="N",
+        help="structures read and featurised at a time (default: 1000); memory stays bounded for any file size",
     )
     featurize.set_defaults(func=_featurize)
 

@@ -324,3 +324,98 @@ def test_compressed_input_reads_like_the_plain_file(files, tmp_path):
         assert main(["featurize", str(source), *CHEB, "--quiet", "-o", str(tmp_path / name)]) == 0
     plain, unpacked = pd.read_csv(tmp_path / "plain.csv"), pd.read_csv(tmp_path / "packed.csv")
     pd.testing.assert_frame_equal(plain.drop(columns="source"), unpacked.drop(columns="source"))
+
+
+@pytest.mark.parametrize("output", ["atoms.csv", "atoms.parquet", "atoms.npz", "gsd.csv", "gsd.parquet", "gsd.npz"])
+def test_chunked_streaming_gives_the_whole_file_result(files, tmp_path, output):
+    import gzip
+
+    folder, small = files
+    packed = tmp_path / "a.extxyz.gz"
+    packed.write_bytes(gzip.compress((folder / "a.extxyz").read_bytes()))
+    gsd = ["--gsd", "110"] if output.startswith("gsd") else []
+    inputs = [str(packed), str(folder / "b.xyz")]
+    results = {}
+    for chunk in (2, 1000):
+        out = tmp_path / f"{chunk}-{output}"
+        assert main(["featurize", *inputs, *CHEB, *gsd, "--chunk-size", str(chunk), "--quiet", "-o", str(out)]) == 0
+        if out.suffix == ".npz":
+            with np.load(out) as data:
+                results[chunk] = {key: data[key] for key in data.files}
+        else:
+            results[chunk] = pd.read_csv(out) if out.suffix == ".csv" else pd.read_parquet(out)
+    if output.endswith(".npz"):
+        assert results[2].keys() == results[1000].keys()
+        for key in results[2]:
+            np.testing.assert_array_equal(results[2][key], results[1000][key])
+        values = results[2]["features"]
+    else:
+        pd.testing.assert_frame_equal(results[2], results[1000])
+        values = results[2].iloc[:, 4 if not gsd else 3:].to_numpy(dtype=float)
+    # and the same numbers as the library on all structures at once (element order scanned from the files)
+    atomic = _cheb().fit(small).transform(small)
+    expected = MomentGSD.from_sigma("110").fit(atomic).transform(atomic) if gsd else atomic.values
+    exact = not output.endswith(".csv")  # CSV's decimal text is not always the last bit
+    np.testing.assert_allclose(values, expected, rtol=0 if exact else 1e-14, atol=0 if exact else 1e-14)
+
+
+def test_streamed_errors_name_the_file_and_structure(files, tmp_path, capsys):
+    folder, small = files
+    truncated = tmp_path / "cut.extxyz"
+    text = (folder / "a.extxyz").read_text().splitlines(keepends=True)
+    truncated.write_text("".join(text[:-2]))
+    _fails(["featurize", truncated, *CHEB, "--species", "Nb,Mo,Ta,W", "-o", tmp_path / "x.csv"], capsys,
+           "cut short")
+    # a missing target in the second chunk of the second file: counted within that file
+    labelled = []
+    for k, atoms in enumerate(small[:6]):
+        copy = atoms.copy()
+        if k != 4:
+            copy.info["label"] = float(k)
+        labelled.append(copy)
+    ase.io.write(tmp_path / "one.extxyz", labelled[:3])
+    ase.io.write(tmp_path / "two.extxyz", labelled[3:])
+    _fails(["featurize", tmp_path / "one.extxyz", tmp_path / "two.extxyz", *CHEB, "--target", "label",
+            "--chunk-size", "2", "-o", tmp_path / "y.csv"], capsys, "structure 1 of", "two.extxyz")
+
+
+def test_wide_table_warns_towards_npz(files, tmp_path, capsys):
+    folder, _ = files
+    args = ["featurize", str(folder / "a.extxyz"), "--descriptor", "soap", "--gsd", "332", "--quiet",
+            "-o", str(tmp_path / "wide.csv")]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "feature columns" in err and "write .npz instead" in err
+
+
+@pytest.mark.slow
+def test_streaming_memory_stays_bounded(tmp_path):
+    # 20,000 two-atom molecules: read whole, the Atoms objects alone take tens of MB; streamed in chunks, little
+    lines = []
+    for k in range(20_000):
+        lines += ["2", f'Properties=species:S:1:pos:R:3 energy={-1.0 - 1e-5 * k} pbc="F F F"',
+                  "H 0.0 0.0 0.0", f"H 0.0 0.0 {0.7 + 1e-5 * k:.6f}"]
+    data = tmp_path / "many.extxyz"
+    data.write_text("\n".join(lines) + "\n")
+    script = (
+        "import resource, sys\n"
+        "from skdesc.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    warm = tmp_path / "warm.extxyz"  # compile (and cache) the kernels first: compiling takes memory too
+    warm.write_text("\n".join(lines[:40]) + "\n")
+    peaks = {}
+    for chunk, source in ((1, warm), (500, data), (100_000, data)):
+        out = tmp_path / f"{chunk}.npz"
+        proc = subprocess.run(
+            [sys.executable, "-c", script, "featurize", str(source), "--descriptor", "coordination", "--r-cut", "2",
+             "--gsd", "100", "--target", "energy", "--chunk-size", str(chunk), "--quiet", "-o", str(out)],
+            capture_output=True, text=True, timeout=900, cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        peaks[chunk] = int(proc.stdout.split()[-1]) / 1024  # MiB
+    with np.load(tmp_path / "500.npz") as small_chunks, np.load(tmp_path / "100000.npz") as one_chunk:
+        np.testing.assert_array_equal(small_chunks["features"], one_chunk["features"])
+    assert peaks[500] < peaks[100_000] - 40, peaks  # MiB
