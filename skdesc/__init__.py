@@ -3,7 +3,7 @@
 from ._config import config_context, get_config, set_config
 from ._discovery import all_estimators
 from .atomic import AtomicDerivatives, AtomicFeatures
-from .composition import ElementFractions
+from .composition import ElementFractions, ElementProperty
 from .local import (
     ACSF,
     SOAP,
@@ -47,6 +47,7 @@ __all__ = [
     "CompressedSOAP",
     "CoordinationNumber",
     "ElementFractions",
+    "ElementProperty",
     "Frame",
     "FunctionalIndependenceSelector",
     "HistogramPooling",
