@@ -313,7 +313,7 @@ class ElementProperty(FittedParamsMixin, TransformerMixin, BaseEstimator):
     >>> rocksalt = bulk("NaCl", "rocksalt", a=5.64)
     >>> magpie = ElementProperty(properties=["Number", "Electronegativity"], stats=["mean", "range"])
     >>> magpie.fit_transform([rocksalt]).round(3)
-    array([[14.   ,  6.   ,  2.01 ,  2.23 ]])
+    array([[14.   ,  6.   ,  2.045,  2.23 ]])
     >>> list(magpie.get_feature_names_out())
     ['mean Number', 'range Number', 'mean Electronegativity', 'range Electronegativity']
     """
