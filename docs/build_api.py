@@ -23,6 +23,7 @@ MODULES = [  # in pipeline order: structures -> neighbours -> local descriptors 
     "skdesc.atomic",
     "skdesc.pooling",
     "skdesc.composition",
+    "skdesc.distributions",
     "skdesc.models",
     "skdesc.information",
     "skdesc.selection",

@@ -3,7 +3,12 @@
 from ._config import config_context, get_config, set_config
 from ._discovery import all_estimators
 from .atomic import AtomicDerivatives, AtomicFeatures
-from .composition import ElementFractions
+from .composition import ElementFractions, ElementProperty
+from .distributions import (
+    AngularDistributionFunction,
+    PartialRadialDistributionFunction,
+    RadialDistributionFunction,
+)
 from .local import (
     ACSF,
     SOAP,
@@ -38,6 +43,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACSF",
+    "AngularDistributionFunction",
     "AtomicDerivatives",
     "AtomicFeatures",
     "BondAngleStatistics",
@@ -47,6 +53,7 @@ __all__ = [
     "CompressedSOAP",
     "CoordinationNumber",
     "ElementFractions",
+    "ElementProperty",
     "Frame",
     "FunctionalIndependenceSelector",
     "HistogramPooling",
@@ -54,6 +61,8 @@ __all__ = [
     "MeanPooling",
     "MinPooling",
     "MomentGSD",
+    "PartialRadialDistributionFunction",
+    "RadialDistributionFunction",
     "SOAP",
     "SOAPBispectrum",
     "SpeciesPooling",

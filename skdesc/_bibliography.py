@@ -83,4 +83,21 @@ CITATIONS = {
         "  title = {Optimal invariant bases for atomistic machine learning},\n"
         "  note = {arXiv:2503.23515},\n  year = {2025},\n  doi = {10.48550/arXiv.2503.23515}\n}"
     ),
+    "ward2016": (
+        "@article{ward2016,\n"
+        "  author = {Ward, Logan and Agrawal, Ankit and Choudhary, Alok and Wolverton, Christopher},\n"
+        "  title = {A general-purpose machine learning framework for predicting properties of "
+        "inorganic materials},\n"
+        "  journal = {npj Computational Materials},\n  volume = {2},\n"
+        "  pages = {16028},\n  year = {2016},\n  doi = {10.1038/npjcompumats.2016.28}\n}"
+    ),
+    "schutt2014": (
+        "@article{schutt2014,\n"
+        "  author = {Sch{\\\"u}tt, Kristof T. and Glawe, Henning and Brockherde, Felix and "
+        "Sanna, Antonio and M{\\\"u}ller, Klaus-Robert and Gross, Eberhard K. U.},\n"
+        "  title = {How to represent crystal structures for machine learning: Towards fast "
+        "prediction of electronic properties},\n"
+        "  journal = {Physical Review B},\n  volume = {89},\n  number = {20},\n"
+        "  pages = {205118},\n  year = {2014},\n  doi = {10.1103/PhysRevB.89.205118}\n}"
+    ),
 }

@@ -12,6 +12,7 @@ _NAMESPACES = (
     "skdesc",
     "skdesc.local",
     "skdesc.composition",
+    "skdesc.distributions",
     "skdesc.pooling",
     "skdesc.models",
     "skdesc.information",

@@ -64,7 +64,8 @@ OLD_ALL = {
 
 TOP_LEVEL = [
     "ACSF", "AtomicDerivatives", "AtomicFeatures", "BondAngleStatistics", "BondLengthStatistics", "CartesianInvariants",
-    "ChebyshevLAED", "CompressedSOAP", "CoordinationNumber", "ElementFractions", "Frame",
+    "ChebyshevLAED", "CompressedSOAP", "CoordinationNumber", "ElementFractions", "ElementProperty", "Frame",
+    "AngularDistributionFunction", "PartialRadialDistributionFunction", "RadialDistributionFunction",
     "FunctionalIndependenceSelector", "HistogramPooling", "MaxPooling", "MeanPooling", "MinPooling",
     "MomentGSD", "SOAP", "SOAPBispectrum", "SpeciesPooling", "StatisticPooling", "StructureKernel",
     "StructureKernelRidge", "SumPooling", "config_context", "get_config", "gsd_space", "neighbor_list", "set_config",

@@ -28,7 +28,9 @@ from skdesc import (
     BondLengthStatistics,
     ChebyshevLAED,
     CompressedSOAP,
+    AngularDistributionFunction,
     CoordinationNumber,
+    ElementProperty,
     Frame,
     FunctionalIndependenceSelector,
     HistogramPooling,
@@ -36,6 +38,8 @@ from skdesc import (
     MeanPooling,
     MinPooling,
     MomentGSD,
+    PartialRadialDistributionFunction,
+    RadialDistributionFunction,
     SpeciesPooling,
     StatisticPooling,
     StructureKernel,
@@ -79,6 +83,17 @@ ESTIMATORS = {
     "BondLengthStatistics": (lambda: BondLengthStatistics(cutoff=1.6), "structures"),
     "BondAngleStatistics": (lambda: BondAngleStatistics(cutoff=1.6, n_bins=2), "structures"),
     "CartesianInvariants": (lambda: CartesianInvariants(r_cut=3.0, n_radial=2, per_element=False), "structures"),
+    "ElementProperty": (lambda: ElementProperty(), "structures"),
+    # the molecules have no cell: the volume-free normalisation
+    "RadialDistributionFunction": (
+        lambda: RadialDistributionFunction(r_cut=3.0, bin_width=0.5, normalization="pair_density"),
+        "structures",
+    ),
+    "PartialRadialDistributionFunction": (
+        lambda: PartialRadialDistributionFunction(r_cut=3.0, bin_width=0.5, normalization="pair_density"),
+        "structures",
+    ),
+    "AngularDistributionFunction": (lambda: AngularDistributionFunction(r_cut=1.6, bin_width=30.0), "structures"),
     "FunctionalIndependenceSelector": (
         lambda: FunctionalIndependenceSelector(_laed(), n_environments=5, random_state=0),
         "structures",
@@ -160,6 +175,12 @@ _ALTERNATIVES = {
     "invariants": "all",
     "l_max_nu3": 1,
     "l_max_nu4": 1,
+    "properties": ["Number", "Row"],
+    "stats": ["mean", "mode"],
+    "missing": "mean",
+    "normalization": "count",
+    "n_bins": 4,
+    "bin_width": 0.25,
 }
 
 
@@ -398,6 +419,12 @@ _INVALID = {
     "nu": [2, 5, 3.0, "3"],
     "l_max_nu3": [-1, 3, 1.5, "1"],
     "l_max_nu4": [-1, 21, 1.5, "1"],
+    "properties": [["Bogus"], "Number", [], ["Number", "Number"]],
+    "stats": [["median"], "mean", []],
+    "missing": ["zero", None],
+    "bin_width": [0.0, -1.0, "0.1", 0.7],
+    "smearing": [-0.1, "0"],
+    "normalization": ["bogus", 1],
 }
 
 
@@ -417,8 +444,11 @@ def _rejected_somewhere(estimator, name, value):
     """Some values only matter in some configurations (the test then skips them)."""
     if name == "embedding" and getattr(estimator, "compression", None) != "embedding":
         return False
-    if name == "r_cut" and value == 0.5 and isinstance(estimator, (ACSF, CartesianInvariants)):
-        return False  # SOAP needs r_cut > 1 Å, ACSF and CartesianInvariants any positive cutoff
+    if name == "r_cut" and value == 0.5 and isinstance(
+        estimator, (ACSF, CartesianInvariants, AngularDistributionFunction, RadialDistributionFunction,
+                    PartialRadialDistributionFunction)
+    ):
+        return False  # SOAP needs r_cut > 1 Å, the others any positive cutoff
     return True
 
 
