@@ -772,5 +772,15 @@ _VALUE_LABELS = {
 
 
 def _short(estimator):
-    text = repr(estimator).replace("\n", " ")
-    return " ".join(text.split())
+    """One-line repr, arrays shortened to their range (RidgeCV's alphas would fill a line)."""
+    import re
+
+    text = " ".join(repr(estimator).split())
+
+    def shorten(match):
+        numbers = [float(v) for v in re.findall(r"[-+0-9.e]+", match.group(1))]
+        if not numbers:
+            return match.group(0)
+        return f"[{min(numbers):g} ... {max(numbers):g}, {len(numbers)} values]"
+
+    return re.sub(r"array\(\[([^\]]*)\]\)", shorten, text)
