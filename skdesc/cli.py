@@ -716,12 +716,14 @@ def _audit(args):
     return 0
 
 
-def _add_descriptor_options(parser, required):
+def _add_descriptor_options(parser, required, light=False):
     parser.add_argument("files", nargs="+", metavar="FILE", help="structure files (anything ase.io.read reads)")
     group = parser.add_argument_group("descriptor")
+    # the list of descriptors imports them all (scikit-learn, numba): only for the command that needs it
+    names = "see the command's --help" if light else ", ".join(descriptor_choices())
     group.add_argument(
         "--descriptor", required=required, default=None if required else "chebyshev", metavar="NAME",
-        help=f"local descriptor: {', '.join(descriptor_choices())}" + ("" if required else " (default: chebyshev)"),
+        help=f"local descriptor: {names}" + ("" if required else " (default: chebyshev)"),
     )
     group.add_argument(
         "--species", type=_species_list, metavar="EL,EL", help="element order, comma-separated, e.g. --species Ti,O"
@@ -760,7 +762,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n(see {self.prog} --help)\n")
 
 
-def _parser():
+def _parser(light=False):
+    """The argument parser; ``light`` leaves out the descriptor list (for ``skdesc --help``, fast)."""
     parser = _Parser(prog="skdesc", description="Atomic-structure descriptors for scikit-learn.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -789,7 +792,7 @@ def _parser():
         epilog=_FEATURIZE_EXAMPLES,
         formatter_class=raw,
     )
-    _add_descriptor_options(featurize, required=True)
+    _add_descriptor_options(featurize, required=True, light=light)
     featurize.add_argument(
         "--gsd", metavar="IJK",
         help="pool into the moment GSD Sigma_IJK (e.g. 100, 332, 555, 554): one row per structure",
@@ -816,7 +819,7 @@ def _parser():
         epilog=_ANALYZE_EXAMPLES,
         formatter_class=raw,
     )
-    _add_descriptor_options(analyze, required=False)
+    _add_descriptor_options(analyze, required=False, light=light)
     analyze.add_argument("--max-order", type=int, default=5, help="highest inner/outer moment (default: 5)")
     analyze.add_argument("--reference", default=None, help="reference GSD (default: Sigma_mm5, the largest)")
     analyze.add_argument(
@@ -837,7 +840,7 @@ def _parser():
         epilog=_AUDIT_EXAMPLES,
         formatter_class=raw,
     )
-    _add_descriptor_options(audit, required=False)
+    _add_descriptor_options(audit, required=False, light=light)
     audit.add_argument("--target", required=True, metavar="KEY",
                        help="per-structure property to model (atoms.info, or the calculator's results, e.g. energy)")
     audit.add_argument("--per-atom", action="store_true", help="divide the target by the number of atoms")
@@ -869,7 +872,9 @@ def main(argv=None):
         Exit code: 0 on success, 2 for usage errors (unreadable files,
         unknown descriptor, invalid parameters, unsupported output).
     """
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    commands_with_descriptors = {"featurize", "analyze", "audit"}
+    parser = _parser(light=not commands_with_descriptors & set(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage errors (argparse printed them; code 2), --help and --version (0)
