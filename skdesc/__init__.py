@@ -14,6 +14,7 @@ from .local import (
     ChebyshevLAED,
     CompressedSOAP,
     CoordinationNumber,
+    VoronoiCellStatistics,
 )
 from .models import StructureKernel, StructureKernelRidge, structure_kernel
 from .neighbors import neighbor_list
@@ -61,6 +62,7 @@ __all__ = [
     "StructureKernel",
     "StructureKernelRidge",
     "SumPooling",
+    "VoronoiCellStatistics",
     "all_estimators",
     "config_context",
     "get_config",
