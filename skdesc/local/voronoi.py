@@ -16,6 +16,7 @@ from scipy.spatial import QhullError, Voronoi
 
 from .._param_validation import Interval, Options
 from .._validation import check_shape
+from ..neighbors import batch_neighbor_lists
 from ..structures import atomic_symbol
 from ._kernels.voronoi import INDEX_BINS, cell_kernel, face_kernel
 from .base import LocalDescriptor, NeighborRequest
@@ -193,6 +194,21 @@ class VoronoiCellStatistics(LocalDescriptor):
             self.threshold_mode == "relative", len(self.species_), out,
         )
 
+    def _structure_faces(self, structure):
+        """The faces of every cell of one structure (a fitted descriptor; for tests and inspection).
+
+        Returns ``(first, area, solid_angle, n_edges, distance, neighbour_species, neighbour_key)``
+        as :meth:`_faces`, with rows of the structure's atoms.
+        """
+        self._check_fitted("species_")
+        lookup = np.full(119, -1, dtype=np.int64)
+        lookup[list(self.species_)] = np.arange(len(self.species_))
+        batch = self._frame_batch([structure], 0, lookup)
+        neighbors = batch_neighbor_lists(
+            batch.positions, batch.offsets, batch.cells, batch.pbc, float(self.cutoff), float(self.min_distance), 0
+        )
+        return self._faces(batch, neighbors, 0, 0, int(batch.offsets[1]))
+
     def _faces(self, batch, neighbors, s, a, b):
         """The faces of the cells of structure ``s`` (batch rows a:b), grouped by atom.
 
@@ -200,15 +216,52 @@ class VoronoiCellStatistics(LocalDescriptor):
         face its area within the sphere (Å^2), solid angle (sr), edges inside
         the sphere, neighbour distance (Å), neighbour element index (-1 for a
         ghost) and neighbour ``(row, shift)`` key (row -1 for a ghost).
+
+        A periodic crystal is first tessellated with the images within
+        ``4 r_ws`` only (``r_ws``: the Wigner-Seitz radius of the mean atomic
+        volume); that result is exact when every cell's farthest vertex
+        ``rho`` (or ``R``) is within half that radius, since a farther atom's
+        bisector cannot reach the cell.  Otherwise (open cells, very
+        distorted ones) the images within ``cutoff`` are used.
+        """
+        R = 0.5 * float(self.cutoff)
+        n = b - a
+        lo, hi = neighbors.first[a], neighbors.first[b]
+        if batch.pbc[s].all():
+            volume = abs(float(np.linalg.det(batch.cells[s])))
+            near = min(float(self.cutoff), 4.0 * (3.0 * volume / (4.0 * np.pi * n)) ** (1.0 / 3.0))
+            if near < float(self.cutoff):
+                faces, reach = self._tessellate(batch, neighbors, s, a, b, neighbors.distances[lo:hi] < near)
+                if np.all(2.0 * np.minimum(reach, R) <= near):
+                    return faces
+        return self._tessellate(batch, neighbors, s, a, b, None)[0]
+
+    def _tessellate(self, batch, neighbors, s, a, b, keep):
+        """Faces of structure ``s`` from its atoms and the images of the entries ``keep`` (None: all).
+
+        Returns the faces (see :meth:`_faces`) and each cell's farthest vertex distance (Å).
         """
         R = 0.5 * float(self.cutoff)
         n = b - a
         positions = batch.positions[a:b]
         cell = batch.cells[s]
-        # the distinct periodic images within the cutoff of any atom of the structure
+        # the distinct periodic images among the neighbour-list entries of the structure
         lo, hi = neighbors.first[a], neighbors.first[b]
-        keys = np.concatenate([neighbors.index[lo:hi, None] - a, neighbors.shifts[lo:hi]], axis=1)
-        keys = np.unique(keys, axis=0)
+        shifts = neighbors.shifts[lo:hi]
+        code = neighbors.index[lo:hi] - a
+        if keep is not None:
+            shifts = shifts[keep]
+            code = code[keep]
+        span = int(np.abs(shifts).max(initial=0))
+        width = 2 * span + 1
+        for k in range(3):
+            code = code * width + (shifts[:, k] + span)
+        code = np.unique(code)
+        keys = np.empty((len(code), 4), dtype=np.int64)
+        for k in (3, 2, 1):
+            keys[:, k] = code % width - span
+            code = code // width
+        keys[:, 0] = code
         keys = keys[np.any(keys[:, 1:] != 0, axis=1)]  # the home atoms come first, once
         images = positions[keys[:, 0]] + keys[:, 1:].astype(np.float64) @ cell
         centre = positions.mean(axis=0)
@@ -256,4 +309,10 @@ class VoronoiCellStatistics(LocalDescriptor):
         all_keys = np.concatenate(
             [np.c_[np.arange(n), np.zeros((n, 3), dtype=np.int64)], keys, np.full((len(ghosts), 4), -1)]
         )
-        return first, area, solid, n_edges, distance, species[other], all_keys[other]
+        # the farthest vertex of each cell (a ridge's vertices are equidistant from both its points)
+        vertex_distance = np.linalg.norm(
+            tessellation.vertices[vindex] - points[np.repeat(pairs[:, 0], lengths)], axis=1
+        )
+        farthest = np.zeros(n)
+        np.maximum.at(farthest, owner, np.maximum.reduceat(vertex_distance, vstart[:-1])[ridge])
+        return (first, area, solid, n_edges, distance, species[other], all_keys[other]), farthest

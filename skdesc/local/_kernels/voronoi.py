@@ -27,6 +27,9 @@ from numba import njit
 ZERO_AREA = 1e-8
 #: polygon vertices closer than this (Å) are one vertex (degenerate tessellations repeat them)
 MERGE_LENGTH = 1e-6
+#: open solid angles below this (sr) are a closed cell (Qhull merges nearly degenerate
+#: vertices, so the face angles of a closed cell add up to 4 pi within about 1e-7)
+OPEN_TOLERANCE = 1e-6
 #: Voronoi-index bins: faces with <= 3 edges, 4, ..., 9, >= 10
 INDEX_BINS = 8
 
@@ -138,22 +141,14 @@ def face_kernel(points, owner, other, ridge, vstart, vindex, vertices, R, area, 
             angle[j + 1] = a
             xs[j + 1] = x
             ys[j + 1] = y
-        # drop repeated vertices
-        kept = 0
-        for k in range(m):
-            if kept and math.hypot(xs[k] - xs[kept - 1], ys[k] - ys[kept - 1]) <= MERGE_LENGTH:
-                continue
-            xs[kept] = xs[k]
-            ys[kept] = ys[k]
-            kept += 1
-        while kept > 1 and math.hypot(xs[kept - 1] - xs[0], ys[kept - 1] - ys[0]) <= MERGE_LENGTH:
-            kept -= 1
+        # the fan covers every vertex (exact geometry); edges shorter than MERGE_LENGTH
+        # (repeated vertices of degenerate tessellations) are not counted
         a_sum = 0.0
         s_sum = 0.0
         edges = 0
-        for k in range(kept):
+        for k in range(m):
             ax, ay = xs[k], ys[k]
-            bx, by = xs[(k + 1) % kept], ys[(k + 1) % kept]
+            bx, by = xs[(k + 1) % m], ys[(k + 1) % m]
             piece_area, piece_solid = _fan_piece(ax, ay, bx, by, h, rho, R)
             a_sum += piece_area
             s_sum += piece_solid
@@ -161,12 +156,14 @@ def face_kernel(points, owner, other, ridge, vstart, vindex, vertices, R, area, 
             ex = bx - ax
             ey = by - ay
             ll = ex * ex + ey * ey
-            t = 0.0 if ll == 0.0 else min(1.0, max(0.0, -(ax * ex + ay * ey) / ll))
+            if ll <= MERGE_LENGTH * MERGE_LENGTH:
+                continue
+            t = min(1.0, max(0.0, -(ax * ex + ay * ey) / ll))
             if math.hypot(ax + t * ex, ay + t * ey) < rho:
                 edges += 1
         area[f] = max(a_sum, 0.0)
         solid[f] = max(s_sum, 0.0)
-        n_edges[f] = edges if kept >= 3 else 0
+        n_edges[f] = edges
 
 
 @njit(cache=True, nogil=True)
@@ -187,7 +184,9 @@ def cell_kernel(first, area, solid, n_edges, distance, other_species, R, thresho
             largest = max(largest, area[f])
             hA += 0.5 * distance[f] * area[f]
             omega += solid[f]
-        open_angle = max(4.0 * math.pi - omega, 0.0)
+        open_angle = 4.0 * math.pi - omega
+        if open_angle < OPEN_TOLERANCE:  # a closed cell (rounding of the face angles)
+            open_angle = 0.0
         values[i, 2] = (hA + R * R * R * open_angle) / 3.0
         values[i, 3] = open_angle / (4.0 * math.pi)
         bound = threshold * largest if relative else threshold
