@@ -133,7 +133,7 @@ def test_atom_exactly_on_the_cell_boundary():
 
 
 def test_parameters_are_checked():
-    with pytest.raises(ValueError, match="below 1"):
+    with pytest.raises(ValueError, match="must be below 1"):
         VoronoiCellStatistics(area_threshold=1.0).fit([bulk("Cu")])
     with pytest.raises(ValueError, match="threshold_mode"):
         VoronoiCellStatistics(threshold_mode="fraction").fit([bulk("Cu")])

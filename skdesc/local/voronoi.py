@@ -163,7 +163,7 @@ class VoronoiCellStatistics(LocalDescriptor):
         if self.threshold_mode == "relative" and self.area_threshold >= 1:
             raise ValueError(
                 f"area_threshold={self.area_threshold} with threshold_mode='relative' would drop every "
-                "face (it is a fraction of the largest face): use a value below 1"
+                "face (it is a fraction of the largest face): it must be below 1"
             )
 
     def _setup(self):
