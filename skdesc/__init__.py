@@ -30,6 +30,7 @@ _EXPORTS = {
     "ChebyshevLAED": ".local",
     "CompressedSOAP": ".local",
     "CoordinationNumber": ".local",
+    "VoronoiCellStatistics": ".local",
     "StructureKernel": ".models",
     "StructureKernelRidge": ".models",
     "structure_kernel": ".models",

@@ -10,6 +10,22 @@ __all__ = ["CITATIONS"]
 
 #: BibTeX entry of each reference, by key.
 CITATIONS = {
+    "okeeffe1979": (
+        "@article{okeeffe1979,\n"
+        "  author = {O'Keeffe, Michael},\n"
+        "  title = {A proposed rigorous definition of coordination number},\n"
+        "  journal = {Acta Crystallographica Section A},\n  volume = {35},\n  number = {5},\n"
+        "  pages = {772--775},\n  year = {1979},\n  doi = {10.1107/S0567739479001765}\n}"
+    ),
+    "ward2017": (
+        "@article{ward2017,\n"
+        "  author = {Ward, Logan and Liu, Ruoqian and Krishna, Amar and Hegde, Vinay I. and "
+        "Agrawal, Ankit and Choudhary, Alok and Wolverton, Chris},\n"
+        "  title = {Including crystal structure attributes in machine learning models of "
+        "formation energies via {Voronoi} tessellations},\n"
+        "  journal = {Physical Review B},\n  volume = {96},\n  number = {2},\n"
+        "  pages = {024104},\n  year = {2017},\n  doi = {10.1103/PhysRevB.96.024104}\n}"
+    ),
     "artrith2017": (
         "@article{artrith2017,\n"
         "  author = {Artrith, Nongnuch and Urban, Alexander and Ceder, Gerbrand},\n"

@@ -31,6 +31,7 @@ CHEAP = {
     "BondAngleStatistics": dict(cutoff=3.2, n_bins=3),
     "CartesianInvariants": dict(r_cut=4.0, n_radial=2),
     "SOAPBispectrum": dict(r_cut=4.0, n_max=2, l_max=2, nu=3),
+    "VoronoiCellStatistics": dict(cutoff=8.0),
 }
 
 def _builtin_descriptors():

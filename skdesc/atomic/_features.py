@@ -193,6 +193,170 @@ class AtomicFeatures:
         )
 
     @classmethod
+    def from_arrays(cls, values, structures=None, *, numbers=None, offsets=None, feature_names=None, species=None):
+        """Per-atom features computed elsewhere (your own model, a machine-learned potential), checked.
+
+        The way into skdesc for any per-atom array: the embeddings of a
+        message-passing potential (e.g. MACE's ``calc.get_descriptors(atoms)``),
+        charges, site energies, another library's descriptor.  The result
+        feeds pooling (``MomentGSD``, ``MeanPooling``, ...), the structure
+        kernels, information imbalance and the selectors like the output of a
+        skdesc descriptor.
+
+        Parameters
+        ----------
+        values : sequence of array-like, or array-like of shape (n_atoms_total, n_features)
+            One array per structure, of shape ``(n_atoms_s, n_features)``
+            (``(n_atoms_s,)`` is one feature), rows in the structure's atom
+            order; or all rows stacked, with ``structures`` or ``offsets``
+            saying where each structure starts.  Anything ``numpy.asarray``
+            reads (a torch tensor: ``t.detach().cpu().numpy()``).
+        structures : structure or sequence of structures, optional
+            The structures the rows describe (``ase.Atoms``, pymatgen
+            ``Structure``/``Molecule``): their atom counts are checked against
+            the rows and their atomic numbers label the rows.
+        numbers : sequence of array-like, or array-like of shape (n_atoms_total,), optional
+            The atomic number of each row (without ``structures``; with them,
+            checked against them).  Without both, every row gets the
+            placeholder element 0.
+        offsets : array-like of shape (n_structures + 1,), optional
+            Structure boundaries of stacked ``values`` (without ``structures``
+            or per-structure arrays; checked against them otherwise).
+        feature_names : sequence of str, optional
+            One per column; default ``x0, x1, ...``.
+        species : sequence of int, optional
+            Element order for the pooling steps; default the sorted atomic
+            numbers present.
+
+        Returns
+        -------
+        AtomicFeatures
+
+        Raises
+        ------
+        ValueError
+            A structure's row count differs from its number of atoms, the
+            feature counts differ between structures, ``numbers`` or
+            ``offsets`` disagree with the structures, or a value is NaN, inf
+            or complex (the message names the structure and atom).
+        TypeError
+            ``values`` is not numeric.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ase.build import bulk, molecule
+        >>> from skdesc import AtomicFeatures
+        >>> structures = [bulk("NaCl", "rocksalt", a=5.64), molecule("H2O")]
+        >>> embeddings = [np.ones((len(atoms), 4)) for atoms in structures]
+        >>> AtomicFeatures.from_arrays(embeddings, structures)
+        AtomicFeatures(n_structures=2, n_atoms=5, n_features=4, species=[1, 8, 11, 17])
+        """
+        from ..structures import as_structure_list, atomic_numbers
+
+        per_structure = isinstance(values, (list, tuple))
+        if per_structure:
+            parts = [cls._numeric(part, f"values[{s}]") for s, part in enumerate(values)]
+            parts = [part[:, None] if part.ndim == 1 else part for part in parts]
+            for s, part in enumerate(parts):
+                if part.ndim != 2:
+                    raise ValueError(f"values[{s}] must be 1-D or 2-D (n_atoms, n_features), got shape {part.shape}")
+                if part.shape[1] != parts[0].shape[1]:
+                    raise ValueError(
+                        f"values[{s}] has {part.shape[1]} features per atom, values[0] has {parts[0].shape[1]}: "
+                        "every structure needs the same columns"
+                    )
+            if not parts:
+                raise ValueError("values holds no structure")
+            counts = np.array([len(part) for part in parts], dtype=np.int64)
+            stacked = np.concatenate(parts)
+        else:
+            stacked = cls._numeric(values, "values")
+            if stacked.ndim == 1:
+                stacked = stacked[:, None]
+            if stacked.ndim != 2:
+                raise ValueError(f"values must be 2-D (n_atoms_total, n_features), got shape {stacked.shape}")
+            counts = None
+        given_offsets = None
+        if offsets is not None:
+            given_offsets = _as_integers(offsets, "offsets")
+            if given_offsets.ndim != 1 or given_offsets.size < 1 or given_offsets[0] != 0 or np.any(
+                np.diff(given_offsets) < 0
+            ):
+                raise ValueError("offsets must be non-decreasing and start at 0")
+            if counts is not None and not np.array_equal(np.diff(given_offsets), counts):
+                raise ValueError("offsets disagree with the lengths of the per-structure arrays in values")
+            counts = np.diff(given_offsets)
+        z = None
+        if structures is not None:
+            z, atom_offsets = atomic_numbers(as_structure_list(structures))
+            atoms = np.diff(atom_offsets)
+            if counts is None:
+                counts = atoms
+            elif counts.size != atoms.size:
+                raise ValueError(f"values describe {counts.size} structures, structures has {atoms.size}")
+            bad = np.flatnonzero(counts != atoms)
+            if bad.size:
+                s = int(bad[0])
+                raise ValueError(
+                    f"structure {s} has {int(atoms[s])} atoms but {int(counts[s])} rows of values: "
+                    "give one row per atom, in the structure's atom order"
+                )
+        if counts is None:
+            if numbers is not None and isinstance(numbers, (list, tuple)) and len(numbers) and np.ndim(numbers[0]) == 1:
+                counts = np.array([len(part) for part in numbers], dtype=np.int64)
+            else:
+                raise ValueError(
+                    "stacked values need structures or offsets to know where each structure starts "
+                    "(or pass one array per structure)"
+                )
+        bounds = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=bounds[1:])
+        if bounds[-1] != stacked.shape[0]:
+            raise ValueError(
+                f"values has {stacked.shape[0]} rows but the structures have {int(bounds[-1])} atoms in total"
+            )
+        if numbers is not None:
+            if isinstance(numbers, (list, tuple)) and len(numbers) and np.ndim(numbers[0]) == 1:
+                numbers = np.concatenate([np.asarray(part).ravel() for part in numbers])
+            given = _as_integers(numbers, "numbers").ravel()
+            if given.shape != (stacked.shape[0],):
+                raise ValueError(f"numbers has {given.size} entries for {stacked.shape[0]} rows of values")
+            if z is not None and not np.array_equal(given, z):
+                row = int(np.flatnonzero(given != z)[0])
+                s = int(np.searchsorted(bounds, row, side="right")) - 1
+                raise ValueError(
+                    f"numbers disagree with structure {s}: atom {row - bounds[s]} is element {int(z[row])}, "
+                    f"numbers says {int(given[row])}"
+                )
+            z = given
+        if z is None:
+            z = np.zeros(stacked.shape[0], dtype=np.int64)
+        finite = np.isfinite(stacked)
+        if not finite.all():
+            row = int(np.flatnonzero(~finite.all(axis=1))[0])
+            s = int(np.searchsorted(bounds, row, side="right")) - 1
+            column = int(np.flatnonzero(~finite[row])[0])
+            raise ValueError(
+                f"structure {s}, atom {row - bounds[s]}: feature {column} is {stacked[row, column]}; "
+                "per-atom values must be finite"
+            )
+        return cls(stacked, bounds, z, feature_names, species)
+
+    @staticmethod
+    def _numeric(array, name):
+        """A float64 array of ``array``; TypeError/ValueError for non-numeric or complex input."""
+        try:
+            raw = np.asarray(array)
+        except Exception as error:  # e.g. a torch tensor that requires grad
+            raise TypeError(f"{name} could not be read as an array ({error}); pass a NumPy array") from error
+        if raw.dtype.kind == "c":
+            raise ValueError(f"{name} is complex: pass real per-atom values (e.g. abs or real and imaginary parts)")
+        if raw.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be numeric, got dtype {raw.dtype}")
+        return np.asarray(raw, dtype=np.float64)
+
+    @classmethod
     def concatenate(cls, parts):
         """Stack several ``AtomicFeatures`` with equal columns along structures."""
         parts = list(parts)

@@ -8,6 +8,7 @@ from .bispectrum import SOAPBispectrum
 from .chebyshev import ChebyshevLAED
 from .geometric import BondAngleStatistics, BondLengthStatistics, CoordinationNumber
 from .soap import SOAP, CompressedSOAP
+from .voronoi import VoronoiCellStatistics
 
 __all__ = [
     "LocalDescriptor",
@@ -22,5 +23,6 @@ __all__ = [
     "CoordinationNumber",
     "SOAP",
     "SOAPBispectrum",
+    "VoronoiCellStatistics",
     "gram_from_projection",
 ]
