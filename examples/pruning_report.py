@@ -54,10 +54,9 @@ DATA = ROOT.parent / "shared" / "data"
 R_CUT = 5.0
 
 
-def read(name, path=None):
+def read(path):
     import ase.io
 
-    path = Path(path) if path is not None else DATA / name
     with gzip.open(path, "rt") as handle:
         return ase.io.read(io.StringIO(handle.read()), index=":", format="extxyz")
 
@@ -137,11 +136,14 @@ def descriptor_grid(species, quick):
         rows.append(("Cartesian, optimal 13", f"n_radial={n}", CartesianInvariants(species=species, r_cut=R_CUT, n_radial=n)))
     rows.append(("Cartesian, all (order 4)", f"n_radial={cart[-1]}",
                  CartesianInvariants(species=species, r_cut=R_CUT, n_radial=cart[-1], invariants="all", max_order=4)))
+    if len(species) > 1:  # couplings between the element blocks (tensors of different channels in one invariant)
+        rows.append(("Cartesian, optimal 13, mix_channels", "n_radial=1",
+                     CartesianInvariants(species=species, r_cut=R_CUT, n_radial=1, mix_channels=True)))
     return rows
 
 
 def count(descriptor, clusters):
-    """(n_features, kept over all environments, max rank of one environment, seconds)."""
+    """(n_features, kept over all environments, ranks of the environments, seconds)."""
     start = time.perf_counter()
     descriptor = descriptor.fit(clusters)
     _, derivatives = descriptor.transform_with_derivatives(clusters)
@@ -152,27 +154,26 @@ def count(descriptor, clusters):
         block = derivatives.values[derivatives.pair_offsets[c]: derivatives.pair_offsets[c + 1]]
         block = block.reshape(-1, derivatives.n_features)
         ranks.append(independent_components(block, np.zeros(block.shape[0], dtype=np.int64)).size)
-    return derivatives.n_features, int(selector.support_.sum()), max(ranks), time.perf_counter() - start
+    return derivatives.n_features, int(selector.support_.sum()), np.array(ranks), time.perf_counter() - start
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small bases and few environments (seconds)")
     parser.add_argument("--n-environments", type=int, default=None, help="environments per data set (default 40, quick 4)")
-    parser.add_argument("--tio2", default=None, help="path of the TiO2 extxyz.gz (default: the shared data)")
-    parser.add_argument("--nbmotaw", default=None, help="path of the NbMoTaW extxyz.gz (default: the shared data)")
+    parser.add_argument("--data", default=str(DATA), help="folder of the extxyz.gz files")
     args = parser.parse_args(argv)
     n_env = args.n_environments or (4 if args.quick else 40)
     rng = np.random.default_rng(0)
 
     sets = []  # (name, N, species, clusters)
-    for name, file, path, n_neighbors in (("TiO2", "tio2_artrith2016.extxyz.gz", args.tio2, 8),
-                                          ("NbMoTaW", "nbmotaw_li2020_partial.extxyz.gz", args.nbmotaw, 8)):
-        source = Path(path) if path else DATA / file
+    for name, file, n_neighbors in (("TiO2", "tio2_artrith2016.extxyz.gz", 8),
+                                    ("NbMoTaW", "nbmotaw_li2020_partial.extxyz.gz", 8)):
+        source = Path(args.data) / file
         if not source.exists():
             print(f"skipping {name}: {source} not found", file=sys.stderr)
             continue
-        structures = read(file, source)
+        structures = read(source)
         if not args.quick:
             structures = [structures[i] for i in np.sort(rng.choice(len(structures), min(400, len(structures)), replace=False))]
         species = sorted({int(z) for atoms in structures for z in atoms.numbers})
@@ -184,7 +185,7 @@ def main(argv=None):
         f"Environments: {n_env} per row, centre + N nearest atoms cut out as a cluster; r_cut {R_CUT} Å, "
         "SOAP sigma 0.5 Å; selector tolerance 1e-6.",
         "",
-        "| environments | N | bound 3N-3 | body order | basis | components | rank (max per env.) | kept | time (s) |",
+        "| environments | N | bound 3N-3 | body order | basis | components | rank per env. (min / median / max) | kept | time (s) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     print("\n".join(lines), flush=True)
@@ -194,7 +195,8 @@ def main(argv=None):
             grid = [row for row in grid if row[1] in ("n_max=8, l_max=6", "n_max=4, l_max=4", "n_max=3, l_max=3, l_max_nu4=2")
                     or row[0].startswith("Cartesian, all")]
         for family, basis, descriptor in grid:
-            d, kept, rank, seconds = count(descriptor, clusters)
+            d, kept, ranks, seconds = count(descriptor, clusters)
+            rank = f"{ranks.min()} / {int(np.median(ranks))} / {ranks.max()}"
             line = f"| {name} | {n_neighbors} | {3 * n_neighbors - 3} | {family} | {basis} | {d} | {rank} | {kept} | {seconds:.1f} |"
             lines.append(line)
             print(line, flush=True)
