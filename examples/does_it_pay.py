@@ -17,7 +17,8 @@ Protocol (every number printed by one run, seeded):
   spectrum (nu = 2, n_max 6, l_max 4); SOAPBispectrum (nu = 3, "full", the
   largest of n_max, l_max in (3, 3), (2, 3), (2, 2) with at most 2,500
   components); the bispectrum pruned by ``FunctionalIndependenceSelector``
-  (``n_environments`` real environments of the subset, tolerance 1e-6);
+  (``n_environments`` real environments of the subset, tolerance 1e-6) and,
+  as a control, as many bispectrum components drawn at random;
   CartesianInvariants (the 13 optimal invariants, n_radial 4).  Pooling: the
   mean over the atoms of a structure (``MeanPooling``) for all of them.
 * Models: ``RidgeCV`` (alphas 1e-4..1e6) and ``KernelRidge`` (RBF; alpha in
@@ -182,12 +183,21 @@ def run_dataset(name, path, args, rng):
         "power spectrum (nu=2)": SOAP(species=species, r_cut=R_CUT, n_max=6, l_max=4, n_jobs=1).fit(structures),
         "bispectrum (nu=3)": bispectrum,
         "pruned bispectrum": None,
+        "random subset of bispectrum": None,
         "Cartesian (optimal 13)": CartesianInvariants(species=species, r_cut=R_CUT, n_radial=4, n_jobs=1).fit(structures),
     }
     selector, prune_seconds, n_prune = prune(bispectrum, structures, args.n_environments, rng)
 
     features, cost, basis = {}, {}, {}
     for label, descriptor in descriptors.items():
+        if label == "random subset of bispectrum":
+            # control: as many bispectrum components as the selector kept, drawn at random (seeded)
+            subset = np.sort(np.random.default_rng(1).choice(bispectrum.n_features_out_, int(selector.support_.sum()),
+                                                             replace=False))
+            features[label] = features["bispectrum (nu=3)"][:, subset]
+            cost[label] = cost["bispectrum (nu=3)"]
+            basis[label] = f"{subset.size} of {bispectrum.n_features_out_} (control)"
+            continue
         if descriptor is None:
             features[label] = features["bispectrum (nu=3)"][:, selector.support_]
             cost[label] = cost["bispectrum (nu=3)"]  # computed as the full bispectrum, then sliced
@@ -255,7 +265,8 @@ def plot(results, path):
     axes = figure.subplots(1, len(results))
     axes = np.atleast_1d(axes)
     styles = {"power spectrum (nu=2)": ("o", "C0"), "bispectrum (nu=3)": ("s", "C1"),
-              "pruned bispectrum": ("D", "C2"), "Cartesian (optimal 13)": ("^", "C3")}
+              "pruned bispectrum": ("D", "C2"), "random subset of bispectrum": ("v", "C4"),
+              "Cartesian (optimal 13)": ("^", "C3")}
     for ax, result in zip(axes, results):
         baseline = result["rows"][0][4]
         ax.axhline(baseline, color="grey", linestyle=":", label="composition baseline")
@@ -264,7 +275,7 @@ def plot(results, path):
             ax.plot([cost, cost], [linear, kernel], color=color, alpha=0.4, zorder=1)
             ax.scatter([cost], [kernel], marker=marker, color=color, label=label, zorder=2)
             ax.scatter([cost], [linear], marker=marker, facecolors="none", edgecolors=color, zorder=2)
-        ax.set_xscale("log")
+        ax.set_xlim(left=0)
         ax.set_yscale("log")
         ax.set_xlabel("cost (µs per environment)")
         ax.set_ylabel(f"5-fold CV MAE ({result['unit']})")

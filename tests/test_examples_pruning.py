@@ -62,7 +62,7 @@ def test_does_it_pay_quick(tiny_data):
     assert [r["name"] for r in results] == ["TiO2", "NbMoTaW", "QM9"]
     for result in results:
         rows = result["rows"]
-        assert rows[0][1].startswith("composition") and len(rows) == 5
+        assert rows[0][1].startswith("composition") and len(rows) == 6
         assert all(np.isfinite(row[4]) and np.isfinite(row[5]) and row[4] >= 0 for row in rows)
         pruned = [row for row in rows if row[1] == "pruned bispectrum"][0]
         full = [row for row in rows if row[1] == "bispectrum (nu=3)"][0]
