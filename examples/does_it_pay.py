@@ -32,12 +32,12 @@ Protocol (every number printed by one run, seeded):
   ``skdesc.information.information_imbalance`` (k = 1, normalised: ~0 = A
   predicts B's neighbourhoods, ~1 = no information).
 
-Writes the tables to stdout and, without ``--quick``, ``docs/does_it_pay.md``
-(the tables only) and ``docs/results/does_it_pay.png``.
+Prints the tables (copied into ``docs/does_it_pay.md``) and, without
+``--quick``, writes ``docs/results/does_it_pay.png``.
 
 Usage::
 
-    PYTHONPATH=. python examples/does_it_pay.py            # ~15 min on one core
+    PYTHONPATH=. python examples/does_it_pay.py            # ~20 min on the shared 2-core machine
     PYTHONPATH=. python examples/does_it_pay.py --quick    # a few structures, 3 folds, a tiny grid: seconds
 """
 
