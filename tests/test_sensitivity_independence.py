@@ -146,3 +146,22 @@ def test_selector_fit_differentiates_only_sampled_structures(base_derivatives):
         selector = FunctionalIndependenceSelector(laed, n_environments=n_environments, random_state=3)
         reference = clone(selector).fit_derivatives(base_derivatives[1])
         assert np.array_equal(selector.fit(structures).get_support(), reference.get_support())
+
+
+def test_fit_derivatives_on_chosen_centers(base_derivatives):
+    from skdesc.selection import independent_components
+    from skdesc.selection._independence import _environment_jacobians
+
+    _, derivatives = base_derivatives
+    centers = np.array([9, 0, 3, 0])  # unsorted, repeated: each environment enters once
+    selector = FunctionalIndependenceSelector(n_environments=1).fit_derivatives(derivatives, centers=centers)
+    jacobian, owner = _environment_jacobians(derivatives, [0, 3, 9])
+    expected = independent_components(jacobian, owner)
+    assert np.array_equal(selector.selection_order_, expected)
+    # one environment of a 9-atom molecule: at most 3 * 9 - 6 directions
+    single = FunctionalIndependenceSelector().fit_derivatives(derivatives, centers=[0])
+    assert 0 < single.support_.sum() <= 21
+    with pytest.raises(ValueError, match="centers must lie"):
+        FunctionalIndependenceSelector().fit_derivatives(derivatives, centers=[derivatives.n_atoms])
+    with pytest.raises(TypeError, match="centers"):
+        FunctionalIndependenceSelector().fit_derivatives(derivatives, centers=[0.5])

@@ -219,18 +219,36 @@ class FunctionalIndependenceSelector(FittedParamsMixin, SelectorMixin, BaseEstim
         local = derivatives.offsets[np.searchsorted(needed, owner)] + centers - offsets[owner]
         return self._fit_derivatives(derivatives, self.descriptor_.get_feature_names_out(), local)
 
-    def fit_derivatives(self, derivatives, feature_names=None):
+    def fit_derivatives(self, derivatives, feature_names=None, centers=None):
         """Select from precomputed :class:`~skdesc.AtomicDerivatives` (no descriptor needed).
 
         ``transform`` then accepts only features, not structures.
+
+        Parameters
+        ----------
+        derivatives : AtomicDerivatives
+        feature_names : sequence of str, optional
+            Names of the components (default ``x0, x1, ...``).
+        centers : array-like of int, optional
+            Rows (centres) of ``derivatives`` whose environments enter the rank
+            test, e.g. only the central atom of each cut-out cluster.  Default:
+            ``n_environments`` centres sampled with ``random_state``.
         """
         self._forget_fit_params()
         validate_params(self)
         self._check_params(need_descriptor=False)
         if not isinstance(derivatives, AtomicDerivatives):
             raise TypeError(f"derivatives must be an AtomicDerivatives, got {type(derivatives).__name__}")
+        if centers is not None:
+            centers = np.asarray(centers)
+            if centers.ndim != 1 or centers.size == 0 or not np.issubdtype(centers.dtype, np.integer):
+                raise TypeError("centers must be a non-empty 1-D array of integer row indices of the derivatives")
+            if centers.min() < 0 or centers.max() >= derivatives.n_atoms:
+                raise ValueError(f"centers must lie in [0, {derivatives.n_atoms - 1}] (the derivatives' rows), "
+                                 f"got {centers.min()}..{centers.max()}")
+            centers = np.unique(centers.astype(np.int64))
         self.descriptor_ = None
-        return self._fit_derivatives(derivatives, feature_names)
+        return self._fit_derivatives(derivatives, feature_names, centers)
 
     def _sample_centers(self, n_atoms):
         if self.n_environments is None or self.n_environments >= n_atoms:
