@@ -69,7 +69,7 @@ TOP_LEVEL = [
     "FunctionalIndependenceSelector", "HistogramPooling", "MaxPooling", "MeanPooling", "MinPooling",
     "MomentGSD", "SOAP", "SOAPBispectrum", "SpeciesPooling", "StatisticPooling", "StructureKernel",
     "StructureKernelRidge", "SumPooling", "config_context", "get_config", "gsd_space", "neighbor_list", "set_config",
-    "structure_kernel", "to_frames", "all_estimators",
+    "structure_kernel", "to_frames", "all_estimators", "VoronoiCellStatistics",
 ]  # fmt: skip
 
 
