@@ -180,6 +180,22 @@ def test_bad_input_is_refused_and_the_input_kept(name, structures):
 
 
 @pytest.mark.parametrize("name", DESCRIPTORS)
+def test_a_batch_written_into_uninitialised_memory_gives_the_same_values(name, structures):
+    # transform allocates its dense output with np.empty: a kernel that adds to it must get its
+    # rows zeroed, and one that declares _fills_output must write every entry
+    descriptor = _make(name).fit(structures)
+    if descriptor._sparse_output():
+        pytest.skip("sparse output is allocated per batch")
+    expected = _rows(descriptor.transform(structures))
+    lookup = np.full(119, -1, dtype=np.int64)
+    lookup[list(descriptor.species_)] = np.arange(len(descriptor.species_))
+    garbage = np.full(expected.shape, np.nan)
+    values, _ = descriptor._run_batch(structures, 0, lookup, garbage, False)
+    assert values is garbage
+    np.testing.assert_array_equal(garbage, expected)
+
+
+@pytest.mark.parametrize("name", DESCRIPTORS)
 def test_derivatives_are_declared_truthfully(name, structures):
     descriptor = _make(name).fit(structures)
     water = structures[0]

@@ -165,6 +165,11 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
     #: Whether ``_compute`` can fill position derivatives.
     _supports_gradients = False
 
+    #: Whether ``_compute`` writes every entry of ``values`` (not only adds to it): the dense
+    #: output is then not zeroed first, which for wide outputs (SOAP) was a serial memset of the
+    #: whole array in the calling thread.  Other descriptors get their rows zeroed by the worker.
+    _fills_output = False
+
     #: Bibliography keys (``skdesc._bibliography.CITATIONS``) of the references to cite.
     _citations = ()
 
@@ -420,8 +425,9 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
         if not sparse:
             self._check_output_size(offsets)
             # dense batches are written straight into the final array: peak
-            # memory is the output plus the batches in flight
-            values = np.zeros((offsets[-1], self.n_features_out_))
+            # memory is the output plus the batches in flight; each worker
+            # zeroes its own rows when the kernel adds to them (_run_batch)
+            values = np.empty((offsets[-1], self.n_features_out_))
         calls = [
             (
                 self._run_batch,
@@ -450,8 +456,8 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
     def _run_batch(self, structures, start, lookup, out, derivatives):
         """Values (and derivatives) of one batch: validate, guard, neighbour stage, overlap check, kernel.
 
-        ``out`` is the batch's zeroed slice of the dense output (``None``: a
-        new array, for sparse output).  Returns ``(values, (pairs, dvalues))``.
+        ``out`` is the batch's slice of the dense output, not initialised
+        (``None``: a new array, for sparse output).  Returns ``(values, (pairs, dvalues))``.
         """
         batch = self._frame_batch(structures, start, lookup)
         self._check_batch_resources(batch, start, derivatives=derivatives)
@@ -468,6 +474,8 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
         self._check_overlaps(neighbors.shortest, start)
         values = np.zeros((len(batch.species_index), self.n_features_out_)) if out is None else out
         check_shape(values, (len(batch.species_index), self.n_features_out_), f"{type(self).__name__} output")
+        if out is not None and not (self._fills_output and not derivatives):
+            values.fill(0.0)
         if not derivatives:
             self._compute(batch, neighbors, values)
             return values, None

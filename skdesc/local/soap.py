@@ -340,6 +340,7 @@ class CompressedSOAP(LocalDescriptor):
         self.verbose = verbose
 
     _supports_gradients = True
+    _fills_output = True  # soap_kernel writes every feature of every row
     _citations = ("bartok2013", "himanen2020")  # keys of skdesc._bibliography.CITATIONS
 
     def _citation_keys(self):
