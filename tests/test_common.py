@@ -189,10 +189,11 @@ def test_a_batch_written_into_uninitialised_memory_gives_the_same_values(name, s
     expected = _rows(descriptor.transform(structures))
     lookup = np.full(119, -1, dtype=np.int64)
     lookup[list(descriptor.species_)] = np.arange(len(descriptor.species_))
-    garbage = np.full(expected.shape, np.nan)
-    values, _ = descriptor._run_batch(structures, 0, lookup, garbage, False)
-    assert values is garbage
-    np.testing.assert_array_equal(garbage, expected)
+    for derivatives in (False, True) if descriptor._supports_gradients else (False,):
+        garbage = np.full(expected.shape, np.nan)
+        values, _ = descriptor._run_batch(structures, 0, lookup, garbage, derivatives)
+        assert values is garbage
+        np.testing.assert_array_equal(garbage, expected)
 
 
 @pytest.mark.parametrize("name", DESCRIPTORS)

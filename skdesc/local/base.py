@@ -474,7 +474,7 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
         self._check_overlaps(neighbors.shortest, start)
         values = np.zeros((len(batch.species_index), self.n_features_out_)) if out is None else out
         check_shape(values, (len(batch.species_index), self.n_features_out_), f"{type(self).__name__} output")
-        if out is not None and not (self._fills_output and not derivatives):
+        if out is not None and not self._fills_output:
             values.fill(0.0)
         if not derivatives:
             self._compute(batch, neighbors, values)
