@@ -27,7 +27,9 @@ products Y_lm R_nl once and adds them to both centres (Y_lm(-u) =
 (-1)^l Y_lm(u)), then per centre maps the channels, builds one Gram matrix
 per l and gathers the output columns.  The loops are shaped for LLVM's loop
 vectoriser (numba leaves the SLP vectoriser off): long contiguous inner
-loops; an inner loop of n_max = 8 runs mostly in its scalar remainder.
+loops, and explicit four-lane steps (:mod:`.simd`) where the natural loop
+is one (l, m) row of n_max = 8 radial functions, which the vectoriser
+would run in its scalar remainder.
 """
 
 import numpy as np
@@ -36,6 +38,7 @@ from scipy.linalg import sqrtm
 from scipy.special import gamma
 
 from ...neighbors._search import _positive_shift
+from .simd import add_product4, add_product4_twice
 from .spherical import real_harmonics
 
 # b_kind values: what the right-hand channel matrix B is
@@ -256,34 +259,38 @@ def _radial_values_and_slopes(table, inv_width, r, out, slopes):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _outer_products(harmonics, radial, n_max, l_max, products):
-    """products[lm * n_max + n] = Y_lm * radial[l * n_max + n] (one pair's expansion terms)."""
+def _add_pair_terms(first, first_weight, second, second_weight, both, harmonics, radial, n_max, l_max):
+    """One pair's expansion terms: first += first_weight Y_lm R_nl and, if ``both``,
+    second += (-1)^l second_weight Y_lm R_nl (the pair seen from its other end).
+
+    ``first`` and ``second`` are two centres' coefficients in the (lm, n)
+    layout, entry ``lm * n_max + n``; ``radial`` holds R_nl at ``l * n_max + n``.
+    Each product Y_lm R_nl is formed once and then scaled by the weight, the
+    order of the scalar code, so the coefficients are the same to the last bit;
+    four n at a time (:mod:`.simd`), since numba runs a loop over the 8 radial
+    functions of one (l, m) row in its scalar remainder.
+    """
     for l in range(l_max + 1):
-        source = radial[l * n_max : (l + 1) * n_max]
+        second_l = -second_weight if l % 2 else second_weight
+        source = l * n_max
         for lm in range(l * l, (l + 1) * (l + 1)):
             y = harmonics[lm]
-            row = products[lm * n_max : (lm + 1) * n_max]
-            for n in range(n_max):
-                row[n] = y * source[n]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _add_products(target, products, weight, n_max, l_max, parity):
-    """target += weight * products, times (-1)^l on block l if ``parity``.
-
-    One long contiguous loop (or one per l): it vectorises fully, where a
-    loop of n_max per (l, m) row spent most of its time entering the loop.
-    """
-    if not parity:
-        for k in range(products.shape[0]):
-            target[k] += weight * products[k]
-        return
-    for l in range(l_max + 1):
-        factor = -weight if l % 2 else weight
-        block = target[l * l * n_max : (l + 1) * (l + 1) * n_max]
-        source = products[l * l * n_max : (l + 1) * (l + 1) * n_max]
-        for k in range(block.shape[0]):
-            block[k] += factor * source[k]
+            base = lm * n_max
+            n = 0
+            if both:
+                while n + 4 <= n_max:
+                    add_product4_twice(first, base + n, first_weight, second, base + n, second_l, y, radial, source + n)
+                    n += 4
+                for n in range(n, n_max):
+                    product = y * radial[source + n]
+                    first[base + n] += first_weight * product
+                    second[base + n] += second_l * product
+            else:
+                while n + 4 <= n_max:
+                    add_product4(first, base + n, first_weight, y, radial, source + n)
+                    n += 4
+                for n in range(n, n_max):
+                    first[base + n] += first_weight * (y * radial[source + n])
 
 
 @njit(cache=True, nogil=True)
@@ -356,14 +363,12 @@ def soap_kernel(
     block_size = min(largest, half_list_limit(n_lm, n_chan, star_stride))
     # per centre and element, the coefficients (lm, n) as one contiguous block
     coefs = np.empty((block_size, n_species, n_lm * n_max))
-    products = np.empty(n_lm * n_max)
     coef_matrix = np.empty((n_lm, n_chan))
     present = np.zeros((block_size, n_species), dtype=np.bool_)
     element_rows = np.ones(n_chan, dtype=np.bool_)
     # nu,mu* total density on the (2l+1)-function basis, rows padded to
     # star_stride (its radial functions beyond 2l + 1 are exactly zero)
     cstars = np.empty((block_size, n_lm * star_stride))
-    star_products = np.empty(n_lm * star_stride)
     chan_a = np.empty((n_lm, map_a.shape[1] if use_map_a else n_chan))
     chan_b = np.empty((n_lm, map_b.shape[1]))
     n_cols = max(n_chan, star_stride, map_b.shape[1], map_a.shape[1] if use_map_a else 0)
@@ -423,18 +428,16 @@ def soap_kernel(
                     )
                     _radial_values(radial_tab, radial_inv_width, r, radial)
                     e_j = species_index[a0 + j]
-                    _outer_products(harmonics, radial, n_max, l_max, products)
-                    _add_products(coefs[i - c0, e_j], products, atom_weight[a0 + j], n_max, l_max, False)
+                    # (the second target is only written if both centres are in the block)
+                    _add_pair_terms(coefs[i - c0, e_j], atom_weight[a0 + j], coefs[j - c0 if both else i - c0, e_i],
+                                    atom_weight[a0 + i], both, harmonics, radial, n_max, l_max)
                     present[i - c0, e_j] = True
                     if both:
-                        _add_products(coefs[j - c0, e_i], products, atom_weight[a0 + i], n_max, l_max, True)
                         present[j - c0, e_i] = True
                     if use_star:
                         _radial_values(star_tab, star_inv_width, r, star_radial)
-                        _outer_products(harmonics, star_radial, star_stride, l_max, star_products)
-                        _add_products(cstars[i - c0], star_products, element_weight[e_j], star_stride, l_max, False)
-                        if both:
-                            _add_products(cstars[j - c0], star_products, element_weight[e_i], star_stride, l_max, True)
+                        _add_pair_terms(cstars[i - c0], element_weight[e_j], cstars[j - c0 if both else i - c0],
+                                        element_weight[e_i], both, harmonics, star_radial, star_stride, l_max)
             for i in range(c0, c1):
                 # (lm, element channel) matrix of this centre
                 if n_species == 1:
