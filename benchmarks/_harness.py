@@ -103,6 +103,56 @@ def best_times(funcs, repeat, collect=False):
     return times.min(axis=0)
 
 
+class ThreadProbe:
+    """What a second core delivers on this machine now: a compute-only loop on one and two threads.
+
+    ``one()`` runs ``work`` iterations of a numba loop (no memory traffic:
+    eight independent multiply-add chains in registers) on one thread;
+    ``two()`` runs the same total work split over two threads.  Their time
+    ratio is the parallel speed-up the hardware gives at best; on a virtual
+    machine whose second vCPU is shared with other tenants it moves between
+    about 1.0 and 2.0 within minutes.  Time them among the measured functions
+    (:func:`best_times`) so that they see the same conditions.
+    """
+
+    def __init__(self, seconds=0.1):
+        import threading
+
+        from numba import njit
+
+        @njit(nogil=True, cache=False)
+        def spin(n):
+            a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 1.0
+            for _ in range(n):
+                a0 = a0 * 0.9999999 + 1e-7
+                a1 = a1 * 0.9999998 + 1e-7
+                a2 = a2 * 0.9999997 + 1e-7
+                a3 = a3 * 0.9999996 + 1e-7
+                a4 = a4 * 0.9999995 + 1e-7
+                a5 = a5 * 0.9999994 + 1e-7
+                a6 = a6 * 0.9999993 + 1e-7
+                a7 = a7 * 0.9999992 + 1e-7
+            return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
+
+        self._threading = threading
+        self._spin = spin
+        spin(10)
+        start = time.perf_counter()
+        spin(1_000_000)
+        per_iteration = max(time.perf_counter() - start, 1e-9) / 1_000_000
+        self.work = 2 * max(1, int(seconds / per_iteration) // 2)
+
+    def one(self):
+        return self._spin(self.work)
+
+    def two(self):
+        threads = [self._threading.Thread(target=self._spin, args=(self.work // 2,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+
 def best_time(func, repeat, collect=False):
     """:func:`best_times` of one function, in seconds."""
     return float(best_times([func], repeat, collect)[0])
