@@ -98,6 +98,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+import skdesc  # noqa: E402
 from skdesc.local.soap import CompressedSOAP  # noqa: E402
 
 NBMOTAW = "nbmotaw_li2020_partial.extxyz.gz"
@@ -310,7 +311,9 @@ def memory_child(n_env, n_jobs):
     baseline = _status_kib("VmRSS")
     maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    features = est.transform(cells)
+    # the output of the default 100,000 environments (4.6 GB) is above the default max_memory
+    with skdesc.config_context(max_memory=4.0 * n_atoms * est.n_features_out_ * 8 + 2**30):
+        features = est.transform(cells)
     seconds = time.perf_counter() - start
     peak = _status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = {
