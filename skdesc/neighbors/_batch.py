@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from ._search import _search_lists
+from ._search import _batch_arrays, _cell_geometry, _search_lists
 
 __all__ = ["BatchNeighbors", "batch_neighbor_lists", "derivative_pairs"]
 
@@ -102,8 +102,10 @@ def batch_neighbor_lists(positions, offsets, cells, pbc, cutoff, min_distance, h
     -------
     BatchNeighbors
     """
+    positions, offsets, cells, pbc = _batch_arrays(positions, offsets, cells, pbc)
     half = np.diff(offsets) <= half_below
-    return BatchNeighbors(*_search_lists(positions, offsets, cells, pbc, cutoff, min_distance, half, False), half)
+    lists = _search_lists(positions, offsets, pbc, _cell_geometry(cells, pbc), float(cutoff), float(min_distance), half, False)
+    return BatchNeighbors(*lists, half)
 
 
 @njit(cache=True, nogil=True)

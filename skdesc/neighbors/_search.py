@@ -19,9 +19,9 @@ distance strictly below the cutoff are kept; an atom is never its own
 neighbour unless through a non-zero image shift.
 """
 
-from typing import NamedTuple
-
+import contextlib
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -76,6 +76,9 @@ _ADJUGATE = [
 ]
 
 
+_QUIET = contextlib.nullcontext()  # Python floats need no np.errstate
+
+
 def _pick(condition, a, b):
     """``a`` where ``condition`` else ``b``: :func:`numpy.where` for arrays, a plain choice for scalars."""
     if isinstance(condition, np.ndarray):
@@ -121,24 +124,25 @@ def _complete_cells(cells, pbc):
     full = np.array(cells, dtype=np.float64)
     if pbc.all():
         return full
-    n_periodic = pbc.sum(axis=1)
-    full[n_periodic == 0] = np.eye(3)
-    two = np.flatnonzero(n_periodic == 2)
-    if two.size:
-        # a stable sort of the flags: the periodic axes p < q, then the free one
-        p, q, free = np.argsort(~pbc[two], axis=1, kind="stable").T
-        full[two, free] = _unit_cross(cells[two, p], cells[two, q])
-    one = np.flatnonzero(n_periodic == 1)
-    if one.size:
-        axis, free0, free1 = np.argsort(~pbc[one], axis=1, kind="stable").T
-        c = cells[one, axis]
-        a = c / _norm(c)[:, None]
-        # crossed with the coordinate axis least aligned with a (first of equals)
-        helper = np.zeros_like(a)
-        helper[np.arange(one.size), np.argmin(np.abs(a), axis=1)] = 1.0
-        u = _unit_cross(a, helper)
-        full[one, free0] = u
-        full[one, free1] = _cross(a, u)
+    with np.errstate(all="ignore"):  # a degenerate periodic row gives nan, like a singular cell
+        n_periodic = pbc.sum(axis=1)
+        full[n_periodic == 0] = np.eye(3)
+        two = np.flatnonzero(n_periodic == 2)
+        if two.size:
+            # a stable sort of the flags: the periodic axes p < q, then the free one
+            p, q, free = np.argsort(~pbc[two], axis=1, kind="stable").T
+            full[two, free] = _unit_cross(cells[two, p], cells[two, q])
+        one = np.flatnonzero(n_periodic == 1)
+        if one.size:
+            axis, free0, free1 = np.argsort(~pbc[one], axis=1, kind="stable").T
+            c = cells[one, axis]
+            a = c / _norm(c)[:, None]
+            # crossed with the coordinate axis least aligned with a (first of equals)
+            helper = np.zeros_like(a)
+            helper[np.arange(one.size), np.argmin(np.abs(a), axis=1)] = 1.0
+            u = _unit_cross(a, helper)
+            full[one, free0] = u
+            full[one, free1] = _cross(a, u)
     return full
 
 
@@ -171,12 +175,12 @@ def _cell_geometry(cells, pbc, check=None):
     ValueError
         If a checked cell has zero volume along its periodic axes.
     """
-    with np.errstate(all="ignore"):
-        full = _complete_cells(cells, pbc)
-        # entry by entry, row-major: one cell (a neighbor_list call) in Python
-        # floats, which costs a tenth of NumPy's per-call overhead; a batch as
-        # arrays over its cells
-        one = full.shape[0] == 1
+    full = _complete_cells(cells, pbc)
+    # entry by entry, row-major: one cell (a neighbor_list call) in Python
+    # floats, which costs a tenth of NumPy's per-call overhead (and warns of
+    # nothing); a batch as arrays over its cells
+    one = full.shape[0] == 1
+    with _QUIET if one else np.errstate(all="ignore"):
         m = full.reshape(-1).tolist() if one else list(full.reshape(-1, 9).T)
         adj = [m[a] * m[b] - m[c] * m[d] for a, b, c, d in _ADJUGATE]
         det = m[0] * adj[0] + m[1] * adj[3] + m[2] * adj[6]
@@ -187,8 +191,11 @@ def _cell_geometry(cells, pbc, check=None):
         if singular:
             raise ValueError("the cell has zero volume along its periodic axes")
         if one and det == 0.0:
-            det = np.float64(det)  # an unchecked singular cell: inf and nan, as for arrays
-        inv = [x / det for x in adj]
+            # an unchecked singular cell: inf and nan, as for arrays
+            with np.errstate(all="ignore"):
+                inv = [x / np.float64(det) for x in adj]
+        else:
+            inv = [x / det for x in adj]
         sqrt = math.sqrt if one else np.sqrt
         inv_width = [sqrt(inv[k] * inv[k] + inv[3 + k] * inv[3 + k] + inv[6 + k] * inv[6 + k]) for k in range(3)]
     if one:
@@ -488,32 +495,40 @@ def _search(positions, offsets, cells, inverses, inv_widths, pbc, probe, half, c
     return first, index, vectors, distances, shifts, shortest, n
 
 
-def _probes(counts, pbc, inv_width, cutoff, min_distance):
+def _probes(offsets, pbc, inv_width, cutoff, min_distance):
     """Structures to probe for atoms closer than ``min_distance`` before the full search.
 
     Those whose search would visit very many periodic images (a cell much
     smaller than the cutoff): atoms times image shifts above 200,000.
     """
     if not min_distance > 0:
-        return np.zeros(counts.shape[0], dtype=np.bool_)
+        return np.zeros(pbc.shape[0], dtype=np.bool_)
     with np.errstate(all="ignore"):
         per_axis = np.where(pbc, 2 * (np.ceil(cutoff * inv_width).astype(np.int64) + 1) + 1, 1)
-    return counts * per_axis.prod(axis=1) > 200_000
+    return (offsets[1:] - offsets[:-1]) * per_axis.prod(axis=1) > 200_000
 
 
-def _search_lists(positions, offsets, cells, pbc, cutoff, min_distance, half, keep_close, geometry=None):
-    """Run :func:`_search` on C-contiguous arrays and trim its buffers; returns the lists and ``shortest``."""
-    positions = np.ascontiguousarray(positions, dtype=np.float64)
-    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
-    pbc = np.ascontiguousarray(pbc, dtype=np.bool_)
-    cells = np.asarray(cells, dtype=np.float64)
-    full, inverse, inv_width, _ = _cell_geometry(cells, pbc) if geometry is None else geometry
-    probe = _probes(offsets[1:] - offsets[:-1], pbc, inv_width, cutoff, min_distance)
+def _search_lists(positions, offsets, pbc, geometry, cutoff, min_distance, half, keep_close):
+    """Run :func:`_search` and trim its buffers; returns the lists and ``shortest``.
+
+    ``positions`` (float64), ``offsets`` (int64), ``pbc`` and ``half`` (bool)
+    must be C-contiguous, ``geometry`` the :func:`_cell_geometry` of the cells
+    and ``cutoff``, ``min_distance`` floats (one compiled signature for all callers).
+    """
+    full, inverse, inv_width, _ = geometry
+    probe = _probes(offsets, pbc, inv_width, cutoff, min_distance)
     first, index, vectors, distances, shifts, shortest, n = _search(
-        positions, offsets, full, inverse, inv_width, pbc, probe, np.ascontiguousarray(half, dtype=np.bool_),
-        float(cutoff), float(min_distance), bool(keep_close),
+        positions, offsets, full, inverse, inv_width, pbc, probe, half, cutoff, min_distance, keep_close
     )
     return first, index[:n], vectors[: 3 * n].reshape(n, 3), distances[:n], shifts[: 3 * n].reshape(n, 3), shortest
+
+
+def _batch_arrays(positions, offsets, cells, pbc):
+    """C-contiguous float64 positions, int64 offsets, float64 cells and bool pbc."""
+    return (
+        np.ascontiguousarray(positions, dtype=np.float64), np.ascontiguousarray(offsets, dtype=np.int64),
+        np.asarray(cells, dtype=np.float64), np.ascontiguousarray(pbc, dtype=np.bool_),
+    )
 
 
 def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half):
@@ -548,11 +563,12 @@ def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half):
         The CSR list (see :func:`neighbor_list`) and the shortest distance
         found, in Å (``inf`` if none).
     """
-    positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
-    cells = np.asarray(cell, dtype=np.float64).reshape(1, 3, 3)
+    positions = np.ascontiguousarray(positions, dtype=np.float64).reshape(-1, 3)
+    pbc = np.ascontiguousarray(pbc, dtype=np.bool_).reshape(1, 3)
+    geometry = _cell_geometry(np.asarray(cell, dtype=np.float64).reshape(1, 3, 3), pbc)
     *lists, shortest = _search_lists(
-        positions, np.array([0, positions.shape[0]]), cells, np.asarray(pbc, dtype=np.bool_).reshape(1, 3),
-        cutoff, min_distance, np.array([bool(half)]), True,
+        positions, np.array([0, positions.shape[0]]), pbc, geometry, float(cutoff), float(min_distance),
+        np.array([bool(half)]), True,
     )
     return (*lists, float(shortest[0]))
 
@@ -612,7 +628,7 @@ def _estimate(positions, offsets, pbc, cutoff, geometry):
     else:
         n, periodic, inv_width = counts, list(pbc.T), list(inv_width.T)
     filled = n > 0
-    with np.errstate(all="ignore"):
+    with _QUIET if one else np.errstate(all="ignore"):
         # the completed rows of non-periodic axes are orthonormal and normal to
         # the periodic ones: |det| is the periodic measure, fractional
         # coordinates along them are lengths in Å
@@ -678,7 +694,7 @@ def neighbor_list(positions, cell, pbc, cutoff):
     offsets = np.array([0, positions.shape[0]])
     geometry = _cell_geometry(cells, pbc)
     _check_list_size(positions, offsets, pbc, cutoff, geometry)
-    *lists, _ = _search_lists(positions, offsets, cells, pbc, cutoff, 0.0, np.zeros(1, dtype=np.bool_), True, geometry)
+    *lists, _ = _search_lists(positions, offsets, pbc, geometry, cutoff, 0.0, np.zeros(1, dtype=np.bool_), True)
     return NeighborList(*lists)
 
 
