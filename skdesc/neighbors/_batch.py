@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from ._search import guarded_neighbor_list
+from ._search import _batch_arrays, _cell_geometry, _search_lists
 
 __all__ = ["BatchNeighbors", "batch_neighbor_lists", "derivative_pairs"]
 
@@ -77,72 +77,6 @@ class DerivativePairs(NamedTuple):
     own: np.ndarray
 
 
-@njit(cache=True, nogil=True)
-def _copy_into(source, target, start):
-    for k in range(source.shape[0]):
-        target[start + k] = source[k]
-
-
-@njit(cache=True, nogil=True)
-def _batch_lists(positions, offsets, cells, pbc, cutoff, min_distance, half_below):
-    n_frames = offsets.shape[0] - 1
-    n_atoms = positions.shape[0]
-    first = np.zeros(n_atoms + 1, dtype=np.int64)
-    shortest = np.empty(n_frames)
-    half = np.zeros(n_frames, dtype=np.bool_)
-    cap = 16 * n_atoms + 16
-    index = np.empty(cap, dtype=np.int64)
-    distances = np.empty(cap)
-    vectors = np.empty(3 * cap)
-    shifts = np.empty(3 * cap, dtype=np.int64)
-    n = 0
-    for s in range(n_frames):
-        a = offsets[s]
-        b = offsets[s + 1]
-        half[s] = b - a <= half_below
-        f, nbr, vec, dist, shift, shortest[s] = guarded_neighbor_list(
-            positions[a:b], cells[s], pbc[s], cutoff, min_distance, half[s]
-        )
-        if shortest[s] < min_distance or shortest[s] <= 0.0:
-            for i in range(a, b):
-                first[i + 1] = n
-            continue
-        count = nbr.shape[0]
-        if n + count > cap:
-            # extrapolate from the atoms done so far, so a batch regrows about once
-            cap = max(2 * cap, n + count, int(1.1 * (n + count) * n_atoms / b) + 16)
-            grown = np.empty(cap, dtype=np.int64)
-            _copy_into(index[:n], grown, 0)
-            index = grown
-            grown_d = np.empty(cap)
-            _copy_into(distances[:n], grown_d, 0)
-            distances = grown_d
-            grown_v = np.empty(3 * cap)
-            _copy_into(vectors[: 3 * n], grown_v, 0)
-            vectors = grown_v
-            grown_s = np.empty(3 * cap, dtype=np.int64)
-            _copy_into(shifts[: 3 * n], grown_s, 0)
-            shifts = grown_s
-        for p in range(count):
-            index[n + p] = a + nbr[p]
-            distances[n + p] = dist[p]
-            for k in range(3):
-                vectors[3 * (n + p) + k] = vec[p, k]
-                shifts[3 * (n + p) + k] = shift[p, k]
-        for i in range(b - a):
-            first[a + i + 1] = n + f[i + 1]
-        n += count
-    return (
-        first,
-        index[:n],
-        vectors[: 3 * n].reshape((n, 3)),
-        distances[:n],
-        shifts[: 3 * n].reshape((n, 3)),
-        shortest,
-        half,
-    )
-
-
 def batch_neighbor_lists(positions, offsets, cells, pbc, cutoff, min_distance, half_below=0):
     """Neighbour lists of a batch of structures, searched once per structure.
 
@@ -168,9 +102,10 @@ def batch_neighbor_lists(positions, offsets, cells, pbc, cutoff, min_distance, h
     -------
     BatchNeighbors
     """
-    return BatchNeighbors(
-        *_batch_lists(positions, offsets, cells, pbc, float(cutoff), float(min_distance), np.int64(half_below))
-    )
+    positions, offsets, cells, pbc = _batch_arrays(positions, offsets, cells, pbc)
+    half = np.diff(offsets) <= half_below
+    lists = _search_lists(positions, offsets, pbc, _cell_geometry(cells, pbc), float(cutoff), float(min_distance), half, False)
+    return BatchNeighbors(*lists, half)
 
 
 @njit(cache=True, nogil=True)

@@ -19,9 +19,9 @@ distance strictly below the cutoff are kept; an atom is never its own
 neighbour unless through a non-zero image shift.
 """
 
-from typing import NamedTuple
-
+import contextlib
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -58,132 +58,157 @@ class NeighborList(NamedTuple):
         return np.repeat(np.arange(len(self.first) - 1), np.diff(self.first))
 
 
-# The numba functions below avoid array expressions, slice assignment from
-# arrays and most NumPy functions: each of those pulls a generic
-# implementation into the compilation (slice assignment alone brings a
-# string-formatting error path that took ~10 s to compile), and a new user
-# waits for all of it on the first call.
+# Cell geometry, in NumPy for all structures of a batch at once: the 3x3 linear
+# algebra is microseconds per batch here, and in numba it was seconds of
+# compilation for every new user.  The float operations are the ones the numba
+# search used (same products and sums in the same order), so lists are
+# bit-identical to it.
+
+_NEXT = np.array([1, 2, 0])
+_AFTER = np.array([2, 0, 1])
+# entry (r, c) of the adjugate (the transposed cofactors) of a 3x3 matrix m is
+# m[i1, j1] m[i2, j2] - m[i1, j2] m[i2, j1] with i = c + 1, c + 2 and j = r + 1, r + 2
+# (mod 3): the flat (row-major) indices of those four entries, for r, c row-major
+_ADJUGATE = [
+    (3 * ((c + 1) % 3) + (r + 1) % 3, 3 * ((c + 2) % 3) + (r + 2) % 3,
+     3 * ((c + 1) % 3) + (r + 2) % 3, 3 * ((c + 2) % 3) + (r + 1) % 3)
+    for r in range(3) for c in range(3)
+]
 
 
-@njit(cache=True, nogil=True)
-def _unit_cross(a0, a1, a2, b0, b1, b2, out, row):
-    """out[row] = (a x b) / |a x b|."""
-    c0 = a1 * b2 - a2 * b1
-    c1 = a2 * b0 - a0 * b2
-    c2 = a0 * b1 - a1 * b0
-    norm = math.sqrt(c0 * c0 + c1 * c1 + c2 * c2)
-    out[row, 0] = c0 / norm
-    out[row, 1] = c1 / norm
-    out[row, 2] = c2 / norm
+_QUIET = contextlib.nullcontext()  # Python floats need no np.errstate
 
 
-@njit(cache=True, nogil=True)
-def _complete_cell(cell, pbc):
-    """Replace the rows of non-periodic axes by orthonormal vectors.
+def _pick(condition, a, b):
+    """``a`` where ``condition`` else ``b``: :func:`numpy.where` for arrays, a plain choice for scalars."""
+    if isinstance(condition, np.ndarray):
+        return np.where(condition, a, b)
+    return a if condition else b
+
+
+def _cross(a, b):
+    """Row-wise cross product of two (m, 3) arrays."""
+    return a[:, _NEXT] * b[:, _AFTER] - a[:, _AFTER] * b[:, _NEXT]
+
+
+def _norm(v):
+    """Row-wise Euclidean norm of an (m, 3) array."""
+    return np.sqrt(v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1] + v[:, 2] * v[:, 2])
+
+
+def _unit_cross(a, b):
+    """Row-wise (a x b) / |a x b| of two (m, 3) arrays."""
+    c = _cross(a, b)
+    return c / _norm(c)[:, None]
+
+
+def _complete_cells(cells, pbc):
+    """Cells with the rows of non-periodic axes replaced by orthonormal vectors.
 
     The completed cell spans 3-D space, so fractional coordinates exist, and
     the perpendicular width of every periodic axis equals the one within the
     periodic sub-lattice.
+
+    Parameters
+    ----------
+    cells : ndarray of shape (n_structures, 3, 3), float64
+        Lattice vectors as rows, in Å.
+    pbc : ndarray of shape (n_structures, 3), bool
+        Periodicity of each structure.
+
+    Returns
+    -------
+    ndarray of shape (n_structures, 3, 3), float64
+        The completed cells, in Å.
     """
-    out = np.empty((3, 3))
-    n_periodic = 0
-    for k in range(3):
-        if pbc[k]:
-            n_periodic += 1
-        for c in range(3):
-            out[k, c] = cell[k, c]
-    if n_periodic == 3:
-        return out
-    if n_periodic == 0:
-        for k in range(3):
-            for c in range(3):
-                out[k, c] = 1.0 if k == c else 0.0
-        return out
-    if n_periodic == 2:
-        p = 0
-        q = 0
-        free = 0
-        seen = 0
-        for k in range(3):
-            if pbc[k]:
-                if seen == 0:
-                    p = k
-                else:
-                    q = k
-                seen += 1
-            else:
-                free = k
-        _unit_cross(cell[p, 0], cell[p, 1], cell[p, 2], cell[q, 0], cell[q, 1], cell[q, 2], out, free)
-        return out
-    # one periodic axis: two unit vectors perpendicular to it
-    axis = 0
-    for k in range(3):
-        if pbc[k]:
-            axis = k
-    norm = math.sqrt(cell[axis, 0] * cell[axis, 0] + cell[axis, 1] * cell[axis, 1] + cell[axis, 2] * cell[axis, 2])
-    a = np.empty(3)
-    for c in range(3):
-        a[c] = cell[axis, c] / norm
-    # the coordinate axis least aligned with a (first of equals)
-    smallest = 0
-    for c in range(1, 3):
-        if abs(a[c]) < abs(a[smallest]):
-            smallest = c
-    helper = np.zeros(3)
-    helper[smallest] = 1.0
-    uv = np.empty((2, 3))
-    _unit_cross(a[0], a[1], a[2], helper[0], helper[1], helper[2], uv, 0)
-    v0 = a[1] * uv[0, 2] - a[2] * uv[0, 1]
-    v1 = a[2] * uv[0, 0] - a[0] * uv[0, 2]
-    v2 = a[0] * uv[0, 1] - a[1] * uv[0, 0]
-    uv[1, 0] = v0
-    uv[1, 1] = v1
-    uv[1, 2] = v2
-    free_rows = 0
-    for k in range(3):
-        if not pbc[k]:
-            for c in range(3):
-                out[k, c] = uv[free_rows, c]
-            free_rows += 1
-    return out
+    full = np.array(cells, dtype=np.float64)
+    if pbc.all():
+        return full
+    with np.errstate(all="ignore"):  # a degenerate periodic row gives nan, like a singular cell
+        n_periodic = pbc.sum(axis=1)
+        full[n_periodic == 0] = np.eye(3)
+        two = np.flatnonzero(n_periodic == 2)
+        if two.size:
+            # a stable sort of the flags: the periodic axes p < q, then the free one
+            p, q, free = np.argsort(~pbc[two], axis=1, kind="stable").T
+            full[two, free] = _unit_cross(cells[two, p], cells[two, q])
+        one = np.flatnonzero(n_periodic == 1)
+        if one.size:
+            axis, free0, free1 = np.argsort(~pbc[one], axis=1, kind="stable").T
+            c = cells[one, axis]
+            a = c / _norm(c)[:, None]
+            # crossed with the coordinate axis least aligned with a (first of equals)
+            helper = np.zeros_like(a)
+            helper[np.arange(one.size), np.argmin(np.abs(a), axis=1)] = 1.0
+            u = _unit_cross(a, helper)
+            full[one, free0] = u
+            full[one, free1] = _cross(a, u)
+    return full
 
 
-@njit(cache=True, nogil=True)
-def _inverse3(m):
-    """Inverse of a 3x3 matrix by cofactors (a LAPACK call costs more for one cell)."""
-    out = np.empty((3, 3))
-    out[0, 0] = m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1]
-    out[0, 1] = m[0, 2] * m[2, 1] - m[0, 1] * m[2, 2]
-    out[0, 2] = m[0, 1] * m[1, 2] - m[0, 2] * m[1, 1]
-    out[1, 0] = m[1, 2] * m[2, 0] - m[1, 0] * m[2, 2]
-    out[1, 1] = m[0, 0] * m[2, 2] - m[0, 2] * m[2, 0]
-    out[1, 2] = m[0, 2] * m[1, 0] - m[0, 0] * m[1, 2]
-    out[2, 0] = m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0]
-    out[2, 1] = m[0, 1] * m[2, 0] - m[0, 0] * m[2, 1]
-    out[2, 2] = m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
-    det = m[0, 0] * out[0, 0] + m[0, 1] * out[1, 0] + m[0, 2] * out[2, 0]
-    if det == 0.0:
-        raise ValueError("the cell has zero volume along its periodic axes")
-    for k in range(3):
-        for c in range(3):
-            out[k, c] = out[k, c] / det
-    return out
+def _cell_geometry(cells, pbc, check=None):
+    """Completed cells, their inverses and the inverse perpendicular widths.
+
+    Parameters
+    ----------
+    cells : ndarray of shape (n_structures, 3, 3), float64
+        Lattice vectors as rows, in Å.
+    pbc : ndarray of shape (n_structures, 3), bool
+        Periodicity of each structure.
+    check : ndarray of shape (n_structures,), bool, optional
+        Structures whose cell must be invertible (default: all).
+
+    Returns
+    -------
+    full : ndarray of shape (n_structures, 3, 3), float64
+        Completed cells (see :func:`_complete_cells`), in Å.
+    inverse : ndarray of shape (n_structures, 3, 3), float64
+        Their inverses, by cofactors, in 1/Å.
+    inv_width : ndarray of shape (n_structures, 3), float64
+        1 / perpendicular width of each axis (norm of column k of the
+        inverse), in 1/Å.
+    det : ndarray of shape (n_structures,), float64
+        Determinant of the completed cells, in Å³.
+
+    Raises
+    ------
+    ValueError
+        If a checked cell has zero volume along its periodic axes.
+    """
+    full = _complete_cells(cells, pbc)
+    # entry by entry, row-major: one cell (a neighbor_list call) in Python
+    # floats, which costs a tenth of NumPy's per-call overhead (and warns of
+    # nothing); a batch as arrays over its cells
+    one = full.shape[0] == 1
+    with _QUIET if one else np.errstate(all="ignore"):
+        m = full.reshape(-1).tolist() if one else list(full.reshape(-1, 9).T)
+        adj = [m[a] * m[b] - m[c] * m[d] for a, b, c, d in _ADJUGATE]
+        det = m[0] * adj[0] + m[1] * adj[3] + m[2] * adj[6]
+        if one:
+            singular = det == 0.0 and (check is None or check[0])
+        else:
+            singular = ((det == 0.0) & (True if check is None else check)).any()
+        if singular:
+            raise ValueError("the cell has zero volume along its periodic axes")
+        if one and det == 0.0:
+            # an unchecked singular cell: inf and nan, as for arrays
+            with np.errstate(all="ignore"):
+                inv = [x / np.float64(det) for x in adj]
+        else:
+            inv = [x / det for x in adj]
+        sqrt = math.sqrt if one else np.sqrt
+        inv_width = [sqrt(inv[k] * inv[k] + inv[3 + k] * inv[3 + k] + inv[6 + k] * inv[6 + k]) for k in range(3)]
+    if one:
+        return full, np.array(inv).reshape(1, 3, 3), np.array([inv_width]), np.array([det], dtype=np.float64)
+    return full, np.ascontiguousarray(np.array(inv).T).reshape(-1, 3, 3), np.ascontiguousarray(np.array(inv_width).T), det
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _inverse_width(inverse, k):
-    """1 / perpendicular width of axis k: the norm of column k of inv(cell), in 1/Å."""
-    return math.sqrt(inverse[0, k] * inverse[0, k] + inverse[1, k] * inverse[1, k] + inverse[2, k] * inverse[2, k])
-
-
-@njit(cache=True, nogil=True)
-def _times3(rows, m):
-    """rows @ m for an (n, 3) array and a 3x3 matrix."""
-    out = np.empty((rows.shape[0], 3))
-    for i in range(rows.shape[0]):
-        for k in range(3):
-            out[i, k] = rows[i, 0] * m[0, k] + rows[i, 1] * m[1, k] + rows[i, 2] * m[2, k]
-    return out
+# The numba search below is one function without calls to other numba
+# functions, array expressions, slice assignment, min/max or np.zeros: each of
+# those pulls a separately compiled implementation (or, for a callee, its
+# re-optimised IR) into the compilation, and a new user waits for all of it on
+# the first call.  Arrays are 1-D (3 entries per row) and allocated by
+# np.empty with an int64 size, so numba compiles only two allocators.
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -197,216 +222,315 @@ def _positive_shift(shift):
 
 
 @njit(cache=True, nogil=True)
-def _grow_float(a, capacity):
-    """Copy of the 1-D array ``a`` with room for ``capacity`` entries."""
-    out = np.empty(capacity)
-    for k in range(a.shape[0]):
-        out[k] = a[k]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _grow_int(a, capacity):
-    """Copy of the 1-D array ``a`` with room for ``capacity`` entries."""
-    out = np.empty(capacity, dtype=np.int64)
-    for k in range(a.shape[0]):
-        out[k] = a[k]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _neighbor_list(positions, cell, pbc, cutoff, half):
-    # half=True keeps one of (i, j, S) and (j, i, -S): j > i, or j == i with S > 0 lexicographically
+def _search(positions, offsets, cells, inverses, inv_widths, pbc, probe, half, cutoff, min_distance, keep_close):
+    # cells, inverses, inv_widths: from _cell_geometry; probe[s]: look for pairs closer than min_distance first
+    # (a structure with any gets no list); half[s]: keep one of (i, j, S) and (j, i, -S): j > i, or j == i
+    # with S > 0 lexicographically; keep_close: do not drop structures with pairs closer than min_distance
+    n_frames = offsets.shape[0] - 1
     n_atoms = positions.shape[0]
-    full_cell = _complete_cell(cell, pbc)
-    inverse = _inverse3(full_cell)
-    frac = _times3(positions, inverse)
+    first = np.empty(n_atoms + 1, dtype=np.int64)
+    for i in range(n_atoms + 1):
+        first[i] = 0
+    shortest = np.empty(n_frames)
 
-    # wrap into the home cell along periodic axes; remember the integer shift
-    wrap = np.zeros((n_atoms, 3), dtype=np.int64)
-    pad = np.zeros(3)
-    n_img = np.zeros(3, dtype=np.int64)
-    for k in range(3):
-        if pbc[k]:
-            pad[k] = cutoff * _inverse_width(inverse, k)
-            n_img[k] = (math.ceil(pad[k])) + 1
-            for i in range(n_atoms):
-                w = math.floor(frac[i, k])
-                frac[i, k] -= w
-                wrap[i, k] = int(w)
-    wrapped = _times3(frac, full_cell)
-
-    # periodic images that can lie within the cutoff of the home cell
-    # per atom, the shifts s with frac + s in [-pad, 1 + pad] along each
-    # periodic axis (a hair wider: a boundary image is beyond the cutoff anyway)
-    lo = np.zeros((n_atoms, 3), dtype=np.int64)
-    hi = np.zeros((n_atoms, 3), dtype=np.int64)
-    n_images = 0
-    for i in range(n_atoms):
-        for k in range(3):
-            if pbc[k]:
-                lo[i, k] = max((math.ceil(-pad[k] - frac[i, k] - 1e-9)), -n_img[k])
-                hi[i, k] = min((math.floor(1.0 + pad[k] - frac[i, k] + 1e-9)), n_img[k])
-        n_images += (hi[i, 0] - lo[i, 0] + 1) * (hi[i, 1] - lo[i, 1] + 1) * (hi[i, 2] - lo[i, 2] + 1)
-    img_pos = np.empty((n_images, 3))
-    img_atom = np.empty(n_images, dtype=np.int64)
-    img_shift = np.empty((n_images, 3), dtype=np.int64)
-    n_images = 0
-    for i in range(n_atoms):
-        for s0 in range(lo[i, 0], hi[i, 0] + 1):
-            f0 = frac[i, 0] + s0
-            for s1 in range(lo[i, 1], hi[i, 1] + 1):
-                f1 = frac[i, 1] + s1
-                for s2 in range(lo[i, 2], hi[i, 2] + 1):
-                    f2 = frac[i, 2] + s2
-                    for k in range(3):
-                        img_pos[n_images, k] = (
-                            f0 * full_cell[0, k] + f1 * full_cell[1, k] + f2 * full_cell[2, k]
-                        )
-                    img_atom[n_images] = i
-                    img_shift[n_images, 0] = s0
-                    img_shift[n_images, 1] = s1
-                    img_shift[n_images, 2] = s2
-                    n_images += 1
-
-    # axis-aligned bins of about half the cutoff: a centre scans the bins within
-    # `reach` bins of its own (a third fewer candidates than cutoff-sized bins)
+    # scratch reused by every structure: per atom, per image (grown on demand), per axis
+    n_max = 1
+    for s in range(n_frames):
+        if offsets[s + 1] - offsets[s] > n_max:
+            n_max = offsets[s + 1] - offsets[s]
+    frac = np.empty(3 * n_max)
+    wrapped = np.empty(3 * n_max)
+    wrap = np.empty(3 * n_max, dtype=np.int64)
+    lo = np.empty(3 * n_max, dtype=np.int64)
+    hi = np.empty(3 * n_max, dtype=np.int64)
+    img_cap = 0
+    img_pos = np.empty(0)
+    img_atom = np.empty(0, dtype=np.int64)
+    img_shift = np.empty(0, dtype=np.int64)
+    img_bin = np.empty(0, dtype=np.int64)
+    sorted_pos = np.empty(0)
+    sorted_atom = np.empty(0, dtype=np.int64)
+    sorted_shift = np.empty(0, dtype=np.int64)
+    bin_start = np.empty(0, dtype=np.int64)
+    fill = np.empty(0, dtype=np.int64)
+    pad = np.empty(3)
     low = np.empty(3)
     high = np.empty(3)
-    for k in range(3):
-        low[k] = img_pos[0, k]
-        high[k] = img_pos[0, k]
-    for m in range(n_images):
-        for k in range(3):
-            low[k] = min(low[k], img_pos[m, k])
-            high[k] = max(high[k], img_pos[m, k])
-    bin_width = max(0.5 * cutoff, 1e-3)
-    n_bins = np.ones(3, dtype=np.int64)
-    while True:
-        for k in range(3):
-            n_bins[k] = max(1, int((high[k] - low[k]) / bin_width))
-        if n_bins[0] * n_bins[1] * n_bins[2] <= 4 * n_images + 64:
-            break
-        bin_width *= 1.5
     bin_size = np.empty(3)
+    n_img = np.empty(3, dtype=np.int64)
+    n_bins = np.empty(3, dtype=np.int64)
     reach = np.empty(3, dtype=np.int64)
-    for k in range(3):
-        bin_size[k] = max((high[k] - low[k]) / n_bins[k], 1e-12)
-        reach[k] = min((math.ceil(cutoff / bin_size[k])), n_bins[k])
-    total_bins = n_bins[0] * n_bins[1] * n_bins[2]
-    img_bin = np.empty(n_images, dtype=np.int64)
-    bin_start = np.zeros(total_bins + 1, dtype=np.int64)
-    for m in range(n_images):
-        b = 0
-        for k in range(3):
-            c = min(int((img_pos[m, k] - low[k]) / bin_size[k]), n_bins[k] - 1)
-            b = b * n_bins[k] + c
-        img_bin[m] = b
-        bin_start[b + 1] += 1
-    for b in range(total_bins):
-        bin_start[b + 1] += bin_start[b]
-    # images sorted by bin, so that a row of bins is one contiguous range
-    fill = np.empty(total_bins, dtype=np.int64)
-    for b in range(total_bins):
-        fill[b] = bin_start[b]
-    sorted_pos = np.empty((n_images, 3))
-    sorted_atom = np.empty(n_images, dtype=np.int64)
-    sorted_shift = np.empty((n_images, 3), dtype=np.int64)
-    for m in range(n_images):
-        q = fill[img_bin[m]]
-        fill[img_bin[m]] += 1
-        j = img_atom[m]
-        for k in range(3):
-            sorted_pos[q, k] = img_pos[m, k]
-            # the pair's shift is this minus the centre's wrap: no lookup of the neighbour's wrap in the scan
-            sorted_shift[q, k] = img_shift[m, k] - wrap[j, k]
-        sorted_atom[q] = j
-
-    cutoff2 = cutoff * cutoff
-    first = np.zeros(n_atoms + 1, dtype=np.int64)
-    # expected pairs: image density times the cutoff sphere, plus slack
-    box = 1.0
-    for k in range(3):
-        box *= max(high[k] - low[k], cutoff)
-    expected = n_atoms * (n_images / box) * 4.19 * cutoff2 * cutoff
-    cap = max(16, np.int64(1.2 * expected) + 8 * n_atoms)
-    # vectors and shifts as flat (3 * cap) buffers: 1-D arrays grow by a plain loop
-    nbr = np.empty(cap, dtype=np.int64)
-    vec = np.empty(3 * cap)
-    dist = np.empty(cap)
-    shift = np.empty(3 * cap, dtype=np.int64)
-    n_pairs = 0
     home = np.empty(3, dtype=np.int64)
-    for i in range(n_atoms):
-        x0 = wrapped[i, 0]
-        x1 = wrapped[i, 1]
-        x2 = wrapped[i, 2]
-        w0 = wrap[i, 0]
-        w1 = wrap[i, 1]
-        w2 = wrap[i, 2]
-        for k in range(3):
-            home[k] = min(max(int((wrapped[i, k] - low[k]) / bin_size[k]), 0), n_bins[k] - 1)
-        lo2 = max(home[2] - reach[2], 0)
-        hi2 = min(home[2] + reach[2], n_bins[2] - 1)
-        for b0 in range(max(home[0] - reach[0], 0), min(home[0] + reach[0] + 1, n_bins[0])):
-            for b1 in range(max(home[1] - reach[1], 0), min(home[1] + reach[1] + 1, n_bins[1])):
-                row = (b0 * n_bins[1] + b1) * n_bins[2]
-                q0 = bin_start[row + lo2]
-                q1 = bin_start[row + hi2 + 1]
-                if n_pairs + q1 - q0 > cap:
-                    cap = max(2 * cap, n_pairs + q1 - q0)
-                    nbr = _grow_int(nbr, cap)
-                    dist = _grow_float(dist, cap)
-                    vec = _grow_float(vec, 3 * cap)
-                    shift = _grow_int(shift, 3 * cap)
-                # every candidate is written at n_pairs, which only advances for a neighbour: no
-                # unpredictable branch per candidate (a quarter to a half of them are neighbours)
-                for q in range(q0, q1):
-                    d0 = sorted_pos[q, 0] - x0
-                    d1 = sorted_pos[q, 1] - x1
-                    d2 = sorted_pos[q, 2] - x2
-                    r2 = d0 * d0 + d1 * d1 + d2 * d2
-                    j = sorted_atom[q]
-                    s0 = sorted_shift[q, 0] + w0
-                    s1 = sorted_shift[q, 1] + w1
-                    s2 = sorted_shift[q, 2] + w2
-                    itself = j == i and s0 == 0 and s1 == 0 and s2 == 0
-                    keep = r2 < cutoff2 and not itself
-                    if half:
-                        keep = keep and (j > i or (j == i and (s0 > 0 if s0 != 0 else (s1 > 0 if s1 != 0 else s2 > 0))))
-                    nbr[n_pairs] = j
-                    vec[3 * n_pairs] = d0
-                    vec[3 * n_pairs + 1] = d1
-                    vec[3 * n_pairs + 2] = d2
-                    dist[n_pairs] = math.sqrt(r2)
-                    shift[3 * n_pairs] = s0
-                    shift[3 * n_pairs + 1] = s1
-                    shift[3 * n_pairs + 2] = s2
-                    n_pairs += 1 if keep else 0
-        first[i + 1] = n_pairs
-    return first, nbr[:n_pairs], vec[: 3 * n_pairs].reshape((n_pairs, 3)), dist[:n_pairs], shift[: 3 * n_pairs].reshape((n_pairs, 3))
+
+    # the batch's pairs; vectors and shifts as flat (3 * cap) buffers
+    cap = 16 * n_atoms + 16
+    index = np.empty(cap, dtype=np.int64)
+    distances = np.empty(cap)
+    vectors = np.empty(3 * cap)
+    shifts = np.empty(3 * cap, dtype=np.int64)
+    n = 0
+    for s in range(n_frames):
+        a = offsets[s]
+        n_s = offsets[s + 1] - a
+        half_s = half[s]
+        shortest[s] = np.inf
+        if n_s == 0:
+            continue
+        # wrap into the home cell along periodic axes; remember the integer shift
+        for i in range(n_s):
+            for k in range(3):
+                f = (
+                    positions[a + i, 0] * inverses[s, 0, k] + positions[a + i, 1] * inverses[s, 1, k]
+                    + positions[a + i, 2] * inverses[s, 2, k]
+                )
+                w = 0
+                if pbc[s, k]:
+                    w = math.floor(f)
+                    f -= w
+                frac[3 * i + k] = f
+                wrap[3 * i + k] = w
+        for i in range(n_s):
+            for k in range(3):
+                wrapped[3 * i + k] = (
+                    frac[3 * i] * cells[s, 0, k] + frac[3 * i + 1] * cells[s, 1, k] + frac[3 * i + 2] * cells[s, 2, k]
+                )
+
+        # a probe pass with cut = min_distance, then (if it found nothing) the search with cut = cutoff
+        probing = probe[s]
+        while True:
+            cut = min_distance if probing else cutoff
+            # periodic images that can lie within the cutoff of the home cell:
+            # per atom, the shifts s with frac + s in [-pad, 1 + pad] along each
+            # periodic axis (a hair wider: a boundary image is beyond the cutoff anyway)
+            for k in range(3):
+                pad[k] = cut * inv_widths[s, k]
+                n_img[k] = math.ceil(pad[k]) + 1
+            n_images = 0
+            for i in range(n_s):
+                for k in range(3):
+                    lower = 0
+                    upper = 0
+                    if pbc[s, k]:
+                        lower = math.ceil(-pad[k] - frac[3 * i + k] - 1e-9)
+                        lower = -n_img[k] if -n_img[k] > lower else lower
+                        upper = math.floor(1.0 + pad[k] - frac[3 * i + k] + 1e-9)
+                        upper = n_img[k] if n_img[k] < upper else upper
+                    lo[3 * i + k] = lower
+                    hi[3 * i + k] = upper
+                n_images += (hi[3 * i] - lo[3 * i] + 1) * (hi[3 * i + 1] - lo[3 * i + 1] + 1) * (hi[3 * i + 2] - lo[3 * i + 2] + 1)
+            if n_images > img_cap:
+                img_cap = n_images
+                img_pos = np.empty(3 * img_cap)
+                img_atom = np.empty(img_cap, dtype=np.int64)
+                img_shift = np.empty(3 * img_cap, dtype=np.int64)
+                img_bin = np.empty(img_cap, dtype=np.int64)
+                sorted_pos = np.empty(3 * img_cap)
+                sorted_atom = np.empty(img_cap, dtype=np.int64)
+                sorted_shift = np.empty(3 * img_cap, dtype=np.int64)
+                bin_start = np.empty(4 * img_cap + 65, dtype=np.int64)
+                fill = np.empty(4 * img_cap + 64, dtype=np.int64)
+            m = 0
+            for i in range(n_s):
+                for s0 in range(lo[3 * i], hi[3 * i] + 1):
+                    f0 = frac[3 * i] + s0
+                    for s1 in range(lo[3 * i + 1], hi[3 * i + 1] + 1):
+                        f1 = frac[3 * i + 1] + s1
+                        for s2 in range(lo[3 * i + 2], hi[3 * i + 2] + 1):
+                            f2 = frac[3 * i + 2] + s2
+                            for k in range(3):
+                                img_pos[3 * m + k] = f0 * cells[s, 0, k] + f1 * cells[s, 1, k] + f2 * cells[s, 2, k]
+                            img_atom[m] = i
+                            img_shift[3 * m] = s0
+                            img_shift[3 * m + 1] = s1
+                            img_shift[3 * m + 2] = s2
+                            m += 1
+
+            # axis-aligned bins of about half the cutoff: a centre scans the bins within
+            # `reach` bins of its own (a third fewer candidates than cutoff-sized bins)
+            for k in range(3):
+                low[k] = img_pos[k]
+                high[k] = img_pos[k]
+            for m in range(n_images):
+                for k in range(3):
+                    v = img_pos[3 * m + k]
+                    low[k] = v if v < low[k] else low[k]
+                    high[k] = v if v > high[k] else high[k]
+            bin_width = 0.5 * cut
+            bin_width = 1e-3 if 1e-3 > bin_width else bin_width
+            while True:
+                for k in range(3):
+                    count = np.int64((high[k] - low[k]) / bin_width)
+                    n_bins[k] = count if count > 1 else 1
+                if n_bins[0] * n_bins[1] * n_bins[2] <= 4 * n_images + 64:
+                    break
+                bin_width *= 1.5
+            for k in range(3):
+                size = (high[k] - low[k]) / n_bins[k]
+                bin_size[k] = 1e-12 if 1e-12 > size else size
+                count = math.ceil(cut / bin_size[k])
+                reach[k] = n_bins[k] if n_bins[k] < count else count
+            total_bins = n_bins[0] * n_bins[1] * n_bins[2]
+            for b in range(total_bins + 1):
+                bin_start[b] = 0
+            for m in range(n_images):
+                b = 0
+                for k in range(3):
+                    c = np.int64((img_pos[3 * m + k] - low[k]) / bin_size[k])
+                    c = n_bins[k] - 1 if n_bins[k] - 1 < c else c
+                    b = b * n_bins[k] + c
+                img_bin[m] = b
+                bin_start[b + 1] += 1
+            for b in range(total_bins):
+                bin_start[b + 1] += bin_start[b]
+            # images sorted by bin, so that a row of bins is one contiguous range
+            for b in range(total_bins):
+                fill[b] = bin_start[b]
+            for m in range(n_images):
+                q = fill[img_bin[m]]
+                fill[img_bin[m]] += 1
+                j = img_atom[m]
+                for k in range(3):
+                    sorted_pos[3 * q + k] = img_pos[3 * m + k]
+                    # the pair's shift is this minus the centre's wrap: no lookup of the neighbour's wrap in the scan
+                    sorted_shift[3 * q + k] = img_shift[3 * m + k] - wrap[3 * j + k]
+                sorted_atom[q] = j
+
+            cut2 = cut * cut
+            # expected pairs: image density times the cutoff sphere, plus slack; the batch's
+            # buffers grow to hold them (extrapolated to the batch, so a batch regrows about once)
+            box = 1.0
+            for k in range(3):
+                extent = high[k] - low[k]
+                box *= cut if cut > extent else extent
+            expected = n_s * (n_images / box) * 4.19 * cut2 * cut
+            reserve = n + np.int64(1.2 * expected) + 8 * n_s + 16
+            grow_to = np.int64(1.1 * reserve * n_atoms / (a + n_s)) + 16 if reserve > cap else 0
+            n_pairs = n
+            for i in range(n_s):
+                x0 = wrapped[3 * i]
+                x1 = wrapped[3 * i + 1]
+                x2 = wrapped[3 * i + 2]
+                w0 = wrap[3 * i]
+                w1 = wrap[3 * i + 1]
+                w2 = wrap[3 * i + 2]
+                for k in range(3):
+                    c = np.int64((wrapped[3 * i + k] - low[k]) / bin_size[k])
+                    c = 0 if 0 > c else c
+                    home[k] = n_bins[k] - 1 if n_bins[k] - 1 < c else c
+                lo0 = home[0] - reach[0]
+                lo1 = home[1] - reach[1]
+                lo2 = home[2] - reach[2]
+                hi0 = home[0] + reach[0] + 1
+                hi1 = home[1] + reach[1] + 1
+                hi2 = home[2] + reach[2]
+                lo0 = 0 if 0 > lo0 else lo0
+                lo1 = 0 if 0 > lo1 else lo1
+                lo2 = 0 if 0 > lo2 else lo2
+                hi0 = n_bins[0] if n_bins[0] < hi0 else hi0
+                hi1 = n_bins[1] if n_bins[1] < hi1 else hi1
+                hi2 = n_bins[2] - 1 if n_bins[2] - 1 < hi2 else hi2
+                for b0 in range(lo0, hi0):
+                    for b1 in range(lo1, hi1):
+                        row = (b0 * n_bins[1] + b1) * n_bins[2]
+                        q0 = bin_start[row + lo2]
+                        q1 = bin_start[row + hi2 + 1]
+                        need = n_pairs + q1 - q0
+                        need = reserve if reserve > need else need
+                        if need > cap:
+                            cap = 2 * cap if 2 * cap > need else need
+                            cap = grow_to if grow_to > cap else cap
+                            grown_index = np.empty(cap, dtype=np.int64)
+                            grown_distances = np.empty(cap)
+                            grown_vectors = np.empty(3 * cap)
+                            grown_shifts = np.empty(3 * cap, dtype=np.int64)
+                            for p in range(n_pairs):
+                                grown_index[p] = index[p]
+                                grown_distances[p] = distances[p]
+                            for p in range(3 * n_pairs):
+                                grown_vectors[p] = vectors[p]
+                                grown_shifts[p] = shifts[p]
+                            index = grown_index
+                            distances = grown_distances
+                            vectors = grown_vectors
+                            shifts = grown_shifts
+                        # every candidate is written at n_pairs, which only advances for a neighbour: no
+                        # unpredictable branch per candidate (a quarter to a half of them are neighbours)
+                        for q in range(q0, q1):
+                            d0 = sorted_pos[3 * q] - x0
+                            d1 = sorted_pos[3 * q + 1] - x1
+                            d2 = sorted_pos[3 * q + 2] - x2
+                            r2 = d0 * d0 + d1 * d1 + d2 * d2
+                            j = sorted_atom[q]
+                            s0 = sorted_shift[3 * q] + w0
+                            s1 = sorted_shift[3 * q + 1] + w1
+                            s2 = sorted_shift[3 * q + 2] + w2
+                            itself = j == i and s0 == 0 and s1 == 0 and s2 == 0
+                            keep = r2 < cut2 and not itself
+                            if half_s:
+                                keep = keep and (j > i or (j == i and (s0 > 0 if s0 != 0 else (s1 > 0 if s1 != 0 else s2 > 0))))
+                            index[n_pairs] = a + j
+                            vectors[3 * n_pairs] = d0
+                            vectors[3 * n_pairs + 1] = d1
+                            vectors[3 * n_pairs + 2] = d2
+                            distances[n_pairs] = math.sqrt(r2)
+                            shifts[3 * n_pairs] = s0
+                            shifts[3 * n_pairs + 1] = s1
+                            shifts[3 * n_pairs + 2] = s2
+                            n_pairs += 1 if keep else 0
+                first[a + i + 1] = n_pairs
+            if not probing or n_pairs > n:
+                break
+            probing = False
+
+        nearest = np.inf
+        for p in range(n, n_pairs):
+            nearest = distances[p] if distances[p] < nearest else nearest
+        shortest[s] = nearest
+        # a probe that found pairs leaves `probing` set
+        if probing or (not keep_close and (nearest < min_distance or nearest <= 0.0)):
+            for i in range(n_s):
+                first[a + i + 1] = n
+        else:
+            n = n_pairs
+    return first, index, vectors, distances, shifts, shortest, n
 
 
-@njit(cache=True, nogil=True)
-def _count_shifts(cell, pbc, cutoff):
-    """Number of periodic image shifts a search with ``cutoff`` would visit."""
-    inverse = _inverse3(_complete_cell(cell, pbc))
-    count = 1
-    for k in range(3):
-        if pbc[k]:
-            count *= 2 * ((math.ceil(cutoff * _inverse_width(inverse, k))) + 1) + 1
-    return count
+def _probes(offsets, pbc, inv_width, cutoff, min_distance):
+    """Structures to probe for atoms closer than ``min_distance`` before the full search.
+
+    Those whose search would visit very many periodic images (a cell much
+    smaller than the cutoff): atoms times image shifts above 200,000.
+    """
+    if not min_distance > 0:
+        return np.zeros(pbc.shape[0], dtype=np.bool_)
+    with np.errstate(all="ignore"):
+        per_axis = np.where(pbc, 2 * (np.ceil(cutoff * inv_width).astype(np.int64) + 1) + 1, 1)
+    return (offsets[1:] - offsets[:-1]) * per_axis.prod(axis=1) > 200_000
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _smallest(distances):
-    shortest = np.inf
-    for p in range(distances.shape[0]):
-        shortest = min(shortest, distances[p])
-    return shortest
+def _search_lists(positions, offsets, pbc, geometry, cutoff, min_distance, half, keep_close):
+    """Run :func:`_search` and trim its buffers; returns the lists and ``shortest``.
+
+    ``positions`` (float64), ``offsets`` (int64), ``pbc`` and ``half`` (bool)
+    must be C-contiguous, ``geometry`` the :func:`_cell_geometry` of the cells
+    and ``cutoff``, ``min_distance`` floats (one compiled signature for all callers).
+    """
+    full, inverse, inv_width, _ = geometry
+    probe = _probes(offsets, pbc, inv_width, cutoff, min_distance)
+    first, index, vectors, distances, shifts, shortest, n = _search(
+        positions, offsets, full, inverse, inv_width, pbc, probe, half, cutoff, min_distance, keep_close
+    )
+    return first, index[:n], vectors[: 3 * n].reshape(n, 3), distances[:n], shifts[: 3 * n].reshape(n, 3), shortest
 
 
-@njit(cache=True, nogil=True)
+def _batch_arrays(positions, offsets, cells, pbc):
+    """C-contiguous float64 positions, int64 offsets, float64 cells and bool pbc."""
+    return (
+        np.ascontiguousarray(positions, dtype=np.float64), np.ascontiguousarray(offsets, dtype=np.int64),
+        np.asarray(cells, dtype=np.float64), np.ascontiguousarray(pbc, dtype=np.bool_),
+    )
+
+
 def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half):
     """Neighbour list plus the shortest distance, cheap for overlapping atoms.
 
@@ -418,22 +542,37 @@ def guarded_neighbor_list(positions, cell, pbc, cutoff, min_distance, half):
     (j, i, -S) dropped when j > i, or when j == i and S is lexicographically
     positive.
 
+    Parameters
+    ----------
+    positions : array-like of shape (n_atoms, 3)
+        Cartesian positions in Å.
+    cell : array-like of shape (3, 3)
+        Lattice vectors as rows, in Å; rows of non-periodic axes are ignored.
+    pbc : array-like of shape (3,), bool
+        Periodicity along each lattice vector.
+    cutoff : float
+        Cutoff radius in Å.
+    min_distance : float
+        Overlap threshold of the probe, in Å (0: no probe).
+    half : bool
+        Whether to return a half list.
+
     Returns
     -------
     first, index, vectors, distances, shifts, shortest
         The CSR list (see :func:`neighbor_list`) and the shortest distance
-        found (``inf`` if none).
+        found, in Å (``inf`` if none).
     """
-    n_atoms = positions.shape[0]
-    if min_distance > 0 and n_atoms * _count_shifts(cell, pbc, cutoff) > 200_000:
-        first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, min_distance, half)
-        if distances.shape[0] > 0:
-            return np.zeros(n_atoms + 1, dtype=np.int64), index[:0], vectors[:0], distances[:0], shifts[:0], _smallest(distances)
-    first, index, vectors, distances, shifts = _neighbor_list(positions, cell, pbc, cutoff, half)
-    return first, index, vectors, distances, shifts, _smallest(distances)
+    positions = np.ascontiguousarray(positions, dtype=np.float64).reshape(-1, 3)
+    pbc = np.ascontiguousarray(pbc, dtype=np.bool_).reshape(1, 3)
+    geometry = _cell_geometry(np.asarray(cell, dtype=np.float64).reshape(1, 3, 3), pbc)
+    *lists, shortest = _search_lists(
+        positions, np.array([0, positions.shape[0]]), pbc, geometry, float(cutoff), float(min_distance),
+        np.array([bool(half)]), True,
+    )
+    return (*lists, float(shortest[0]))
 
 
-@njit(cache=True, nogil=True)
 def estimate_neighbors(positions, offsets, cells, pbc, cutoff):
     """Expected neighbours per atom and periodic images of each structure, without a search.
 
@@ -469,45 +608,53 @@ def estimate_neighbors(positions, offsets, cells, pbc, cutoff):
         Narrowest perpendicular width of the periodic axes, in Å (``inf``
         without periodic axes).
     """
-    n_frames = offsets.shape[0] - 1
-    neighbors = np.zeros(n_frames)
-    images = np.zeros(n_frames)
-    width = np.empty(n_frames)
-    sphere = 4.0 / 3.0 * np.pi * cutoff**3
-    for s in range(n_frames):
-        width[s] = np.inf
-        a = offsets[s]
-        b = offsets[s + 1]
-        n = b - a
-        if n == 0:
-            continue
-        full = _complete_cell(cells[s], pbc[s])
-        inverse = _inverse3(full)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    pbc = np.asarray(pbc, dtype=np.bool_)
+    geometry = _cell_geometry(np.asarray(cells, dtype=np.float64), pbc, check=np.diff(offsets) > 0)
+    return _estimate(np.asarray(positions, dtype=np.float64), offsets, pbc, float(cutoff), geometry)
+
+
+def _estimate(positions, offsets, pbc, cutoff, geometry):
+    """:func:`estimate_neighbors` given the structures' :func:`_cell_geometry`."""
+    full, inverse, inv_width, det = geometry
+    counts = offsets[1:] - offsets[:-1]
+    one = counts.shape[0] == 1
+    if one:
+        if counts[0] == 0:
+            return np.zeros(1), np.zeros(1), np.full(1, np.inf)
+        # one structure (a neighbor_list call): Python floats, as in _cell_geometry
+        # (its cell was checked to be invertible: no division by zero)
+        n, det, periodic, inv_width = int(counts[0]), float(det[0]), pbc[0].tolist(), inv_width[0].tolist()
+    else:
+        n, periodic, inv_width = counts, list(pbc.T), list(inv_width.T)
+    filled = n > 0
+    with _QUIET if one else np.errstate(all="ignore"):
         # the completed rows of non-periodic axes are orthonormal and normal to
         # the periodic ones: |det| is the periodic measure, fractional
         # coordinates along them are lengths in Å
-        det = abs(
-            full[0, 0] * (full[1, 1] * full[2, 2] - full[1, 2] * full[2, 1])
-            - full[0, 1] * (full[1, 0] * full[2, 2] - full[1, 2] * full[2, 0])
-            + full[0, 2] * (full[1, 0] * full[2, 1] - full[1, 1] * full[2, 0])
-        )
-        volume = det
+        volume = abs(det)
         per_atom_images = 1.0
+        width = np.inf if one else np.full(counts.shape[0], np.inf)
         for k in range(3):
-            if pbc[s, k]:
-                inv_width = _inverse_width(inverse, k)
-                width[s] = min(width[s], 1.0 / inv_width)
-                per_atom_images *= 2.0 * cutoff * inv_width + 1.0
-            else:
-                low = np.inf
-                high = -np.inf
-                for i in range(a, b):
-                    f = positions[i, 0] * inverse[0, k] + positions[i, 1] * inverse[1, k] + positions[i, 2] * inverse[2, k]
-                    low = min(low, f)
-                    high = max(high, f)
-                volume *= max(high - low, 2.0 * cutoff)
-        neighbors[s] = n / volume * sphere
-        images[s] = n * per_atom_images
+            inside = periodic[k] & filled
+            per_atom_images = _pick(inside, per_atom_images * (2.0 * cutoff * inv_width[k] + 1.0), per_atom_images)
+            width = _pick(inside & (1.0 / inv_width[k] < width), 1.0 / inv_width[k], width)
+            free = (not periodic[k] and filled) if one else ~periodic[k] & filled
+            if free if one else free.any():
+                owner = np.repeat(np.arange(counts.shape[0]), counts)
+                column = inverse[owner, :, k]
+                rows = positions[offsets[0] : offsets[-1]]
+                along = rows[:, 0] * column[:, 0] + rows[:, 1] * column[:, 1] + rows[:, 2] * column[:, 2]
+                starts = offsets[:-1][counts > 0] - offsets[0]
+                extent = np.zeros(counts.shape[0])
+                extent[counts > 0] = np.maximum.reduceat(along, starts) - np.minimum.reduceat(along, starts)
+                extent = float(extent[0]) if one else extent
+                volume = _pick(free, volume * _pick(2.0 * cutoff > extent, 2.0 * cutoff, extent), volume)
+        sphere = 4.0 / 3.0 * np.pi * (cutoff * cutoff * cutoff)
+        neighbors = _pick(filled, n / volume * sphere, 0.0)
+        images = _pick(filled, n * per_atom_images, 0.0)
+    if one:
+        return np.array([neighbors]), np.array([images]), np.array([width])
     return neighbors, images, width
 
 
@@ -537,23 +684,26 @@ def neighbor_list(positions, cell, pbc, cutoff):
         the ``max_pairs``/``max_memory`` limits of :func:`skdesc.set_config`.
     """
     positions = np.ascontiguousarray(positions, dtype=np.float64).reshape(-1, 3)
-    cell = np.ascontiguousarray(cell, dtype=np.float64).reshape(3, 3)
-    pbc = np.ascontiguousarray(pbc, dtype=np.bool_).reshape(3)
+    cells = np.ascontiguousarray(cell, dtype=np.float64).reshape(1, 3, 3)
+    pbc = np.ascontiguousarray(pbc, dtype=np.bool_).reshape(1, 3)
     cutoff = float(cutoff)
     if not cutoff > 0 or not np.isfinite(cutoff):
         raise ValueError(f"cutoff must be a positive finite number of Å, got {cutoff}")
     if positions.shape[0] == 0:
         raise ValueError("no atoms: the neighbour list needs at least one atom")
-    _check_list_size(positions, cell, pbc, cutoff)
-    return NeighborList(*_neighbor_list(positions, cell, pbc, cutoff, False))
+    offsets = np.array([0, positions.shape[0]])
+    geometry = _cell_geometry(cells, pbc)
+    _check_list_size(positions, offsets, pbc, cutoff, geometry)
+    *lists, _ = _search_lists(positions, offsets, pbc, geometry, cutoff, 0.0, np.zeros(1, dtype=np.bool_), True)
+    return NeighborList(*lists)
 
 
-def _check_list_size(positions, cell, pbc, cutoff):
+def _check_list_size(positions, offsets, pbc, cutoff, geometry):
     """Refuse a list above the configured ``max_pairs``/``max_memory`` (see ``skdesc.set_config``)."""
     from .._config import check_count, check_memory
 
     n_atoms = positions.shape[0]
-    per_atom, images, width = estimate_neighbors(positions, np.array([0, n_atoms]), cell[None], pbc[None], cutoff)
+    per_atom, images, width = _estimate(positions, offsets, pbc, cutoff, geometry)
     what = (
         f"neighbour list of {n_atoms} atoms at a {cutoff:g} Å cutoff (narrowest periodic cell width "
         f"{width[0]:.3g} Å), about {per_atom[0]:.3g} neighbours per atom"
