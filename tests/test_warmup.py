@@ -17,9 +17,9 @@ import json
 from ase.build import bulk
 from skdesc import CoordinationNumber
 from skdesc.local._kernels import geometric
-from skdesc.neighbors import _batch
+from skdesc.neighbors import _search
 CoordinationNumber(cutoff=3.0).fit_transform([bulk("Cu", "fcc", a=3.6, cubic=True)])
-stats = [geometric.coordination_kernel.stats, _batch._batch_lists.stats]
+stats = [geometric.coordination_kernel.stats, _search._search.stats]
 print(json.dumps({"hits": sum(sum(s.cache_hits.values()) for s in stats),
                   "misses": sum(sum(s.cache_misses.values()) for s in stats)}))
 """
