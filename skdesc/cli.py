@@ -871,8 +871,6 @@ def _compile(args):
     """``skdesc compile``: compile the kernels into numba's cache, one line per estimator."""
     from ._warmup import compile_kernels, kernel_cache_location
 
-    if args.n_jobs < 1:
-        raise CommandError(f"--n-jobs must be at least 1, got {args.n_jobs}")
     start = time.perf_counter()
     try:
         seconds = compile_kernels(args.names or None, derivatives=not args.no_derivatives, n_jobs=args.n_jobs,
