@@ -449,15 +449,15 @@ def profile_split(name, structures, repeat, max_env=12_800):
         ("  FrameBatch.from_structures (input)", t_batch),
         ("    structure_arrays (copy + checks)", t_frames),
         ("  neighbour stage (batch_neighbor_lists)", t_nl),
-        ("  soap_kernel, 1-feature table (density expansion + channel Gram)", t_expand),
+        ("  soap_kernel, 1-feature table (density expansion)", t_expand),
         ("  soap_kernel, full nu2 table", t_full),
-        ("    writing the features (full - 1-feature)", t_spectrum),
+        ("    Gram matrices + writing the features (full - 1-feature)", t_spectrum),
         ("  rest: output array, batching (transform - above)", t_transform - t_batch - t_nl - t_full),
     ]
     for label, t in rows:
         print(f"  {label:<56}{t:8.3f} s {100 * t / t_transform:5.1f} %  {1e6 * t / n_env:7.2f} us/env")
     print(f"  per atom pair (each expanded once, for both centres): neighbour list {1e9 * t_nl / n_pairs:.0f} ns, "
-          f"expansion + Gram {1e9 * t_expansion / n_pairs:.0f} ns")
+          f"density expansion {1e9 * t_expansion / n_pairs:.0f} ns")
     return est, batches, n_pairs
 
 

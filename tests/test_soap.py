@@ -494,3 +494,48 @@ def test_radial_table_slopes(r_cut, n_max, l_max, sigma, star):
     # functions beyond counts[l] (the zero padding of the star basis) stay exactly zero
     padded = (np.arange(alpha.shape[1])[None, :] >= counts[:, None]).ravel()
     assert np.all(values[:, padded] == 0.0) and np.all(slopes[:, padded] == 0.0)
+
+
+def _kernel_values(est, structures, table):
+    """CompressedSOAP's numba kernel on ``structures`` with another (l, a, b, pref) feature table."""
+    from skdesc.local._kernels import soap as kernel
+    from skdesc.local.base import FrameBatch
+    from skdesc.neighbors import batch_neighbor_lists
+
+    lookup = np.full(119, -1, dtype=np.int64)
+    lookup[list(est.species_)] = np.arange(len(est.species_))
+    batch = FrameBatch.from_structures(structures, 0, lookup)
+    request = est._neighbor_request()
+    nb = batch_neighbor_lists(batch.positions, batch.offsets, batch.cells, batch.pbc, request.cutoff,
+                              float(est.min_distance), request.half_below)
+    channel, atom_weight, n_channels = est._density_channels(batch)
+    layout = est._layout_
+    t_l, t_a, t_b, pref = (np.ascontiguousarray(x, dtype=dt) for x, dt in zip(table, (np.int64,) * 3 + (float,)))
+    out = np.full((batch.positions.shape[0], t_l.shape[0]), np.nan)
+    kernel.soap_kernel(
+        nb.first, nb.index, nb.vectors, nb.distances, nb.shifts, nb.half, channel, batch.offsets, n_channels,
+        int(est.l_max), est._norm, *est._radial, *est._star_radial, layout.use_star,
+        np.ascontiguousarray(est.element_weights_, dtype=np.float64), atom_weight, float(est.center_weight),
+        est._maps_t[0], layout.map_a is not None, est._maps_t[1], layout.b_kind, t_l, t_a, t_b, pref, out,
+    )
+    return out
+
+
+@pytest.mark.parametrize("mode", ["nu2", "nu1mu1", "nu1mu1*", "embedding", "mu2"])
+def test_any_feature_table_reads_the_same_gram_entries(alloy_environments, mode):
+    """The kernel forms only the Gram entries its table reads (one triangle when symmetric): any
+    subset, order or orientation of the features must give exactly the full table's values."""
+    est = CompressedSOAP(r_cut=4.5, n_max=4, l_max=3, compression=mode).fit(alloy_environments)
+    full = est.transform(alloy_environments).values
+    t_l, t_a, t_b = est._table
+    pref = np.asarray(est._pref, dtype=float)
+    rng = np.random.default_rng(0)
+    pick = rng.permutation(len(t_l))[: max(1, len(t_l) // 3)]
+    np.testing.assert_array_equal(_kernel_values(est, alloy_environments, (t_l[pick], t_a[pick], t_b[pick],
+                                                                           pref[pick])), full[:, pick])
+    symmetric = est._layout_.b_kind == 0 or (est._layout_.b_kind == 3 and est._layout_.map_a is None)
+    if symmetric:
+        # the other triangle reads the same numbers: the Gram matrix is symmetric to the last bit
+        swapped = _kernel_values(est, alloy_environments, (t_l, t_b, t_a, pref))
+        np.testing.assert_array_equal(swapped, full)
+    assert mode != "nu2" or symmetric

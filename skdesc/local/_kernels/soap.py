@@ -386,12 +386,29 @@ def soap_kernel(
     # the Gram matrix's inner loop runs over the right-hand channels: make
     # it the longer side (a loop of n_max = 8 barely vectorises)
     swap = n_right < n_left
+    # B = A (raw or mapped channels): the Gram matrix is symmetric, to the
+    # last bit (same products, same order), so every feature reads the lower
+    # triangle and the upper one is never formed
+    symmetric = b_kind == B_SAME_AS_A or (b_kind == B_RAW and not use_map_a)
     position = np.empty(n_features, dtype=np.int64)
+    # per l and Gram row, how many columns some feature reads
+    col_end = np.zeros((l_max + 1, n_cols), dtype=np.int64)
     for q in range(n_features):
-        if swap:
-            position[q] = (table_l[q] * n_cols + table_b[q]) * n_cols + table_a[q]
+        l = table_l[q]
+        if symmetric:
+            ca, cb = max(table_a[q], table_b[q]), min(table_a[q], table_b[q])
+        elif swap:
+            ca, cb = table_b[q], table_a[q]
         else:
-            position[q] = (table_l[q] * n_cols + table_a[q]) * n_cols + table_b[q]
+            ca, cb = table_a[q], table_b[q]
+        position[q] = (l * n_cols + ca) * n_cols + cb
+        col_end[l, ca] = max(col_end[l, ca], cb + 1)
+    # whole blocks of n_max columns: rows of 1..7 columns cost as much as 8
+    n_gram_cols = n_left if swap else n_right
+    for l in range(l_max + 1):
+        for ca in range(n_cols):
+            if col_end[l, ca] > 0:
+                col_end[l, ca] = min(-(-col_end[l, ca] // n_max) * n_max, n_gram_cols)
 
     for s in range(n_frames):
         a0 = offsets[s]
@@ -467,34 +484,39 @@ def soap_kernel(
                     for n in range(n_max):
                         element_rows[e * n_max + n] = present[i - c0, e]
                 if swap:
-                    _channel_gram(right, left, l_max, element_rows if b_kind == B_RAW else all_rows, gram)
+                    _channel_gram(right, left, l_max, element_rows if b_kind == B_RAW else all_rows, col_end, gram)
                 else:
-                    _channel_gram(left, right, l_max, all_rows if use_map_a else element_rows, gram)
+                    _channel_gram(left, right, l_max, all_rows if use_map_a else element_rows, col_end, gram)
                 row = out[a0 - offsets[0] + i]
                 for q in range(n_features):
                     row[q] = pref[q] * flat_gram[position[q]]
 
 
 @njit(cache=True, nogil=True)
-def _channel_gram(left, right, l_max, rows, gram):
-    """gram[l, a, b] = sum_m left[lm, a] right[lm, b] for all channel pairs.
+def _channel_gram(left, right, l_max, rows, col_end, gram):
+    """gram[l, a, b] = sum_m left[lm, a] right[lm, b], for b < col_end[l, a] only.
 
-    Rows ``a`` with ``rows[a]`` False are known to be zero (channels of
-    elements absent from the environment) and are only cleared.
+    ``col_end`` comes from the feature table, so only the columns that some
+    feature reads are formed (for a symmetric spectrum, read from the lower
+    triangle of element blocks, half of them).  Rows ``a`` with ``rows[a]``
+    False are known to be zero (channels of elements absent from the
+    environment) and are only cleared.
 
-    Rank-4 updates (four m at a time) with a fixed-length contiguous inner
-    loop: each pass over a Gram row then does four multiply-adds per load and
-    store of the row (rank-1 updates were bound by those loads and stores).
-    Summing only a triangle or skipping zero channels adds variable-length
-    loops and branches that made it two to three times slower.
+    Rank-4 updates (four m at a time) with a contiguous inner loop from
+    column 0: each pass over a Gram row then does four multiply-adds per load
+    and store of the row (rank-1 updates were bound by those loads and
+    stores).  A loop that starts anywhere but 0 is not vectorised (numba
+    handles negative indices), and skipping zero columns inside a row adds
+    short variable loops and branches: both were two to five times slower.
+    Each entry is summed in the same order whatever its row's length.
     """
     n_left = left.shape[1]
-    n_right = right.shape[1]
     for l in range(l_max + 1):
         block = gram[l]
+        end_l = col_end[l]
         for ca in range(n_left):
             target = block[ca]
-            for cb in range(n_right):
+            for cb in range(end_l[ca]):
                 target[cb] = 0.0
         lm = l * l
         end = (l + 1) * (l + 1)
@@ -511,7 +533,7 @@ def _channel_gram(left, right, l_max, rows, gram):
                 x2 = left[lm + 2, ca]
                 x3 = left[lm + 3, ca]
                 target = block[ca]
-                for cb in range(n_right):
+                for cb in range(end_l[ca]):
                     target[cb] += x0 * s0[cb] + x1 * s1[cb] + x2 * s2[cb] + x3 * s3[cb]
             lm += 4
         while lm < end:
@@ -521,7 +543,7 @@ def _channel_gram(left, right, l_max, rows, gram):
                     continue
                 x = left[lm, ca]
                 target = block[ca]
-                for cb in range(n_right):
+                for cb in range(end_l[ca]):
                     target[cb] += x * source[cb]
             lm += 1
 
