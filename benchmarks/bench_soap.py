@@ -18,7 +18,10 @@ featomic's ``SoapPowerSpectrum`` (GTO basis, shifted-cosine cutoff of width
 0.5 Å; a different basis and normalisation, so its values are not comparable,
 only its speed), plus the two-thread speed-up of ``nu2``.  The skdesc rows
 that have a dscribe counterpart also show the largest deviation from dscribe
-on the first structures, to show the same quantity is computed.
+on the first structures, to show the same quantity is computed.  ``nu2``,
+``nu1mu1`` and ``mu2`` also run with float32 output (``dtype="float32"``,
+computed in float64 and rounded once), against dscribe's ``dtype="float32"``
+in the same rounds; their deviation is float32 rounding (about 1e-7).
 
 dscribe includes neighbours up to r_cut + 3.72 sigma = 6.86 Å (no smooth
 cutoff) and skdesc does the same; featomic stops at r_cut, so it sees about
@@ -111,6 +114,8 @@ BCC_ELEMENTS = ("W", "Ta", "Nb", "V", "Mo")
 # skdesc modes, in table order, and their dscribe counterparts
 SKDESC_MODES = ("nu2", "nu1mu1", "mu2", "crossover", "nu1mu1*", "nu1nu1hat", "nu1mu1hat", "embedding", "random")
 DSCRIBE_MODE = {"nu2": "off", "nu1mu1": "mu1nu1", "mu2": "mu2", "crossover": "crossover"}
+# modes also timed with float32 output, skdesc and dscribe both dtype="float32"
+FLOAT32_MODES = ("nu2", "nu1mu1", "mu2")
 
 TARGET_VS_DSCRIBE = {"nu2": 5.0, "nu1mu1": 5.0, "mu2": 5.0}
 TARGET_THREADS = 1.8
@@ -185,6 +190,9 @@ def bench_dataset(name, structures, periodic, args):
     for mode in SKDESC_MODES:
         est = CompressedSOAP(species=species, compression=mode, random_state=0, n_jobs=1, **HYPERS)
         skdesc[mode] = est.fit(structures[:1])
+    for mode in FLOAT32_MODES:
+        est = CompressedSOAP(species=species, compression=mode, dtype="float32", n_jobs=1, **HYPERS)
+        skdesc[f"{mode} float32"] = est.fit(structures[:1])
     skdesc["nu2 n_jobs=2"] = CompressedSOAP(species=species, compression="nu2", n_jobs=2, **HYPERS).fit(
         structures[:1]
     )
@@ -193,15 +201,17 @@ def bench_dataset(name, structures, periodic, args):
         label = f"skdesc {key}" if "n_jobs" in key else f"skdesc {key} (n_jobs=1)"
         methods[label] = (lambda est=est: est.transform(structures), est.n_features_out_)
 
-    dscribe = {}
+    dscribe = {}  # mode -> dscribe SOAP; float32 output: "<mode> float32"
     for mode, theirs in DSCRIBE_MODE.items() if DscribeSOAP is not None else ():
-        soap = DscribeSOAP(species=species, periodic=periodic, compression={"mode": theirs}, **HYPERS)
-        soap.create(structures[:4], n_jobs=1)  # warm up
-        dscribe[mode] = soap
-        methods[f"dscribe {theirs} (n_jobs=1)"] = (
-            lambda soap=soap: soap.create(structures, n_jobs=1),
-            soap.get_number_of_features(),
-        )
+        for dtype in ("float64", "float32") if mode in FLOAT32_MODES else ("float64",):
+            soap = DscribeSOAP(species=species, periodic=periodic, compression={"mode": theirs}, dtype=dtype, **HYPERS)
+            soap.create(structures[:4], n_jobs=1)  # warm up
+            suffix = "" if dtype == "float64" else " float32"
+            dscribe[mode + suffix] = soap
+            methods[f"dscribe {theirs}{suffix} (n_jobs=1)"] = (
+                lambda soap=soap: soap.create(structures, n_jobs=1),
+                soap.get_number_of_features(),
+            )
 
     if not args.no_featomic:
         for radius, label in ((HYPERS["r_cut"], "featomic r=5.0"), (PADDED_CUTOFF, "featomic r=6.86")):
@@ -229,8 +239,8 @@ def bench_dataset(name, structures, periodic, args):
     check = structures[: max(1, min(3, len(structures)))]
     deviation = {}
     for mode, soap in dscribe.items():
-        ours = skdesc[mode].transform(check).values
-        theirs = dscribe_rows(soap, check)
+        ours = skdesc[mode].transform(check).values.astype(np.float64)
+        theirs = dscribe_rows(soap, check).astype(np.float64)
         deviation[mode] = np.abs(ours - theirs).max() / np.abs(theirs).max()
 
     rows = []
@@ -246,13 +256,22 @@ def bench_dataset(name, structures, periodic, args):
             ref = "dscribe off (n_jobs=1)"
             rows.append((name, label, features[label], rate[label], "dscribe off", rate[label] / rate[ref],
                          None, None))
+    for mode in FLOAT32_MODES:
+        label = f"skdesc {mode} float32 (n_jobs=1)"
+        if not dscribe:
+            rows.append((name, label, features[label], rate[label], "", None, None, None))
+            continue
+        ref = f"dscribe {DSCRIBE_MODE[mode]} float32 (n_jobs=1)"
+        rows.append((name, label, features[label], rate[label], ref.split(" (")[0], rate[label] / rate[ref],
+                     None, deviation[f"{mode} float32"]))
     label, ref = "skdesc nu2 n_jobs=2", "skdesc nu2 (n_jobs=1)"
     rows.append((name, label, features[label], rate[label], "skdesc nu2 n_jobs=1", rate[label] / rate[ref],
                  TARGET_THREADS, None))
     rows.append((name, "machine: compute-only loop, 2 threads", None, None, "1 thread", ceiling, None, None))
-    for mode in DSCRIBE_MODE.values() if dscribe else ():
-        label = f"dscribe {mode} (n_jobs=1)"
-        rows.append((name, label, features[label], rate[label], "", None, None, None))
+    for mode, theirs in DSCRIBE_MODE.items() if dscribe else ():
+        for suffix in ("", " float32") if mode in FLOAT32_MODES else ("",):
+            label = f"dscribe {theirs}{suffix} (n_jobs=1)"
+            rows.append((name, label, features[label], rate[label], "", None, None, None))
     for label in labels:
         if label.startswith("featomic"):
             # ratio: skdesc nu2 over featomic (featomic is not value-comparable)
@@ -272,7 +291,8 @@ def print_table(report, rows):
                       None if dev is None else f"{dev:.1e}"))
     report.table("throughput, single-threaded unless stated", ["dataset", "method", "features", "env/s", "ratio",
                  "vs", "target", "met?", "max dev"], table,
-                 footnote="'max dev': max |skdesc - dscribe| / max |dscribe| on the first 3 structures; "
+                 footnote="'max dev': max |skdesc - dscribe| / max |dscribe| on the first 3 structures "
+                          "(float32 rows: both float32, so float32 rounding); "
                           "featomic ratio = skdesc nu2 env/s / featomic env/s (not value-comparable); "
                           "'machine': the speed-up of a compute-only numba loop on two threads, timed in the "
                           "same rounds, the most a second core gave during the data set")

@@ -184,6 +184,7 @@ _ALTERNATIVES = {
     "normalization": "count",
     "n_bins": 4,
     "bin_width": 0.25,
+    "dtype": "float32",
 }
 
 
@@ -378,6 +379,7 @@ _INVALID = {
     "sparse": ["yes", 1],
     "normalize": ["no", 2],
     "center_weight": [-1.0, "1"],
+    "dtype": ["float16", "int64", None, 32],
     "min_distance": [-0.1, "0.1"],
     "handle_unknown": ["bogus", None],
     "n_jobs": [0, "2", 1.5, True],

@@ -8,6 +8,11 @@ import scipy.sparse as sp
 __all__ = ["AtomicFeatures"]
 
 
+def _value_dtype(dtype):
+    """float32 and float64 values are kept as they are; any other type becomes float64."""
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
 def _as_integers(values, name):
     """int64 copy of integer (or integral float) ``values``; ValueError for anything else."""
     array = np.asarray(values)
@@ -34,7 +39,10 @@ class AtomicFeatures:
     Parameters
     ----------
     values : array-like or scipy.sparse matrix of shape (n_atoms_total, n_features)
-        Per-atom descriptor values, float64 (sparse input is kept as CSR).
+        Per-atom descriptor values (sparse input is kept as CSR).  float32
+        values (e.g. ``SOAP(dtype="float32")``) stay float32, anything else
+        becomes float64; the pooling steps, kernels and models compute in
+        float64 either way.
     offsets : array-like of shape (n_structures + 1,)
         Rows ``offsets[s]:offsets[s + 1]`` belong to structure ``s``;
         ``offsets[0] == 0`` and ``offsets[-1] == n_atoms_total``.
@@ -68,9 +76,10 @@ class AtomicFeatures:
 
     def __init__(self, values, offsets, numbers, feature_names=None, species=None):
         if sp.issparse(values):
-            values = sp.csr_matrix(values, dtype=np.float64)
+            values = sp.csr_matrix(values, dtype=_value_dtype(values.dtype))
         else:
-            values = np.ascontiguousarray(values, dtype=np.float64)
+            values = np.asarray(values)
+            values = np.ascontiguousarray(values, dtype=_value_dtype(values.dtype))
         if values.ndim != 2:
             raise ValueError(f"values must be 2-D (n_atoms_total, n_features), got shape {values.shape}")
         offsets = _as_integers(offsets, "offsets")
@@ -345,7 +354,7 @@ class AtomicFeatures:
 
     @staticmethod
     def _numeric(array, name):
-        """A float64 array of ``array``; TypeError/ValueError for non-numeric or complex input."""
+        """A float64 (or float32) array of ``array``; TypeError/ValueError for non-numeric or complex input."""
         try:
             raw = np.asarray(array)
         except Exception as error:  # e.g. a torch tensor that requires grad
@@ -354,7 +363,7 @@ class AtomicFeatures:
             raise ValueError(f"{name} is complex: pass real per-atom values (e.g. abs or real and imaginary parts)")
         if raw.dtype.kind not in "biuf":
             raise TypeError(f"{name} must be numeric, got dtype {raw.dtype}")
-        return np.asarray(raw, dtype=np.float64)
+        return np.asarray(raw, dtype=_value_dtype(raw.dtype))
 
     @classmethod
     def concatenate(cls, parts):

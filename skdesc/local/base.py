@@ -140,6 +140,8 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
     * ``_compute(batch, neighbors, values, pairs=None, dvalues=None)``: one
       kernel call that fills the values and, when ``pairs`` is given, the
       position derivatives;
+    * ``_output_dtype()`` (optional): the dtype of the per-atom values
+      (default float64);
     * ``_supports_gradients`` and ``_citations`` (class attributes; the
       citations are keys of ``skdesc._bibliography.CITATIONS``, override
       ``_citation_keys()`` when they depend on the parameters);
@@ -211,7 +213,7 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
             The batch's atoms (positions, ``species_index``, offsets, cells).
         neighbors : skdesc.neighbors.BatchNeighbors
             The batch's neighbour lists (cutoff ``_neighbor_request().cutoff``).
-        values : ndarray of shape (n_atoms, n_features_out_), float64, zeroed
+        values : ndarray of shape (n_atoms, n_features_out_), ``_output_dtype()``, zeroed
         pairs : skdesc.neighbors.DerivativePairs or None
             The derivative layout, when gradients are asked for.
         dvalues : ndarray of shape (n_pairs, 3, n_features_out_), float64, zeroed, or None
@@ -221,6 +223,16 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
     def _sparse_output(self):
         """Whether ``transform`` returns sparse per-atom values (hook; default False)."""
         return False
+
+    def _output_dtype(self):
+        """dtype of the per-atom values ``transform`` returns (hook; default float64).
+
+        The base class allocates the output (dense or per sparse batch) with it,
+        sizes the ``max_memory`` check by its bytes per value and hands
+        ``_compute`` arrays of it; a descriptor that overrides it must write
+        that dtype (derivatives stay float64).
+        """
+        return np.dtype(np.float64)
 
     # ---------------------------------------------------------- estimator API
     def fit(self, X, y=None):
@@ -427,7 +439,7 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
             # dense batches are written straight into the final array: peak
             # memory is the output plus the batches in flight; each worker
             # zeroes its own rows when the kernel adds to them (_run_batch)
-            values = np.empty((offsets[-1], self.n_features_out_))
+            values = np.empty((offsets[-1], self.n_features_out_), dtype=self._output_dtype())
         calls = [
             (
                 self._run_batch,
@@ -472,8 +484,11 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
             0 if derivatives else request.half_below,
         )
         self._check_overlaps(neighbors.shortest, start)
-        values = np.zeros((len(batch.species_index), self.n_features_out_)) if out is None else out
+        dtype = self._output_dtype()
+        values = np.zeros((len(batch.species_index), self.n_features_out_), dtype=dtype) if out is None else out
         check_shape(values, (len(batch.species_index), self.n_features_out_), f"{type(self).__name__} output")
+        if values.dtype != dtype:
+            raise ValueError(f"internal check failed: {type(self).__name__} output is {values.dtype}, expected {dtype}")
         if out is not None and not self._fills_output:
             values.fill(0.0)
         if not derivatives:
@@ -510,9 +525,10 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
     def _check_output_size(self, offsets):
         """Refuse a dense output larger than ``max_memory`` before allocating it."""
         n_atoms = int(offsets[-1])
+        dtype = self._output_dtype()
         check_memory(
-            8.0 * n_atoms * self.n_features_out_,
-            f"the output of {type(self).__name__} ({n_atoms} atoms x {self.n_features_out_} features, float64)",
+            float(dtype.itemsize) * n_atoms * self.n_features_out_,
+            f"the output of {type(self).__name__} ({n_atoms} atoms x {self.n_features_out_} features, {dtype.name})",
             "transform fewer structures per call or choose parameters with fewer features",
         )
 

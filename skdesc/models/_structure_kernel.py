@@ -127,7 +127,8 @@ def _pairs_gram(values_a, offsets_a, values_b, offsets_b, zeta, block_atoms, sym
             b0, b1 = offsets_b[lo_b], offsets_b[hi_b]
             if a0 == a1 or b0 == b1:
                 continue
-            products = values_a[a0:a1] @ values_b[b0:b1].T
+            # float32 per-atom values (SOAP(dtype="float32")) are multiplied in float64, a block at a time
+            products = values_a[a0:a1].astype(np.float64, copy=False) @ values_b[b0:b1].astype(np.float64, copy=False).T
             products = np.ascontiguousarray(products.toarray() if sp.issparse(products) else products, dtype=np.float64)
             sums = _pair_segment_sums(
                 products,

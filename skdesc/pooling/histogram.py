@@ -122,7 +122,7 @@ class HistogramPooling(AtomPooling):
 def _percentiles(values, low, high):
     """Per-column percentiles ``low`` and ``high`` (implicit sparse zeros included)."""
     if not sp.issparse(values):
-        lower, upper = np.percentile(values, [low, high], axis=0)
+        lower, upper = np.percentile(np.asarray(values, dtype=np.float64), [low, high], axis=0)
         return lower, upper
     columns = sp.csc_matrix(values)
     columns.sum_duplicates()

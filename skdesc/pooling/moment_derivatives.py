@@ -179,7 +179,7 @@ def moment_gsd_derivatives(gsd, features, derivatives):
     for s in range(features.n_structures):
         a, b = features.offsets[s], features.offsets[s + 1]
         x = features.values[a:b]
-        x = x.toarray() if sp.issparse(x) else np.asarray(x)
+        x = np.asarray(x.toarray() if sp.issparse(x) else x, dtype=np.float64)
         local = _local_gradient(gsd, x, element_all[a:b])  # (N, D)
         p, q = derivatives.pair_offsets[a], derivatives.pair_offsets[b]
         centre = derivatives.center[p:q] - a

@@ -415,6 +415,7 @@ class MomentGSD(FittedParamsMixin, TransformerMixin, BaseEstimator):
             a, b = offsets[lo], offsets[hi]
             block = atomic.values[a:b]
             block = block.toarray() if sp.issparse(block) else block
+            block = np.ascontiguousarray(block, dtype=np.float64)  # float32 values: pooled in float64, per batch
             check_shape(block, (b - a, self.n_features_in_), "per-atom values")
             return kernel.moment_gsd_batch(block, offsets[lo : hi + 1] - a, element[a:b], *args)
 
