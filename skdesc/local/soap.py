@@ -290,8 +290,8 @@ class CompressedSOAP(LocalDescriptor):
         Weight of the central atom's own Gaussian (dscribe's ``w0``).
     dtype : {"float64", "float32"} or numpy.float64, numpy.float32, default="float64"
         dtype of the per-atom values (``AtomicFeatures.values``, dense or
-        sparse).  float32 halves the memory and the time spent writing wide
-        outputs; values are computed in float64 and rounded once, so they
+        sparse).  float32 halves the output's memory (the speed gain is small:
+        the kernel's work is the same); values are computed in float64 and rounded once, so they
         equal the float64 output cast to float32 (relative difference about
         6e-8).  Derivatives (``transform_with_derivatives``) stay float64.
     min_distance, handle_unknown, n_jobs, verbose
