@@ -498,7 +498,7 @@ def _channel_gram(left, right, l_max, rows, col_end, gram):
 
     ``col_end`` comes from the feature table, so only the columns that some
     feature reads are formed (for a symmetric spectrum, read from the lower
-    triangle of element blocks, half of them).  Rows ``a`` with ``rows[a]``
+    triangle of element blocks: S (S + 1) / 2 of the S^2 blocks).  Rows ``a`` with ``rows[a]``
     False are known to be zero (channels of elements absent from the
     environment) and are only cleared.
 
