@@ -396,8 +396,7 @@ def _kernel_call(est, batch, neighbors, table=None):
     channel, atom_weight, n_channels = est._density_channels(batch)
     out = np.zeros((batch.positions.shape[0], t_l.shape[0]))
     kernel.soap_kernel(
-        neighbors.first, neighbors.index, neighbors.vectors, neighbors.distances, neighbors.shifts,
-        neighbors.half, channel, batch.offsets, n_channels, int(est.l_max), est._norm,
+        neighbors.first, neighbors.index, neighbors.vectors, neighbors.distances, channel, batch.offsets, n_channels, int(est.l_max), est._norm,
         *est._radial, *est._star_radial, layout.use_star,
         np.ascontiguousarray(est.element_weights_, dtype=np.float64), atom_weight,
         float(est.center_weight), est._maps_t[0], layout.map_a is not None, est._maps_t[1], layout.b_kind,

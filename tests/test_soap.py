@@ -513,7 +513,7 @@ def _kernel_values(est, structures, table):
     t_l, t_a, t_b, pref = (np.ascontiguousarray(x, dtype=dt) for x, dt in zip(table, (np.int64,) * 3 + (float,)))
     out = np.full((batch.positions.shape[0], t_l.shape[0]), np.nan)
     kernel.soap_kernel(
-        nb.first, nb.index, nb.vectors, nb.distances, nb.shifts, nb.half, channel, batch.offsets, n_channels,
+        nb.first, nb.index, nb.vectors, nb.distances, channel, batch.offsets, n_channels,
         int(est.l_max), est._norm, *est._radial, *est._star_radial, layout.use_star,
         np.ascontiguousarray(est.element_weights_, dtype=np.float64), atom_weight, float(est.center_weight),
         est._maps_t[0], layout.map_a is not None, est._maps_t[1], layout.b_kind, t_l, t_a, t_b, pref, out,

@@ -485,14 +485,8 @@ class CompressedSOAP(LocalDescriptor):
         return float(self.r_cut) + float(self.sigma) * _PADDING
 
     def _neighbor_request(self):
-        n_lm = (int(self.l_max) + 1) ** 2
-        n_chan = (1 if self._layout_.single_density else len(self.species_)) * int(self.n_max)
-        star_stride = self._star_radial[0].shape[2] // (int(self.l_max) + 1)
-        return NeighborRequest(
-            cutoff=self._cutoff(),
-            cutoff_name="r_cut (the list reaches r_cut + 3.72 sigma)",
-            half_below=int(kernel.half_list_limit(n_lm, n_chan, star_stride)),
-        )
+        # full lists: the kernel expands each centre from all of its neighbours at once
+        return NeighborRequest(cutoff=self._cutoff(), cutoff_name="r_cut (the list reaches r_cut + 3.72 sigma)")
 
     def _density_channels(self, batch):
         """Each atom's density channel and Gaussian amplitude, and the number of channels.
@@ -547,13 +541,13 @@ class CompressedSOAP(LocalDescriptor):
             values = np.empty(values.shape)
         # a float32 output makes numba compile a float32 specialisation of the kernel:
         # it computes in float64 and rounds each value as it stores it
+        if neighbors.half.any():
+            raise ValueError("internal check failed: the SOAP kernel needs full neighbour lists")
         kernel.soap_kernel(
             neighbors.first,
             neighbors.index,
             neighbors.vectors,
             neighbors.distances,
-            neighbors.shifts,
-            neighbors.half,
             channel,
             batch.offsets,
             n_channels,

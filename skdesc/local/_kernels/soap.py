@@ -37,9 +37,9 @@ from numba import njit
 from scipy.linalg import sqrtm
 from scipy.special import gamma
 
-from ...neighbors._search import _positive_shift
-from .simd import add_product4, add_product4_twice
-from .spherical import real_harmonics
+from .simd import broadcast4, load4, mul4, multiply_add, multiply_add4, store4
+from .spherical import real_harmonics_batch
+from .tiles import tile_product
 
 # b_kind values: what the right-hand channel matrix B is
 B_SAME_AS_A = 0
@@ -227,6 +227,47 @@ def _radial_values(table, inv_width, r, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _weighted_radial_values(table, flat_table, inv_width, r, weight, out, start):
+    """out[start + f] = weight times the tabulated radial function f at distance r.
+
+    The same polynomials as :func:`_radial_values`, evaluated by Estrin's
+    scheme (t^2, t^4 and pairs of coefficients: three dependent fused
+    multiply-adds instead of Horner's seven) four functions at a time, so
+    the loop is bound by loading the coefficients, not by the chain's
+    latency; it agrees with the Horner values to rounding (about 1e-16 of
+    the coefficients' size).  ``flat_table`` is ``table.reshape(-1)``.
+    """
+    x = r * inv_width
+    index = min(np.int64(x), table.shape[0] - 1)
+    t = 2.0 * (x - index) - 1.0
+    t2 = t * t
+    t4 = t2 * t2
+    n = table.shape[2]
+    c = index * 8 * n  # coefficient j of function f at c + j n + f
+    vt = broadcast4(t)
+    vt2 = broadcast4(t2)
+    vt4 = broadcast4(t4)
+    vw = broadcast4(weight)
+    f = 0
+    while f + 4 <= n:
+        q = c + f
+        p01 = multiply_add4(load4(flat_table, q), load4(flat_table, q + n), vt)
+        p23 = multiply_add4(load4(flat_table, q + 2 * n), load4(flat_table, q + 3 * n), vt)
+        p45 = multiply_add4(load4(flat_table, q + 4 * n), load4(flat_table, q + 5 * n), vt)
+        p67 = multiply_add4(load4(flat_table, q + 6 * n), load4(flat_table, q + 7 * n), vt)
+        value = multiply_add4(multiply_add4(p01, p23, vt2), multiply_add4(p45, p67, vt2), vt4)
+        store4(out, start + f, mul4(vw, value))
+        f += 4
+    for f in range(f, n):
+        q = c + f
+        p01 = multiply_add(flat_table[q], flat_table[q + n], t)
+        p23 = multiply_add(flat_table[q + 2 * n], flat_table[q + 3 * n], t)
+        p45 = multiply_add(flat_table[q + 4 * n], flat_table[q + 5 * n], t)
+        p67 = multiply_add(flat_table[q + 6 * n], flat_table[q + 7 * n], t)
+        out[start + f] = weight * multiply_add(multiply_add(p01, p23, t2), multiply_add(p45, p67, t2), t4)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _radial_values_and_slopes(table, inv_width, r, out, slopes):
     """As :func:`_radial_values` (same values), plus ``slopes[f]`` = d out[f] / dr in 1/Å.
 
@@ -258,49 +299,12 @@ def _radial_values_and_slopes(table, inv_width, r, out, slopes):
         slopes[f] = d * scale
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _add_pair_terms(first, first_weight, second, second_weight, both, harmonics, radial, n_max, l_max):
-    """One pair's expansion terms: first += first_weight Y_lm R_nl and, if ``both``,
-    second += (-1)^l second_weight Y_lm R_nl (the pair seen from its other end).
-
-    ``first`` and ``second`` are two centres' coefficients in the (lm, n)
-    layout, entry ``lm * n_max + n``; ``radial`` holds R_nl at ``l * n_max + n``.
-    Each product Y_lm R_nl is formed once and then scaled by the weight, the
-    order of the scalar code, so the coefficients are the same to the last bit;
-    four n at a time (:mod:`.simd`), since numba runs a loop over the 8 radial
-    functions of one (l, m) row in its scalar remainder.
-    """
-    for l in range(l_max + 1):
-        second_l = -second_weight if l % 2 else second_weight
-        source = l * n_max
-        for lm in range(l * l, (l + 1) * (l + 1)):
-            y = harmonics[lm]
-            base = lm * n_max
-            n = 0
-            if both:
-                while n + 4 <= n_max:
-                    add_product4_twice(first, base + n, first_weight, second, base + n, second_l, y, radial, source + n)
-                    n += 4
-                for n in range(n, n_max):
-                    product = y * radial[source + n]
-                    first[base + n] += first_weight * product
-                    second[base + n] += second_l * product
-            else:
-                while n + 4 <= n_max:
-                    add_product4(first, base + n, first_weight, y, radial, source + n)
-                    n += 4
-                for n in range(n, n_max):
-                    first[base + n] += first_weight * (y * radial[source + n])
-
-
 @njit(cache=True, nogil=True)
 def soap_kernel(
     first,
     index,
     vectors,
     distances,
-    shifts,
-    half,
     species_index,
     offsets,
     n_species,
@@ -333,42 +337,51 @@ def soap_kernel(
     n_max-function and (2l+1)-function bases; ``map_a`` / ``map_b`` are the
     channel maps transposed, shape (l_max + 1, n_out, n_in).
 
-    ``first, index, vectors, distances, shifts, half`` are the batch's
-    neighbour lists (``skdesc.neighbors.BatchNeighbors``, cutoff r_cut plus
-    the Gaussians' reach); a structure's list may be a half list only if it
-    fits in one block of centres (``half_list_limit``).
-    Writes row ``a - offsets[0]`` of ``out`` for every atom ``a`` of the batch.
+    ``first, index, vectors, distances`` are the batch's full neighbour lists
+    (``skdesc.neighbors.BatchNeighbors``, cutoff r_cut plus the Gaussians'
+    reach).  Writes row ``a - offsets[0]`` of ``out`` for every atom ``a``
+    of the batch.
     """
     n_lm = (l_max + 1) * (l_max + 1)
-    stride = radial_tab.shape[2] // (l_max + 1)
-    n_max = stride
+    n_func = radial_tab.shape[2]
+    n_max = n_func // (l_max + 1)
     n_chan = n_species * n_max
-    star_stride = star_tab.shape[2] // (l_max + 1)
+    n_star_func = star_tab.shape[2]
+    star_stride = n_star_func // (l_max + 1)
     n_features = table_l.shape[0]
-    n_frames = offsets.shape[0] - 1
+    a_first = offsets[0]
+    a_end = offsets[offsets.shape[0] - 1]
 
-    harmonics = np.empty(n_lm)
-    radial = np.empty(radial_tab.shape[2])
-    star_radial = np.empty(star_tab.shape[2])
-    radial_zero = np.empty(radial_tab.shape[2])
-    star_zero = np.empty(star_tab.shape[2])
+    # per-centre work arrays, sized for the most neighbours of any centre
+    width = 4
+    for a in range(a_first, a_end):
+        width = max(width, first[a + 1] - first[a])
+    width = -(-width // 4) * 4  # the harmonics run four neighbours at a time
+    ux = np.zeros(width)
+    uy = np.zeros(width)
+    uz = np.ones(width)  # (finite padding lanes)
+    harmonics = np.empty((n_lm, width))  # Y_lm of the neighbours, grouped by element
+    radial = np.empty((width, n_func))  # their weights times R_nl
+    star_radial = np.empty((width if use_star else 1, n_star_func))
+    slot = np.empty(n_species + 1, dtype=np.int64)
+    group = np.empty(n_species + 1, dtype=np.int64)
+    radial_zero = np.empty(n_func)
+    star_zero = np.empty(n_star_func)
     _radial_values(radial_tab, radial_inv_width, 0.0, radial_zero)
     _radial_values(star_tab, star_inv_width, 0.0, star_zero)
     y00 = harmonics_norm[0, 0]
-    # coefficients of a block of centres at a time (bounded memory): a pair of
-    # centres in the same block is expanded once, since Y_lm(-u) = (-1)^l Y_lm(u)
-    largest = 1
-    for s in range(n_frames):
-        largest = max(largest, offsets[s + 1] - offsets[s])
-    block_size = min(largest, half_list_limit(n_lm, n_chan, star_stride))
-    # per centre and element, the coefficients (lm, n) as one contiguous block
-    coefs = np.empty((block_size, n_species, n_lm * n_max))
-    coef_matrix = np.empty((n_lm, n_chan))
-    present = np.zeros((block_size, n_species), dtype=np.bool_)
-    element_rows = np.ones(n_chan, dtype=np.bool_)
-    # nu,mu* total density on the (2l+1)-function basis, rows padded to
-    # star_stride (its radial functions beyond 2l + 1 are exactly zero)
-    cstars = np.empty((block_size, n_lm * star_stride))
+    flat_harmonics = harmonics.reshape(-1)
+    flat_radial = radial.reshape(-1)
+    flat_star_radial = star_radial.reshape(-1)
+    flat_radial_tab = radial_tab.reshape(-1)
+    flat_star_tab = star_tab.reshape(-1)
+
+    # the centre's coefficients: (lm, element channel e * n_max + n)
+    coef = np.empty((n_lm, n_chan))
+    flat_coef = coef.reshape(-1)
+    cstar = np.empty((n_lm, star_stride))  # nu,mu* total density, rows padded to star_stride
+    flat_cstar = cstar.reshape(-1)
+    present = np.ones(n_chan, dtype=np.bool_)
     chan_a = np.empty((n_lm, map_a.shape[1] if use_map_a else n_chan))
     chan_b = np.empty((n_lm, map_b.shape[1]))
     n_cols = max(n_chan, star_stride, map_b.shape[1], map_a.shape[1] if use_map_a else 0)
@@ -383,12 +396,11 @@ def soap_kernel(
         n_right = star_stride
     elif b_kind == B_RAW:
         n_right = n_chan
-    # the Gram matrix's inner loop runs over the right-hand channels: make
-    # it the longer side (a loop of n_max = 8 barely vectorises)
+    # the Gram tiles are 8 columns wide and 4 rows high: make the columns the longer side
     swap = n_right < n_left
-    # B = A (raw or mapped channels): the Gram matrix is symmetric, to the
-    # last bit (same products, same order), so every feature reads the lower
-    # triangle and the upper one is never formed
+    # B = A (raw or mapped channels): the Gram matrix is symmetric (each entry
+    # is the same chain of products), so every feature reads the lower triangle
+    # and the upper one is never formed
     symmetric = b_kind == B_SAME_AS_A or (b_kind == B_RAW and not use_map_a)
     position = np.empty(n_features, dtype=np.int64)
     # per l and Gram row, how many columns some feature reads
@@ -410,86 +422,76 @@ def soap_kernel(
             if col_end[l, ca] > 0:
                 col_end[l, ca] = min(-(-col_end[l, ca] // n_max) * n_max, n_gram_cols)
 
-    for s in range(n_frames):
-        a0 = offsets[s]
-        a1 = offsets[s + 1]
-        # a structure that fits in one block needs each pair only once
-        if half[s] and a1 - a0 > block_size:
-            raise ValueError("internal check failed: a half neighbour list for a structure larger than a block")
-        for c0 in range(0, a1 - a0, block_size):
-            c1 = min(c0 + block_size, a1 - a0)
-            coefs[: c1 - c0] = 0.0
-            present[: c1 - c0] = False
+    for a in range(a_first, a_end):
+        e_a = species_index[a]
+        p0 = first[a]
+        n_neigh = first[a + 1] - p0
+        # group the neighbours by element (a counting sort): each element's
+        # expansion is then one product of contiguous blocks
+        slot[:] = 0
+        for p in range(p0, p0 + n_neigh):
+            slot[species_index[index[p]] + 1] += 1
+        for e in range(n_species):
+            slot[e + 1] += slot[e]
+        group[:] = slot
+        for p in range(p0, p0 + n_neigh):
+            j = index[p]
+            e = species_index[j]
+            k = slot[e]
+            slot[e] = k + 1
+            r = distances[p]
+            inv = 1.0 / r
+            ux[k] = vectors[p, 0] * inv
+            uy[k] = vectors[p, 1] * inv
+            uz[k] = vectors[p, 2] * inv
+            _weighted_radial_values(radial_tab, flat_radial_tab, radial_inv_width, r, atom_weight[j], flat_radial,
+                                    k * n_func)
             if use_star:
-                cstars[: c1 - c0] = 0.0
-            for i in range(c0, c1):
-                e_i = species_index[a0 + i]
-                # the centre itself: r = 0, only l = 0 survives
-                weight = center_weight * atom_weight[a0 + i] * y00
-                for n in range(n_max):
-                    coefs[i - c0, e_i, n] += weight * radial_zero[n]
-                present[i - c0, e_i] = True
-                if use_star:
-                    weight = center_weight * element_weight[e_i] * y00
-                    for n in range(star_stride):
-                        cstars[i - c0, n] += weight * star_zero[n]
-                for p in range(first[a0 + i], first[a0 + i + 1]):
-                    j = index[p] - a0
-                    both = c0 <= j < c1
-                    if both and (j < i or (j == i and not _positive_shift(shifts[p]))):
-                        continue  # expanded from the other end (or the opposite image)
-                    r = distances[p]
-                    inv = 1.0 / r
-                    real_harmonics(
-                        vectors[p, 0] * inv, vectors[p, 1] * inv, vectors[p, 2] * inv, l_max, harmonics_norm, harmonics
-                    )
-                    _radial_values(radial_tab, radial_inv_width, r, radial)
-                    e_j = species_index[a0 + j]
-                    # (the second target is only written if both centres are in the block)
-                    _add_pair_terms(coefs[i - c0, e_j], atom_weight[a0 + j], coefs[j - c0 if both else i - c0, e_i],
-                                    atom_weight[a0 + i], both, harmonics, radial, n_max, l_max)
-                    present[i - c0, e_j] = True
-                    if both:
-                        present[j - c0, e_i] = True
-                    if use_star:
-                        _radial_values(star_tab, star_inv_width, r, star_radial)
-                        _add_pair_terms(cstars[i - c0], element_weight[e_j], cstars[j - c0 if both else i - c0],
-                                        element_weight[e_i], both, harmonics, star_radial, star_stride, l_max)
-            for i in range(c0, c1):
-                # (lm, element channel) matrix of this centre
-                if n_species == 1:
-                    coef = coefs[i - c0, 0].reshape((n_lm, n_max))
-                else:
-                    coef = coef_matrix
-                    for lm in range(n_lm):
-                        row = coef[lm]
-                        for e in range(n_species):
-                            block = coefs[i - c0, e]
-                            for n in range(n_max):
-                                row[e * n_max + n] = block[lm * n_max + n]
-                left = coef
-                if use_map_a:
-                    _apply_map(coef, map_a, chan_a, l_max)
-                    left = chan_a
-                right = left
-                if b_kind == B_MAPPED:
-                    _apply_map(coef, map_b, chan_b, l_max)
-                    right = chan_b
-                elif b_kind == B_STAR:
-                    right = cstars[i - c0].reshape((n_lm, star_stride))
-                elif b_kind == B_RAW:
-                    right = coef
-                # Gram rows of raw element channels of absent elements are zero
-                for e in range(n_species):
-                    for n in range(n_max):
-                        element_rows[e * n_max + n] = present[i - c0, e]
-                if swap:
-                    _channel_gram(right, left, l_max, element_rows if b_kind == B_RAW else all_rows, col_end, gram)
-                else:
-                    _channel_gram(left, right, l_max, all_rows if use_map_a else element_rows, col_end, gram)
-                row = out[a0 - offsets[0] + i]
-                for q in range(n_features):
-                    row[q] = pref[q] * flat_gram[position[q]]
+                _weighted_radial_values(star_tab, flat_star_tab, star_inv_width, r, element_weight[e],
+                                        flat_star_radial, k * n_star_func)
+        real_harmonics_batch(ux, uy, uz, n_neigh, l_max, harmonics_norm, harmonics)
+        # coef[lm, e n_max + n] = sum over neighbours k of element e of Y_lm(k) w_k R_nl(k)
+        for e in range(n_species):
+            k0 = group[e]
+            for l in range(l_max + 1):
+                tile_product(flat_harmonics, l * l * width + k0, 1, width,
+                             flat_radial, k0 * n_func + l * n_max, n_func,
+                             flat_coef, l * l * n_chan + e * n_max, n_chan,
+                             group[e + 1] - k0, 2 * l + 1, n_max)
+            for n in range(e * n_max, (e + 1) * n_max):
+                present[n] = group[e + 1] > k0 or e == e_a
+        # the centre itself: r = 0, only l = 0 survives
+        weight = center_weight * atom_weight[a] * y00
+        for n in range(n_max):
+            coef[0, e_a * n_max + n] += weight * radial_zero[n]
+        if use_star:
+            for l in range(l_max + 1):
+                tile_product(flat_harmonics, l * l * width, 1, width,
+                             flat_star_radial, l * star_stride, n_star_func,
+                             flat_cstar, l * l * star_stride, star_stride,
+                             n_neigh, 2 * l + 1, star_stride)
+            weight = center_weight * element_weight[e_a] * y00
+            for n in range(star_stride):
+                cstar[0, n] += weight * star_zero[n]
+        left = coef
+        if use_map_a:
+            _apply_map(coef, map_a, chan_a, l_max)
+            left = chan_a
+        right = left
+        if b_kind == B_MAPPED:
+            _apply_map(coef, map_b, chan_b, l_max)
+            right = chan_b
+        elif b_kind == B_STAR:
+            right = cstar
+        elif b_kind == B_RAW:
+            right = coef
+        if swap:
+            _channel_gram(right, left, l_max, present if b_kind == B_RAW else all_rows, col_end, gram)
+        else:
+            _channel_gram(left, right, l_max, all_rows if use_map_a else present, col_end, gram)
+        row_out = out[a - a_first]
+        for q in range(n_features):
+            row_out[q] = pref[q] * flat_gram[position[q]]
 
 
 @njit(cache=True, nogil=True)
@@ -498,54 +500,38 @@ def _channel_gram(left, right, l_max, rows, col_end, gram):
 
     ``col_end`` comes from the feature table, so only the columns that some
     feature reads are formed (for a symmetric spectrum, read from the lower
-    triangle of element blocks: S (S + 1) / 2 of the S^2 blocks).  Rows ``a`` with ``rows[a]``
-    False are known to be zero (channels of elements absent from the
-    environment) and are only cleared.
+    triangle of element blocks: S (S + 1) / 2 of the S^2 blocks).  Rows ``a``
+    with ``rows[a]`` False are known to be zero (channels of elements absent
+    from the environment): a group of four such rows is only cleared.
 
-    Rank-4 updates (four m at a time) with a contiguous inner loop from
-    column 0: each pass over a Gram row then does four multiply-adds per load
-    and store of the row (rank-1 updates were bound by those loads and
-    stores).  A loop that starts anywhere but 0 is not vectorised (numba
-    handles negative indices), and skipping zero columns inside a row adds
-    short variable loops and branches: both were two to five times slower.
-    Each entry is summed in the same order whatever its row's length.
+    Each group of four rows is one :func:`~.tiles.tile_product` over its
+    longest row (the shorter rows get a few columns nobody reads), so every
+    entry is the same chain of products whatever its row's length.
     """
     n_left = left.shape[1]
+    n_right = right.shape[1]
+    n_cols = gram.shape[2]
+    flat_left = left.reshape(-1)
+    flat_right = right.reshape(-1)
+    flat_gram = gram.reshape(-1)
     for l in range(l_max + 1):
-        block = gram[l]
         end_l = col_end[l]
-        for ca in range(n_left):
-            target = block[ca]
-            for cb in range(end_l[ca]):
-                target[cb] = 0.0
-        lm = l * l
-        end = (l + 1) * (l + 1)
-        while lm + 4 <= end:
-            s0 = right[lm]
-            s1 = right[lm + 1]
-            s2 = right[lm + 2]
-            s3 = right[lm + 3]
-            for ca in range(n_left):
-                if not rows[ca]:
-                    continue
-                x0 = left[lm, ca]
-                x1 = left[lm + 1, ca]
-                x2 = left[lm + 2, ca]
-                x3 = left[lm + 3, ca]
-                target = block[ca]
-                for cb in range(end_l[ca]):
-                    target[cb] += x0 * s0[cb] + x1 * s1[cb] + x2 * s2[cb] + x3 * s3[cb]
-            lm += 4
-        while lm < end:
-            source = right[lm]
-            for ca in range(n_left):
-                if not rows[ca]:
-                    continue
-                x = left[lm, ca]
-                target = block[ca]
-                for cb in range(end_l[ca]):
-                    target[cb] += x * source[cb]
-            lm += 1
+        for ca in range(0, n_left, 4):
+            n_rows = min(4, n_left - ca)
+            end = 0
+            needed = False
+            for c in range(ca, ca + n_rows):
+                end = max(end, end_l[c])
+                needed = needed or rows[c]
+            if end == 0:
+                continue
+            if not needed:
+                gram[l, ca : ca + n_rows, :end] = 0.0
+                continue
+            tile_product(flat_left, l * l * n_left + ca, n_left, 1,
+                         flat_right, l * l * n_right, n_right,
+                         flat_gram, (l * n_cols + ca) * n_cols, n_cols,
+                         2 * l + 1, n_rows, end)
 
 
 @njit(cache=True, nogil=True, fastmath=True)

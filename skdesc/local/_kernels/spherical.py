@@ -5,6 +5,8 @@ from math import lgamma
 import numpy as np
 from numba import njit
 
+from .simd import add4, broadcast4, load4, mul4, store4, sub4
+
 
 def real_harmonics_norm(l_max):
     """Normalisation table ``norm[l, m]`` of the real spherical harmonics.
@@ -99,3 +101,52 @@ def real_harmonics(x, y, z, l_max, norm, out, gradient=None):
                     gradient[base - m, 0] = fx - x * radial
                     gradient[base - m, 1] = fy - y * radial
                     gradient[base - m, 2] = fz - z * radial
+
+
+@njit(cache=True, nogil=True)
+def real_harmonics_batch(x, y, z, count, l_max, norm, out):
+    """Real spherical harmonics of ``count`` unit vectors: ``out[lm, k] = Y_lm(x[k], y[k], z[k])``.
+
+    The operations of :func:`real_harmonics`, in the same order (so the same
+    values to the last bit), on four vectors at a time held in registers
+    (:data:`~.simd.vector4`): the recurrences are chains of dependent
+    multiplications per vector, so four chains run side by side.  ``x, y,
+    z`` and the rows of ``out`` must have room for ``count`` rounded up to a
+    multiple of 4; the padding lanes are computed too (from whatever finite
+    values they hold) and are not meaningful.
+    """
+    width = out.shape[1]
+    flat = out.reshape(-1)
+    for k in range(0, count, 4):
+        _harmonics4(x, y, z, k, l_max, norm, flat, width)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _harmonics4(x, y, z, k, l_max, norm, out, width):
+    """:func:`real_harmonics` of the vectors k..k+3, into ``out[lm * width + k ...]``."""
+    vx = load4(x, k)
+    vy = load4(y, k)
+    vz = load4(z, k)
+    p_mm = 1.0
+    c_re = broadcast4(1.0)
+    c_im = broadcast4(0.0)
+    for m in range(l_max + 1):
+        if m > 0:
+            p_mm *= 2 * m - 1
+            c_re, c_im = sub4(mul4(c_re, vx), mul4(c_im, vy)), add4(mul4(c_re, vy), mul4(c_im, vx))
+        p_prev = broadcast4(0.0)
+        p_curr = broadcast4(p_mm)
+        for l in range(m, l_max + 1):
+            if l == m + 1:
+                p_prev, p_curr = p_curr, mul4(mul4(vz, broadcast4(float(2 * m + 1))), broadcast4(p_mm))
+            elif l > m + 1:
+                a = mul4(mul4(broadcast4(float(2 * l - 1)), vz), p_curr)
+                b = mul4(broadcast4(float(l + m - 1)), p_prev)
+                p_prev, p_curr = p_curr, mul4(sub4(a, b), broadcast4(_INVERSE[l - m - 1]))
+            base = l * l + l
+            scaled = mul4(broadcast4(norm[l, m]), p_curr)
+            if m == 0:
+                store4(out, base * width + k, scaled)
+            else:
+                store4(out, (base + m) * width + k, mul4(scaled, c_re))
+                store4(out, (base - m) * width + k, mul4(scaled, c_im))
