@@ -21,15 +21,14 @@ feature is then
 the channel matrices A and B are linear maps of the coefficients (identity,
 element sums, embeddings, random projections) chosen by the compression.
 
-Per structure the kernel builds one neighbour list (a half list, each pair
-once, when all centres fit in one block of coefficients), forms each pair's
-products Y_lm R_nl once and adds them to both centres (Y_lm(-u) =
-(-1)^l Y_lm(u)), then per centre maps the channels, builds one Gram matrix
-per l and gathers the output columns.  The loops are shaped for LLVM's loop
-vectoriser (numba leaves the SLP vectoriser off): long contiguous inner
-loops, and explicit four-lane steps (:mod:`.simd`) where the natural loop
-is one (l, m) row of n_max = 8 radial functions, which the vectoriser
-would run in its scalar remainder.
+Per centre the kernel takes its full neighbour list, groups the neighbours
+by element, evaluates their real harmonics four neighbours at a time
+(:func:`.spherical.real_harmonics_batch`) and their radial functions by
+Estrin's scheme (:func:`_weighted_radial_values`), and forms each element's
+coefficients as one register-tiled product ``sum_k Y_lm(k) w_k R_nl(k)``
+(:func:`.tiles.tile_product`).  It then maps the channels, builds one Gram
+matrix per l from the same tiles (only the entries the feature table reads)
+and gathers the output columns.
 """
 
 import numpy as np
@@ -204,7 +203,7 @@ _BLOCK_BYTES = 4 << 20
 
 @njit(cache=True, nogil=True)
 def half_list_limit(n_lm, n_chan, star_stride):
-    """Centres per block of coefficients; structures up to this size are expanded from half lists."""
+    """Centres per block of coefficients (the bispectrum kernel expands structures up to this size from half lists)."""
     return max(1, _BLOCK_BYTES // (n_lm * (n_chan + star_stride) * 8))
 
 
