@@ -475,7 +475,7 @@ def profile_split(name, structures, repeat, max_env=12_800):
     ]
     for label, t in rows:
         print(f"  {label:<56}{t:8.3f} s {100 * t / t_transform:5.1f} %  {1e6 * t / n_env:7.2f} us/env")
-    print(f"  per atom pair (each expanded once, for both centres): neighbour list {1e9 * t_nl / n_pairs:.0f} ns, "
+    print(f"  per atom pair (listed and expanded from each of its two centres): neighbour list {1e9 * t_nl / n_pairs:.0f} ns, "
           f"density expansion {1e9 * t_expansion / n_pairs:.0f} ns")
     return est, batches, n_pairs
 

@@ -539,10 +539,10 @@ class CompressedSOAP(LocalDescriptor):
             # the l2 scaling and the derivatives' chain rule work on the float64 values
             # (one batch of them): the output is rounded once, at the end
             values = np.empty(values.shape)
-        # a float32 output makes numba compile a float32 specialisation of the kernel:
-        # it computes in float64 and rounds each value as it stores it
         if neighbors.half.any():
             raise ValueError("internal check failed: the SOAP kernel needs full neighbour lists")
+        # a float32 output makes numba compile a float32 specialisation of the kernel:
+        # it computes in float64 and rounds each value as it stores it
         kernel.soap_kernel(
             neighbors.first,
             neighbors.index,
