@@ -402,7 +402,8 @@ def soap_kernel(
     # and the upper one is never formed
     symmetric = b_kind == B_SAME_AS_A or (b_kind == B_RAW and not use_map_a)
     position = np.empty(n_features, dtype=np.int64)
-    # per l and Gram row, how many columns some feature reads
+    # per l and Gram row, the range of columns some feature reads
+    col_start = np.full((l_max + 1, n_cols), n_cols, dtype=np.int64)
     col_end = np.zeros((l_max + 1, n_cols), dtype=np.int64)
     for q in range(n_features):
         l = table_l[q]
@@ -413,12 +414,14 @@ def soap_kernel(
         else:
             ca, cb = table_a[q], table_b[q]
         position[q] = (l * n_cols + ca) * n_cols + cb
+        col_start[l, ca] = min(col_start[l, ca], cb)
         col_end[l, ca] = max(col_end[l, ca], cb + 1)
     # whole blocks of n_max columns: rows of 1..7 columns cost as much as 8
     n_gram_cols = n_left if swap else n_right
     for l in range(l_max + 1):
         for ca in range(n_cols):
             if col_end[l, ca] > 0:
+                col_start[l, ca] = col_start[l, ca] // n_max * n_max
                 col_end[l, ca] = min(-(-col_end[l, ca] // n_max) * n_max, n_gram_cols)
 
     for a in range(a_first, a_end):
@@ -485,17 +488,17 @@ def soap_kernel(
         elif b_kind == B_RAW:
             right = coef
         if swap:
-            _channel_gram(right, left, l_max, present if b_kind == B_RAW else all_rows, col_end, gram)
+            _channel_gram(right, left, l_max, present if b_kind == B_RAW else all_rows, col_start, col_end, gram)
         else:
-            _channel_gram(left, right, l_max, all_rows if use_map_a else present, col_end, gram)
+            _channel_gram(left, right, l_max, all_rows if use_map_a else present, col_start, col_end, gram)
         row_out = out[a - a_first]
         for q in range(n_features):
             row_out[q] = pref[q] * flat_gram[position[q]]
 
 
 @njit(cache=True, nogil=True)
-def _channel_gram(left, right, l_max, rows, col_end, gram):
-    """gram[l, a, b] = sum_m left[lm, a] right[lm, b], for b < col_end[l, a] only.
+def _channel_gram(left, right, l_max, rows, col_start, col_end, gram):
+    """gram[l, a, b] = sum_m left[lm, a] right[lm, b], for col_start[l, a] <= b < col_end[l, a] only.
 
     ``col_end`` comes from the feature table, so only the columns that some
     feature reads are formed (for a symmetric spectrum, read from the lower
@@ -514,23 +517,26 @@ def _channel_gram(left, right, l_max, rows, col_end, gram):
     flat_right = right.reshape(-1)
     flat_gram = gram.reshape(-1)
     for l in range(l_max + 1):
+        start_l = col_start[l]
         end_l = col_end[l]
         for ca in range(0, n_left, 4):
             n_rows = min(4, n_left - ca)
+            start = n_cols
             end = 0
             needed = False
             for c in range(ca, ca + n_rows):
+                start = min(start, start_l[c])
                 end = max(end, end_l[c])
                 needed = needed or rows[c]
-            if end == 0:
+            if end <= start:
                 continue
             if not needed:
-                gram[l, ca : ca + n_rows, :end] = 0.0
+                gram[l, ca : ca + n_rows, start:end] = 0.0
                 continue
             tile_product(flat_left, l * l * n_left + ca, n_left, 1,
-                         flat_right, l * l * n_right, n_right,
-                         flat_gram, (l * n_cols + ca) * n_cols, n_cols,
-                         2 * l + 1, n_rows, end)
+                         flat_right, l * l * n_right + start, n_right,
+                         flat_gram, (l * n_cols + ca) * n_cols + start, n_cols,
+                         2 * l + 1, n_rows, end - start)
 
 
 @njit(cache=True, nogil=True, fastmath=True)
