@@ -3,15 +3,18 @@
 numba compiles a kernel the first time it runs and keeps the machine code in
 its on-disk cache (``cache=True``): next to the package sources, or under
 ``NUMBA_CACHE_DIR`` when that is set or the sources are read-only.  The first
-call of a local descriptor in a fresh installation therefore spends 10-40 s
+call of a local descriptor without that cache therefore spends 10-60 s
 compiling (``benchmarks/bench_compile.py``), and every later process loads
 the cache in a fraction of a second.  :func:`compile_kernels` pays that cost
 up front: it runs every local descriptor (values and, where they exist,
 derivatives), the distribution functions and the moment GSD once on two tiny
 structures, a periodic rock-salt cell and a molecule, which reaches every
-kernel signature that real inputs use.  Run it once after installing, for
-example in the build step of a container image, or before a batch of short
-cluster jobs that would each compile on their own.
+kernel signature that real inputs use.  ``pip install .`` already does this
+while it builds the wheel (``setup.py``), so it is needed where that cache
+cannot be used: with ``NUMBA_CACHE_DIR`` set, after ``SKDESC_PRECOMPILE=0``,
+or on another CPU than the one the wheel was built on.  Run it once there,
+for example in the build step of a container image, or before a batch of
+short cluster jobs that would each compile on their own.
 """
 
 import os

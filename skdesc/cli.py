@@ -856,7 +856,8 @@ def _parser(light=False):
         help="compile and cache the numba kernels now, not on first use",
         description="Run every estimator (or the NAMEs given) once on two tiny structures, so that numba compiles "
         "its kernels into its on-disk cache: the first call in later processes then takes well under a second "
-        "instead of 10-40 s. Run it once after installing (e.g. when building a container image).",
+        "instead of 10-60 s. pip install . already did this, unless NUMBA_CACHE_DIR is set, SKDESC_PRECOMPILE=0 "
+        "was given or the package was built on another machine: run it once then (e.g. in a container build).",
     )
     compile_.add_argument("names", nargs="*", metavar="NAME",
                           help="estimator class names, e.g. SOAP ChebyshevLAED MomentGSD (default: all)")
