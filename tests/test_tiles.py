@@ -136,3 +136,35 @@ def test_weighted_radial_values_are_the_tabulated_polynomials(star):
     estrin = np.empty_like(horner)
     _both_radials(table, inv_width, r, -1.7, horner, estrin)
     np.testing.assert_allclose(estrin, -1.7 * horner, rtol=0, atol=1e-14 * np.abs(horner).max())
+
+
+@pytest.mark.parametrize("n_out", [1, 5, 8, 13, 24])
+def test_channel_map_tiled_and_dot_forms_agree(n_out):
+    """The SOAP kernel's channel map: tiled (>= 8 mapped channels, padded rows) or dot products (fewer)."""
+    from skdesc.local._kernels.soap import _apply_map, _map_dot, _map_rows
+
+    rng = np.random.default_rng(n_out)
+    l_max, n_in = 4, 40
+    coef = rng.normal(size=((l_max + 1) ** 2, n_in))
+    mapping_t = rng.normal(size=(l_max + 1, n_out, n_in))
+    expected = np.empty((coef.shape[0], n_out))
+    for l in range(l_max + 1):
+        rows = slice(l * l, (l + 1) ** 2)
+        expected[rows] = coef[rows] @ mapping_t[l].T
+    rows = _map_rows(mapping_t, True)
+    if n_out < 8:
+        assert rows.shape == (0, 0, 0)
+        width = n_out
+    else:
+        width = -(-n_out // 4) * 4
+        assert rows.shape == (l_max + 1, n_in, width)
+        np.testing.assert_array_equal(rows[:, :, :n_out], mapping_t.transpose(0, 2, 1))
+        assert not rows[:, :, n_out:].any()
+    out = np.full((coef.shape[0], width), np.nan)
+    _apply_map(coef, mapping_t, rows, out, l_max)
+    np.testing.assert_allclose(out[:, :n_out], expected, rtol=1e-13, atol=1e-13)
+    assert not out[:, n_out:].any()  # the padding channels are zero, not left unset
+    dot = np.empty((coef.shape[0], n_out))
+    _map_dot(coef, mapping_t, dot, l_max)
+    np.testing.assert_allclose(dot, expected, rtol=1e-13, atol=1e-13)
+    assert _map_rows(mapping_t, False).shape == (0, 0, 0)

@@ -381,9 +381,15 @@ def soap_kernel(
     cstar = np.empty((n_lm, star_stride))  # nu,mu* total density, rows padded to star_stride
     flat_cstar = cstar.reshape(-1)
     present = np.ones(n_chan, dtype=np.bool_)
-    chan_a = np.empty((n_lm, map_a.shape[1] if use_map_a else n_chan))
-    chan_b = np.empty((n_lm, map_b.shape[1]))
-    n_cols = max(n_chan, star_stride, map_b.shape[1], map_a.shape[1] if use_map_a else 0)
+    # maps of 8 or more channels are applied as tiled products, from their rows
+    # over input channels (chan_a, chan_b then have their padded width)
+    rows_a = _map_rows(map_a, use_map_a)
+    rows_b = _map_rows(map_b, b_kind == B_MAPPED)
+    width_a = rows_a.shape[2] if rows_a.shape[0] else map_a.shape[1]
+    width_b = rows_b.shape[2] if rows_b.shape[0] else map_b.shape[1]
+    chan_a = np.empty((n_lm, width_a if use_map_a else n_chan))
+    chan_b = np.empty((n_lm, width_b))
+    n_cols = max(n_chan, star_stride, width_b, width_a if use_map_a else 0)
     gram = np.empty((l_max + 1, n_cols, n_cols))
     all_rows = np.ones(n_cols, dtype=np.bool_)
     flat_gram = gram.reshape(-1)
@@ -477,11 +483,11 @@ def soap_kernel(
                 cstar[0, n] += weight * star_zero[n]
         left = coef
         if use_map_a:
-            _apply_map(coef, map_a, chan_a, l_max)
+            _apply_map(coef, map_a, rows_a, chan_a, l_max)
             left = chan_a
         right = left
         if b_kind == B_MAPPED:
-            _apply_map(coef, map_b, chan_b, l_max)
+            _apply_map(coef, map_b, rows_b, chan_b, l_max)
             right = chan_b
         elif b_kind == B_STAR:
             right = cstar
@@ -539,13 +545,59 @@ def _channel_gram(left, right, l_max, rows, col_start, col_end, gram):
                          2 * l + 1, n_rows, end - start)
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _apply_map(coef, mapping_t, out, l_max):
+@njit(cache=True, nogil=True)
+def _map_rows(mapping_t, used):
+    """The transposed channel map ``mapping_t`` (l_max + 1, n_out, n_in) as (l_max + 1, n_in, n_out').
+
+    n_out' is n_out rounded up to a multiple of 4, the extra columns zero, so
+    the tiled product has no scalar remainder.  Empty (shape (0, 0, 0)) if the
+    map is not ``used`` or narrower than one 8-column tile: :func:`_apply_map`
+    then takes dot products.
+    """
+    n_l, n_out, n_in = mapping_t.shape
+    if not used or n_out < 8:
+        return np.zeros((0, 0, 0))
+    rows = np.zeros((n_l, n_in, -(-n_out // 4) * 4))
+    for l in range(n_l):
+        for c in range(n_in):
+            for c2 in range(n_out):
+                rows[l, c, c2] = mapping_t[l, c2, c]
+    return rows
+
+
+@njit(cache=True, nogil=True)
+def _apply_map(coef, mapping_t, rows, out, l_max):
     """out[lm, c'] = sum_c coef[lm, c] mapping_t[l, c', c] (a per-l linear map of channels).
 
-    The map is passed transposed so that each output is one contiguous dot
-    product; fastmath lets LLVM vectorise that reduction (4x faster), which
-    changes only the rounding, identically on every call.
+    With ``rows`` (:func:`_map_rows`), one :func:`~.tiles.tile_product` per l:
+    the 2l + 1 rows (l, m) by the mapped channels, summed over the input
+    channels in order (1.1-1.3x faster than dot products for 8-40 mapped
+    channels).  Narrower maps (the radial sums of nu1nu1hat and nu1mu1hat,
+    one per element) take :func:`_map_dot`: a tile of 8 columns would be
+    mostly padding there.
+    """
+    if rows.shape[0] == 0:
+        _map_dot(coef, mapping_t, out, l_max)
+        return
+    n_in = coef.shape[1]
+    n_out = rows.shape[2]
+    flat_coef = coef.reshape(-1)
+    flat_rows = rows.reshape(-1)
+    flat_out = out.reshape(-1)
+    for l in range(l_max + 1):
+        tile_product(flat_coef, l * l * n_in, 1, n_in,
+                     flat_rows, l * n_in * n_out, n_out,
+                     flat_out, l * l * n_out, n_out,
+                     n_in, 2 * l + 1, n_out)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _map_dot(coef, mapping_t, out, l_max):
+    """:func:`_apply_map` as dot products: out[lm, c'] = coef[lm] . mapping_t[l, c'].
+
+    The map is transposed so that each output is one contiguous dot product;
+    fastmath lets LLVM vectorise that reduction (4x faster), which changes
+    only the rounding, identically on every call.
     """
     n_in = coef.shape[1]
     n_out = mapping_t.shape[1]
