@@ -161,10 +161,43 @@ def test_channel_map_tiled_and_dot_forms_agree(n_out):
         np.testing.assert_array_equal(rows[:, :, :n_out], mapping_t.transpose(0, 2, 1))
         assert not rows[:, :, n_out:].any()
     out = np.full((coef.shape[0], width), np.nan)
-    _apply_map(coef, mapping_t, rows, out, l_max)
+    _apply_map(coef, mapping_t, rows, np.zeros((0, 0, 0)), 8, out, l_max)
     np.testing.assert_allclose(out[:, :n_out], expected, rtol=1e-13, atol=1e-13)
     assert not out[:, n_out:].any()  # the padding channels are zero, not left unset
     dot = np.empty((coef.shape[0], n_out))
     _map_dot(coef, mapping_t, dot, l_max)
     np.testing.assert_allclose(dot, expected, rtol=1e-13, atol=1e-13)
     assert _map_rows(mapping_t, False).shape == (0, 0, 0)
+
+
+@pytest.mark.parametrize("n_max, n_elements, n_groups", [(8, 5, 1), (8, 4, 3), (3, 2, 2)])
+def test_element_block_map_equals_the_tiled_map(n_max, n_elements, n_groups):
+    """Maps kron(W_l, I) (nu1mu1's element sums, embeddings): found, and the same values as the tiled form."""
+    from skdesc.local._kernels.soap import _apply_map, _map_blocks, _map_rows
+
+    rng = np.random.default_rng(n_max * 10 + n_groups)
+    l_max = 3
+    weights = rng.normal(size=(l_max + 1, n_elements, n_groups))
+    weights[1, 0, 0] = 0.0  # a zero weight is still a kron map
+    mapping = np.stack([np.kron(w, np.eye(n_max)) for w in weights])  # (l, n_in, n_out)
+    mapping_t = np.ascontiguousarray(mapping.transpose(0, 2, 1))
+    coef = rng.normal(size=((l_max + 1) ** 2, n_elements * n_max))
+    blocks = _map_blocks(mapping_t, n_max, True)
+    np.testing.assert_array_equal(blocks, weights)
+    rows = _map_rows(mapping_t, True)
+    width = rows.shape[2] if rows.shape[0] else n_groups * n_max
+    by_blocks = np.zeros(((l_max + 1) ** 2, width))
+    _apply_map(coef, mapping_t, rows, blocks, n_max, by_blocks, l_max)
+    expected = np.concatenate([coef[l * l:(l + 1) ** 2] @ mapping[l] for l in range(l_max + 1)])
+    np.testing.assert_allclose(by_blocks[:, :n_groups * n_max], expected, rtol=1e-13, atol=1e-13)
+    if rows.shape[0]:
+        tiled = np.zeros_like(by_blocks)
+        _apply_map(coef, mapping_t, rows, np.zeros((0, 0, 0)), n_max, tiled, l_max)
+        np.testing.assert_array_equal(by_blocks, tiled)  # the same multiply-add chains
+    # not kron maps: one off-diagonal entry, or unequal diagonal entries
+    for position, value in (((1, 0, 1), 0.5), ((2, 1, 1), mapping_t[2, 1, 1] + 1.0)):
+        broken = mapping_t.copy()
+        broken[position] = value
+        assert _map_blocks(broken, n_max, True).shape == (0, 0, 0)
+    assert _map_blocks(mapping_t, n_max, False).shape == (0, 0, 0)
+    assert _map_blocks(mapping_t[:, :, 1:], n_max, True).shape == (0, 0, 0)
