@@ -115,3 +115,16 @@ def test_singular_periodic_cell_is_an_error():
         neighbor_list(positions, flat, [True, True, True], 2.0)
     # the same cell is fine when the degenerate axis is not periodic
     assert len(neighbor_list(positions, flat, [True, True, False], 2.0).index) > 0
+
+
+@pytest.mark.parametrize("pbc", [(True, True, True), (True, False, True)])
+def test_dense_box_against_ase_many_pairs_near_the_cutoff(pbc):
+    """Rows of bins are pruned against the cutoff sphere: no neighbour may be lost near its surface."""
+    rng = np.random.default_rng(11)
+    cell = np.array([[21.0, 0.0, 0.0], [3.0, 19.5, 0.0], [-2.0, 1.5, 20.0]])
+    positions = rng.uniform(0.0, 1.0, size=(1200, 3)) @ cell
+    atoms = ase.Atoms(numbers=np.full(1200, 26), positions=positions, cell=cell, pbc=pbc)
+    cutoff = 5.3
+    pairs = assert_same_as_ase(atoms, cutoff)
+    d = ase_neighbor_list("d", atoms, cutoff)
+    assert pairs > 90_000 and np.sum(d > cutoff - 0.01) > 500  # many pairs within 0.01 Å of the cutoff

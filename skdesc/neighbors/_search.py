@@ -396,6 +396,10 @@ def _search(positions, offsets, cells, inverses, inv_widths, pbc, probe, half, c
                 sorted_atom[q] = j
 
             cut2 = cut * cut
+            # rows of bins are pruned against a sphere a hair larger than the cutoff (candidates
+            # are still tested against cut2): rounding never drops a neighbour
+            margin = 1e-9 * (1.0 + cut)
+            reach2 = (cut + 2.0 * margin) * (cut + 2.0 * margin)
             # expected pairs: image density times the cutoff sphere, plus slack; the batch's
             # buffers grow to hold them (extrapolated to the batch, so a batch regrows about once)
             box = 1.0
@@ -430,10 +434,29 @@ def _search(positions, offsets, cells, inverses, inv_widths, pbc, probe, half, c
                 hi1 = n_bins[1] if n_bins[1] < hi1 else hi1
                 hi2 = n_bins[2] - 1 if n_bins[2] - 1 < hi2 else hi2
                 for b0 in range(lo0, hi0):
+                    # distance from the centre to the slab of bins b0 along axis 0 (0 inside it),
+                    # less a margin for points rounded into a neighbouring bin
+                    g0 = low[0] + b0 * bin_size[0] - x0
+                    g0 = x0 - (low[0] + (b0 + 1) * bin_size[0]) if g0 < 0.0 else g0
+                    g0 = 0.0 if g0 < margin else g0 - margin
                     for b1 in range(lo1, hi1):
+                        g1 = low[1] + b1 * bin_size[1] - x1
+                        g1 = x1 - (low[1] + (b1 + 1) * bin_size[1]) if g1 < 0.0 else g1
+                        g1 = 0.0 if g1 < margin else g1 - margin
+                        rest = reach2 - g0 * g0 - g1 * g1
+                        if rest < 0.0:
+                            continue  # the whole row of bins is beyond the cutoff
+                        # only the bins along axis 2 that the cutoff sphere reaches in this row
+                        extent = math.sqrt(rest)
+                        c_lo = np.int64(math.floor((x2 - extent - low[2]) / bin_size[2]))
+                        c_hi = np.int64(math.floor((x2 + extent - low[2]) / bin_size[2]))
+                        c_lo = lo2 if lo2 > c_lo else c_lo
+                        c_hi = hi2 if hi2 < c_hi else c_hi
+                        if c_hi < c_lo:
+                            continue
                         row = (b0 * n_bins[1] + b1) * n_bins[2]
-                        q0 = bin_start[row + lo2]
-                        q1 = bin_start[row + hi2 + 1]
+                        q0 = bin_start[row + c_lo]
+                        q1 = bin_start[row + c_hi + 1]
                         need = n_pairs + q1 - q0
                         need = reserve if reserve > need else need
                         if need > cap:
