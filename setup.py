@@ -39,7 +39,9 @@ class BuildPyWithKernels(build_py):
             return
         env = dict(os.environ)
         env.pop("NUMBA_CACHE_DIR", None)  # the cache must land beside the copied sources
-        env["PYTHONPATH"] = os.path.abspath(self.build_lib)
+        # in front of pip's own entries: its isolated build environment (numba and the
+        # other build requirements) is reached through PYTHONPATH too
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.abspath(self.build_lib), env.get("PYTHONPATH")]))
         print("skdesc: compiling the numba kernels into the wheel (about a minute; SKDESC_PRECOMPILE=0 skips)",
               flush=True)
         try:
