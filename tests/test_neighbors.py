@@ -128,3 +128,22 @@ def test_dense_box_against_ase_many_pairs_near_the_cutoff(pbc):
     pairs = assert_same_as_ase(atoms, cutoff)
     d = ase_neighbor_list("d", atoms, cutoff)
     assert pairs > 90_000 and np.sum(d > cutoff - 0.01) > 500  # many pairs within 0.01 Å of the cutoff
+
+
+@pytest.mark.parametrize("half_below", [0, 1000])
+def test_lists_are_the_same_when_the_buffers_must_grow(half_below):
+    """The pair buffers are sized by an estimate; one far too small must only cost a regrowth."""
+    from skdesc.neighbors import batch_neighbor_lists
+
+    rng = np.random.default_rng(5)
+    sizes = [40, 300, 7, 600]
+    positions = rng.uniform(0.0, 9.0, size=(sum(sizes), 3))
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    cells = np.stack([np.eye(3) * 9.0] * len(sizes))
+    pbc = np.array([[True, True, True], [True, True, False], [False] * 3, [True, True, True]])
+    sized = batch_neighbor_lists(positions, offsets, cells, pbc, 4.5, 0.0, half_below)
+    # an estimate of zero neighbours: 16 entries per atom, while the dense cells hold ~80
+    starved = batch_neighbor_lists(positions, offsets, cells, pbc, 4.5, 0.0, half_below, np.zeros(len(sizes)))
+    assert np.diff(sized.first).mean() > 16 * (1 if half_below == 0 else 0.5) * 1.5
+    for ours, reference in zip(starved, sized):
+        np.testing.assert_array_equal(ours, reference)

@@ -208,9 +208,10 @@ class DistributionFunction(FittedParamsMixin, TransformerMixin, BaseEstimator):
 
     def _run_batch(self, structures, start, lookup, out):
         batch = FrameBatch.from_structures(structures, start, lookup)
-        self._check_batch_resources(batch, start)
+        expected = self._check_batch_resources(batch, start)
         neighbors = batch_neighbor_lists(
-            batch.positions, batch.offsets, batch.cells, batch.pbc, self._cutoff(), float(self.min_distance), 0
+            batch.positions, batch.offsets, batch.cells, batch.pbc, self._cutoff(), float(self.min_distance), 0,
+            expected,
         )
         self._check_overlaps(neighbors.shortest, start)
         check_shape(out, (len(batch.offsets) - 1, self.n_features_out_), f"{type(self).__name__} output")

@@ -472,7 +472,7 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
         (``None``: a new array, for sparse output).  Returns ``(values, (pairs, dvalues))``.
         """
         batch = self._frame_batch(structures, start, lookup)
-        self._check_batch_resources(batch, start, derivatives=derivatives)
+        expected = self._check_batch_resources(batch, start, derivatives=derivatives)
         request = self._neighbor_request()
         neighbors = batch_neighbor_lists(
             batch.positions,
@@ -482,6 +482,7 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
             request.cutoff,
             float(self.min_distance),
             0 if derivatives else request.half_below,
+            expected,
         )
         self._check_overlaps(neighbors.shortest, start)
         dtype = self._output_dtype()
@@ -538,7 +539,8 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
         The estimates come from :func:`~skdesc.neighbors.estimate_neighbors`
         (density times cutoff sphere, one pass over the positions), so a
         structure that would take minutes or exhaust memory is refused in
-        microseconds.  Limits: ``skdesc.get_config()``.
+        microseconds.  Limits: ``skdesc.get_config()``.  Returns the expected
+        neighbours per atom of each structure (for the lists' buffers).
         """
         spec = self._neighbor_request()._asdict()
         name = type(self).__name__
@@ -619,6 +621,7 @@ class LocalDescriptor(ABC, FittedParamsMixin, TransformerMixin, BaseEstimator, a
                 f"lower {spec['cutoff_name']}, choose parameters with fewer features or pass fewer "
                 "structures per call",
             )
+        return per_atom
 
     def _raise_if_overlapping(self, batch, s, start):
         """Raise the ``min_distance`` error if structure ``s`` of the batch has overlapping atoms (cheaply)."""

@@ -77,7 +77,7 @@ class DerivativePairs(NamedTuple):
     own: np.ndarray
 
 
-def batch_neighbor_lists(positions, offsets, cells, pbc, cutoff, min_distance, half_below=0):
+def batch_neighbor_lists(positions, offsets, cells, pbc, cutoff, min_distance, half_below=0, expected=None):
     """Neighbour lists of a batch of structures, searched once per structure.
 
     Parameters
@@ -97,6 +97,10 @@ def batch_neighbor_lists(positions, offsets, cells, pbc, cutoff, min_distance, h
         ``shortest`` distance tells the caller to refuse them.
     half_below : int, default=0
         Structures of at most this many atoms get half lists (each pair once).
+    expected : ndarray of shape (n_structures,), float64, optional
+        Expected neighbours per atom of each structure at ``cutoff``, from
+        :func:`~skdesc.neighbors.estimate_neighbors`, to size the lists'
+        buffers (computed here if not given; it only affects speed).
 
     Returns
     -------
@@ -104,7 +108,8 @@ def batch_neighbor_lists(positions, offsets, cells, pbc, cutoff, min_distance, h
     """
     positions, offsets, cells, pbc = _batch_arrays(positions, offsets, cells, pbc)
     half = np.diff(offsets) <= half_below
-    lists = _search_lists(positions, offsets, pbc, _cell_geometry(cells, pbc), float(cutoff), float(min_distance), half, False)
+    geometry = _cell_geometry(cells, pbc)
+    lists = _search_lists(positions, offsets, pbc, geometry, float(cutoff), float(min_distance), half, False, expected)
     return BatchNeighbors(*lists, half)
 
 

@@ -222,10 +222,14 @@ def _positive_shift(shift):
 
 
 @njit(cache=True, nogil=True)
-def _search(positions, offsets, cells, inverses, inv_widths, pbc, probe, half, cutoff, min_distance, keep_close):
+def _search(
+    positions, offsets, cells, inverses, inv_widths, pbc, probe, half, cutoff, min_distance, keep_close,
+    index, distances, vectors, shifts,
+):
     # cells, inverses, inv_widths: from _cell_geometry; probe[s]: look for pairs closer than min_distance first
     # (a structure with any gets no list); half[s]: keep one of (i, j, S) and (j, i, -S): j > i, or j == i
-    # with S > 0 lexicographically; keep_close: do not drop structures with pairs closer than min_distance
+    # with S > 0 lexicographically; keep_close: do not drop structures with pairs closer than min_distance;
+    # index, distances (cap,), vectors, shifts (3 * cap,): the pair buffers to fill first (grown if too small)
     n_frames = offsets.shape[0] - 1
     n_atoms = positions.shape[0]
     first = np.empty(n_atoms + 1, dtype=np.int64)
@@ -262,12 +266,7 @@ def _search(positions, offsets, cells, inverses, inv_widths, pbc, probe, half, c
     reach = np.empty(3, dtype=np.int64)
     home = np.empty(3, dtype=np.int64)
 
-    # the batch's pairs; vectors and shifts as flat (3 * cap) buffers
-    cap = 16 * n_atoms + 16
-    index = np.empty(cap, dtype=np.int64)
-    distances = np.empty(cap)
-    vectors = np.empty(3 * cap)
-    shifts = np.empty(3 * cap, dtype=np.int64)
+    cap = index.shape[0]
     n = 0
     for s in range(n_frames):
         a = offsets[s]
@@ -531,19 +530,41 @@ def _probes(offsets, pbc, inv_width, cutoff, min_distance):
     return (offsets[1:] - offsets[:-1]) * per_axis.prod(axis=1) > 200_000
 
 
-def _search_lists(positions, offsets, pbc, geometry, cutoff, min_distance, half, keep_close):
+def _search_lists(positions, offsets, pbc, geometry, cutoff, min_distance, half, keep_close, expected=None):
     """Run :func:`_search` and trim its buffers; returns the lists and ``shortest``.
 
     ``positions`` (float64), ``offsets`` (int64), ``pbc`` and ``half`` (bool)
     must be C-contiguous, ``geometry`` the :func:`_cell_geometry` of the cells
     and ``cutoff``, ``min_distance`` floats (one compiled signature for all callers).
+    ``expected`` is the expected number of neighbours per atom of each
+    structure (:func:`_estimate`; computed here if not given).
     """
     full, inverse, inv_width, _ = geometry
     probe = _probes(offsets, pbc, inv_width, cutoff, min_distance)
+    cap = _pair_capacity(positions, offsets, pbc, geometry, cutoff, half, probe, expected)
     first, index, vectors, distances, shifts, shortest, n = _search(
-        positions, offsets, full, inverse, inv_width, pbc, probe, half, cutoff, min_distance, keep_close
+        positions, offsets, full, inverse, inv_width, pbc, probe, half, cutoff, min_distance, keep_close,
+        np.empty(cap, dtype=np.int64), np.empty(cap), np.empty(3 * cap), np.empty(3 * cap, dtype=np.int64),
     )
     return first, index[:n], vectors[: 3 * n].reshape(n, 3), distances[:n], shifts[: 3 * n].reshape(n, 3), shortest
+
+
+def _pair_capacity(positions, offsets, pbc, geometry, cutoff, half, probe, expected):
+    """Entries to allocate for a batch's pairs: the expected count with room for a crystal's shells.
+
+    The buffers are allocated here, by NumPy, not in the numba search: NumPy
+    asks the kernel for huge pages for large arrays, and the first touch of a
+    large list then costs about a quarter of what it does in 4 KiB pages
+    (a 20,000-atom box's list: 6 ms instead of 22 ms).  The search grows the
+    buffers if they are too small.  A probed structure (a cell much smaller
+    than the cutoff) counts only 16 entries per atom: it may have overlapping
+    atoms and get no list at all.
+    """
+    counts = offsets[1:] - offsets[:-1]
+    if expected is None:
+        expected = _estimate(positions, offsets, pbc, cutoff, geometry)[0]
+    pairs = np.where(probe, 0.0, counts * np.where(half, 0.5, 1.0) * expected)
+    return int(1.2 * pairs.sum()) + 16 * int(counts.sum()) + 64
 
 
 def _batch_arrays(positions, offsets, cells, pbc):
@@ -716,13 +737,18 @@ def neighbor_list(positions, cell, pbc, cutoff):
         raise ValueError("no atoms: the neighbour list needs at least one atom")
     offsets = np.array([0, positions.shape[0]])
     geometry = _cell_geometry(cells, pbc)
-    _check_list_size(positions, offsets, pbc, cutoff, geometry)
-    *lists, _ = _search_lists(positions, offsets, pbc, geometry, cutoff, 0.0, np.zeros(1, dtype=np.bool_), True)
+    expected = _check_list_size(positions, offsets, pbc, cutoff, geometry)
+    *lists, _ = _search_lists(
+        positions, offsets, pbc, geometry, cutoff, 0.0, np.zeros(1, dtype=np.bool_), True, expected
+    )
     return NeighborList(*lists)
 
 
 def _check_list_size(positions, offsets, pbc, cutoff, geometry):
-    """Refuse a list above the configured ``max_pairs``/``max_memory`` (see ``skdesc.set_config``)."""
+    """Refuse a list above the configured ``max_pairs``/``max_memory`` (see ``skdesc.set_config``).
+
+    Returns the expected neighbours per atom (:func:`_estimate`).
+    """
     from .._config import check_count, check_memory
 
     n_atoms = positions.shape[0]
@@ -734,3 +760,4 @@ def _check_list_size(positions, offsets, pbc, cutoff, geometry):
     advice = "lower the cutoff or check the cell (in a cell much narrower than the cutoff atoms meet their own images many times over)"
     check_count(n_atoms * per_atom[0] + images[0], "max_pairs", f"{what}: entries (pairs plus periodic images)", advice)
     check_memory(64.0 * n_atoms * per_atom[0] + 112.0 * images[0], what, advice)
+    return per_atom
