@@ -405,15 +405,6 @@ def _search(
             # are still tested against cut2): rounding never drops a neighbour
             margin = 1e-9 * (1.0 + cut)
             reach2 = (cut + 2.0 * margin) * (cut + 2.0 * margin)
-            # expected pairs: image density times the cutoff sphere, plus slack; the batch's
-            # buffers grow to hold them (extrapolated to the batch, so a batch regrows about once)
-            box = 1.0
-            for k in range(3):
-                extent = high[k] - low[k]
-                box *= cut if cut > extent else extent
-            expected = n_s * (n_images / box) * 4.19 * cut2 * cut
-            reserve = n + np.int64(1.2 * expected) + 8 * n_s + 16
-            grow_to = np.int64(1.1 * reserve * n_atoms / (a + n_s)) + 16 if reserve > cap else 0
             n_pairs = n
             for i in range(n_s):
                 x0 = wrapped[3 * i]
@@ -462,11 +453,11 @@ def _search(
                         row = (b0 * n_bins[1] + b1) * n_bins[2]
                         q0 = bin_start[row + c_lo]
                         q1 = bin_start[row + c_hi + 1]
+                        # the buffers come sized by the caller's estimate (_pair_capacity);
+                        # if that was short they double
                         need = n_pairs + q1 - q0
-                        need = reserve if reserve > need else need
                         if need > cap:
                             cap = 2 * cap if 2 * cap > need else need
-                            cap = grow_to if grow_to > cap else cap
                             grown_index = np.empty(cap, dtype=np.int64)
                             grown_distances = np.empty(cap)
                             grown_vectors = np.empty(3 * cap)
